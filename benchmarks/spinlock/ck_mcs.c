@@ -1,0 +1,51 @@
+#include "benchmarks/spinlock/ck_mcs.h"
+
+#include <ck_spinlock.h>
+#include <stdlib.h>
+
+/* Each lock and node gets cache lines of its own: a waiter spins on its
+ * node, and sharing that line with anything else would add traffic the
+ * algorithm does not have. */
+#define LINE 128
+
+struct lockbench_ck_mcs {
+  ck_spinlock_mcs_t tail;
+};
+
+struct lockbench_ck_mcs_node {
+  struct ck_spinlock_mcs node;
+};
+
+static void* alloc_line(size_t size) {
+  void* p = aligned_alloc(LINE, (size + LINE - 1) / LINE * LINE);
+  if (!p) abort();
+  return p;
+}
+
+struct lockbench_ck_mcs* lockbench_ck_mcs_create(void) {
+  struct lockbench_ck_mcs* lock = alloc_line(sizeof *lock);
+  ck_spinlock_mcs_init(&lock->tail);
+  return lock;
+}
+
+void lockbench_ck_mcs_destroy(struct lockbench_ck_mcs* lock) { free(lock); }
+
+struct lockbench_ck_mcs_node* lockbench_ck_mcs_node_create(void) {
+  return alloc_line(sizeof(struct lockbench_ck_mcs_node));
+}
+
+void lockbench_ck_mcs_node_destroy(struct lockbench_ck_mcs_node* node) { free(node); }
+
+int lockbench_ck_mcs_lock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node) {
+  const int contended = ck_spinlock_mcs_locked(&lock->tail);
+  ck_spinlock_mcs_lock(&lock->tail, &node->node);
+  return contended;
+}
+
+void lockbench_ck_mcs_unlock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node) {
+  ck_spinlock_mcs_unlock(&lock->tail, &node->node);
+}
+
+int lockbench_ck_mcs_locked(struct lockbench_ck_mcs* lock) {
+  return ck_spinlock_mcs_locked(&lock->tail);
+}

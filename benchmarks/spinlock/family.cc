@@ -1,0 +1,92 @@
+// The spinlock family: ticket lock vs paravirtualised ticket lock (seed 002),
+// with std::mutex, Concurrency Kit's ticket lock and MCS as references.
+#include "benchmarks/spinlock/family.h"
+
+#include <functional>
+#include <map>
+
+#include "benchmarks/spinlock/ck_ticket_lock.h"
+#include "benchmarks/spinlock/mcs_lock.h"
+#include "benchmarks/spinlock/pv_ticket_lock.h"
+#include "benchmarks/spinlock/std_mutex_lock.h"
+#include "benchmarks/spinlock/ticket_lock.h"
+#include "benchmarks/spinlock/workload.h"
+
+namespace lockbench::spinlock {
+
+namespace {
+
+using Kind = ParamInfo::Kind;
+
+FamilyInfo describe() {
+  return FamilyInfo{
+      .name = "spinlock",
+      .summary = "ticket lock vs paravirtualised ticket lock (spin, then block; the unlocker "
+                 "kicks the next waiter)",
+      .variants =
+          {
+              {"ticket", Role::global, "ticket lock (Xen, Linux pre-qspinlock)"},
+              {"pv_ticket", Role::scalable,
+               "PV ticket lock: spin threshold, SLOWPATH flag in head, block, kick the next "
+               "waiter (Linux 4.0, Xen backend)"},
+              {"std_mutex", Role::reference, "std::mutex (glibc, futex-based)"},
+              {"ck_ticket", Role::reference, "Concurrency Kit ck_spinlock_ticket"},
+              {"mcs", Role::reference, "MCS queue lock (Concurrency Kit ck_spinlock_mcs)"},
+              {"pv_ticket_norecheck", Role::broken,
+               "PV ticket lock without the re-check after setting SLOWPATH: loses wakeups"},
+          },
+      .params =
+          {
+              {"cs_ns", Kind::integer, 50, 0, 1e8, {}, "work inside the critical section, ns"},
+              {"ncs_ns", Kind::integer, 200, 0, 1e8, {}, "work between acquisitions, ns"},
+              {"spin_threshold", Kind::integer, 1 << 15, 1, 1e9, {},
+               "PV locks: spins (cpu_relax) before blocking; Linux uses 1<<15"},
+              {"preempt_pct", Kind::real, 0, 0, 100, {},
+               "chance (percent) that a holder is 'preempted' (sleeps) inside the critical "
+               "section"},
+              {"preempt_us", Kind::integer, 200, 0, 1e6, {},
+               "how long an injected preemption lasts, us"},
+              {"step_sleep_pct", Kind::real, 0, 0, 100, {},
+               "PV locks: chance (percent) of a short sleep at each step of the slow path, to "
+               "widen races in stress runs"},
+          },
+      .counter_names = {"blocks", "kicks", "spurious_wakeups", "preemptions"},
+      .lock_classes = {"lock"},
+  };
+}
+
+class SpinlockFamily final : public Family {
+ public:
+  SpinlockFamily() : Family(describe()) {}
+
+  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
+                                          int threads) const override {
+    const LockSetup lock{.threads = threads,
+                         .spin_threshold = params.at("spin_threshold").get<std::uint32_t>(),
+                         .step_sleep_pct = params.at("step_sleep_pct").get<double>()};
+    const WorkloadSetup work{.cs_ns = params.at("cs_ns").get<std::uint64_t>(),
+                             .ncs_ns = params.at("ncs_ns").get<std::uint64_t>(),
+                             .preempt_pct = params.at("preempt_pct").get<double>(),
+                             .preempt_us = params.at("preempt_us").get<std::uint64_t>()};
+    using Factory = std::function<std::unique_ptr<Workload>()>;
+    const std::map<std::string, Factory> factories = {
+        {"ticket", [&] { return std::make_unique<LockWorkload<TicketLock>>(lock, work); }},
+        {"pv_ticket", [&] { return std::make_unique<LockWorkload<PvTicketLock>>(lock, work); }},
+        {"std_mutex", [&] { return std::make_unique<LockWorkload<StdMutexLock>>(lock, work); }},
+        {"ck_ticket", [&] { return std::make_unique<LockWorkload<CkTicketLock>>(lock, work); }},
+        {"mcs", [&] { return std::make_unique<LockWorkload<McsLock>>(lock, work); }},
+        {"pv_ticket_norecheck",
+         [&] { return std::make_unique<LockWorkload<PvTicketLockNoRecheck>>(lock, work); }},
+    };
+    return factories.at(variant)();
+  }
+};
+
+}  // namespace
+
+const Family& family() {
+  static const SpinlockFamily instance;
+  return instance;
+}
+
+}  // namespace lockbench::spinlock

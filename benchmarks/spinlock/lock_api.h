@@ -1,0 +1,47 @@
+// The small interface every lock of the spinlock family offers, so that one
+// workload (workload.h) both measures each lock and checks its guarantees.
+//
+//   explicit Lock(const LockSetup&);
+//   Acquired lock(int thread);   // thread: 0..threads-1, the caller's index
+//   Released unlock(int thread);
+//   static constexpr std::uint64_t kTicketSpace;  // 0: no ticket order
+//   std::string check_quiescent() const;         // "" when idle and sound
+//
+// Locks that need per-thread state (MCS queue nodes, PV waiting records) keep
+// it themselves, indexed by thread. Locks know nothing of the harness.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+
+#include "harness/platform.h"
+
+namespace lockbench::spinlock {
+
+struct LockSetup {
+  int threads = 1;
+  std::uint32_t spin_threshold = 1u << 15;  // PV locks: spins before blocking
+  double step_sleep_pct = 0;                // PV locks: injected sleeps, for stress
+  std::uint32_t step_sleep_us = 50;
+};
+
+struct Acquired {
+  bool contended = false;     // the lock was not free on arrival
+  std::uint64_t ticket = 0;   // position in the grant order, modulo kTicketSpace
+  std::uint32_t blocks = 0;   // times the caller slept before getting the lock
+  std::uint32_t spurious_wakeups = 0;
+};
+
+struct Released {
+  bool kicked = false;  // the unlock woke a sleeping waiter
+};
+
+// One per-thread record on a cache line of its own.
+template <typename T>
+struct alignas(kCacheLine) Padded {
+  template <typename... Args>
+  explicit Padded(Args&&... args) : value(std::forward<Args>(args)...) {}
+  T value;
+};
+
+}  // namespace lockbench::spinlock

@@ -1,0 +1,126 @@
+// The spinlock family's workload, one for every lock: each thread takes the
+// lock, runs a critical section of cs_ns, releases, and works ncs_ns outside.
+// The same code measures a lock and checks it (Concurrency Kit's validator
+// and driver in one):
+//   INV1 mutual exclusion: a holder finds nobody else inside (owner word);
+//   INV2 no lost update: a plain counter bumped inside equals acquisitions;
+//   INV3 ticket order: the i-th grant goes to ticket i (ticket locks);
+//   INV4 quiescence: the lock is idle and no waiter is left registered.
+// Lost wakeups show as a hang, which the harness watchdog turns into a failed
+// point.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmarks/spinlock/lock_api.h"
+#include "harness/delay.h"
+#include "harness/family.h"
+
+namespace lockbench::spinlock {
+
+// Indices of the family's counters (see family.cc for their names).
+enum Counter : int { kBlocks, kKicks, kSpuriousWakeups, kPreemptions };
+
+struct WorkloadSetup {
+  std::uint64_t cs_ns = 0;
+  std::uint64_t ncs_ns = 0;
+  double preempt_pct = 0;  // chance that a holder sleeps inside the critical section
+  std::uint64_t preempt_us = 0;
+};
+
+template <typename Lock>
+class LockWorkload final : public Workload {
+ public:
+  LockWorkload(const LockSetup& lock_setup, const WorkloadSetup& setup)
+      : lock_(lock_setup),
+        cs_(setup.cs_ns),
+        ncs_(setup.ncs_ns),
+        preempt_pct_(setup.preempt_pct),
+        preempt_(setup.preempt_us),
+        mine_(static_cast<std::size_t>(lock_setup.threads)) {}
+
+  void operation(ThreadContext& ctx) override {
+    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    const bool timed = ctx.sample_now();
+    const std::uint64_t t0 = timed ? cycle_clock() : 0;
+    const Acquired got = lock_.lock(ctx.index);
+    const std::uint64_t t1 = timed ? cycle_clock() : 0;
+    critical_section(ctx, me, got);
+    const std::uint64_t t2 = timed ? cycle_clock() : 0;
+    const Released released = lock_.unlock(ctx.index);
+
+    if (timed) ctx.latency.record(ticks_to_ns(t1 - t0));
+    ctx.lock_acquired(0, got.contended, timed, t1 - t0, t2 - t1);
+    ctx.count(kBlocks, got.blocks);
+    ctx.count(kSpuriousWakeups, got.spurious_wakeups);
+    ctx.count(kKicks, released.kicked);
+    ncs_.run();
+  }
+
+  std::string check_invariants(const std::vector<ThreadContext*>&) override {
+    std::uint64_t acquisitions = 0, overlaps = 0, out_of_order = 0;
+    for (const auto& slot : mine_) {
+      acquisitions += slot.value.acquisitions;
+      overlaps += slot.value.overlaps;
+      out_of_order += slot.value.out_of_order;
+    }
+    if (overlaps != 0) {
+      return "INV1 mutual exclusion violated: " + std::to_string(overlaps) + " of " +
+             std::to_string(acquisitions) + " acquisitions found another holder inside";
+    }
+    const std::uint64_t counted = served_.load(std::memory_order_relaxed);
+    if (counted != acquisitions) {
+      return "INV2 lost update: the counter bumped inside the critical section reads " +
+             std::to_string(counted) + " after " + std::to_string(acquisitions) + " acquisitions";
+    }
+    if (out_of_order != 0) {
+      return "INV3 ticket order violated: " + std::to_string(out_of_order) +
+             " grants went to a ticket other than the next one";
+    }
+    if (std::string idle = lock_.check_quiescent(); !idle.empty()) return "INV4 " + idle;
+    return "";
+  }
+
+ private:
+  struct PerThread {
+    std::uint64_t acquisitions = 0;  // all of them, warm-up included
+    std::uint64_t overlaps = 0;
+    std::uint64_t out_of_order = 0;
+  };
+
+  // Relaxed accesses throughout: the lock under test is what orders them,
+  // and a broken lock is exactly what these checks are meant to expose.
+  void critical_section(ThreadContext& ctx, PerThread& me, const Acquired& got) {
+    ++me.acquisitions;
+    const int self = ctx.index + 1;
+    me.overlaps += owner_.exchange(self, std::memory_order_relaxed) != 0;
+    const std::uint64_t served = served_.load(std::memory_order_relaxed);
+    if constexpr (Lock::kTicketSpace != 0) {
+      me.out_of_order += got.ticket != served % Lock::kTicketSpace;
+    }
+    cs_.run();
+    if (ctx.rng.chance(preempt_pct_)) {
+      ctx.count(kPreemptions);
+      std::this_thread::sleep_for(preempt_);
+    }
+    served_.store(served + 1, std::memory_order_relaxed);
+    owner_.store(0, std::memory_order_relaxed);
+  }
+
+  Lock lock_;
+  const Delay cs_;
+  const Delay ncs_;
+  const double preempt_pct_;
+  const std::chrono::microseconds preempt_;
+  // The data the lock protects, on its own line, away from the lock word.
+  alignas(kCacheLine) std::atomic<int> owner_{0};
+  std::atomic<std::uint64_t> served_{0};
+  std::vector<Padded<PerThread>> mine_;
+};
+
+}  // namespace lockbench::spinlock

@@ -1,0 +1,278 @@
+#include "harness/cli.h"
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "harness/family.h"
+#include "harness/gbench_driver.h"
+#include "harness/sweep.h"
+#include "harness/topology.h"
+
+namespace lockbench {
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: lockbench <command> [options]
+
+commands:
+  list [--json]                      families, variants (with roles), parameters
+  topology [--topology SPEC] [--json]
+                                     packages, NUMA nodes, cores, PUs, caches
+  plan --config FILE [--topology SPEC] [--json] [selection]
+                                     every point, the CPU of each thread, the
+                                     estimated duration; runs nothing
+  run --config FILE --out FILE [selection] [--benchmark_* ...]
+                                     run the sweep, write results as points finish
+
+selection (narrows the config's sweep; lists are comma-separated):
+  --family F   --variant V   --threads LIST   --placement P
+  --duration-ms N   --repetitions N   --set key=value (repeatable)
+
+SPEC: 'synthetic:<hwloc synthetic description>' (e.g. 'synthetic:pack:2 core:8 pu:2')
+      or the path of an hwloc XML file; without it, this machine.
+exit status: 0 all points valid, 1 a point failed, 2 bad usage or config
+)";
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+// Options of one command: flags that take a value, boolean flags, and
+// arguments passed through to Google Benchmark.
+struct Options {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> sets;
+  bool json = false;
+  std::vector<std::string> gbench;
+
+  std::string get(const std::string& key) const {
+    const auto it = values.find(key);
+    return it == values.end() ? "" : it->second;
+  }
+};
+
+Options parse_options(const std::vector<std::string>& args, const std::vector<std::string>& takes_value,
+                      bool allow_gbench) {
+  Options o;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") {
+      o.json = true;
+    } else if (allow_gbench && a.rfind("--benchmark_", 0) == 0) {
+      o.gbench.push_back(a);
+    } else if (std::count(takes_value.begin(), takes_value.end(), a)) {
+      if (i + 1 >= args.size()) throw UsageError("option " + a + " needs a value");
+      if (a == "--set") {
+        o.sets.push_back(args[++i]);
+      } else {
+        o.values[a] = args[++i];
+      }
+    } else {
+      throw UsageError("unknown option '" + a + "' for 'lockbench " + args[0] + "'; see lockbench --help");
+    }
+  }
+  return o;
+}
+
+long long number_option(const Options& o, const std::string& key, long long min, long long max) {
+  const std::string text = o.get(key);
+  if (text.empty()) return -1;
+  try {
+    std::size_t used = 0;
+    const long long n = std::stoll(text, &used);
+    if (used == text.size() && n >= min && n <= max) return n;
+  } catch (const std::logic_error&) {
+  }
+  throw UsageError("option " + key + ": value '" + text + "' is not allowed; allowed: an integer " +
+                   std::to_string(min) + ".." + std::to_string(max));
+}
+
+Selection selection_of(const Options& o) {
+  Selection s;
+  s.families = split_list(o.get("--family"));
+  s.variants = split_list(o.get("--variant"));
+  s.threads = split_list(o.get("--threads"));
+  s.placements = split_list(o.get("--placement"));
+  s.duration_ms = number_option(o, "--duration-ms", 1, 3600000);
+  s.repetitions = static_cast<int>(number_option(o, "--repetitions", 1, 1000));
+  s.sets = o.sets;
+  return s;
+}
+
+const std::vector<std::string> kSelectionFlags = {"--family",      "--variant",     "--threads",
+                                                  "--placement",   "--duration-ms", "--repetitions",
+                                                  "--set"};
+
+Topology load_topology(const std::string& spec) {
+  try {
+    return Topology::load(spec);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--topology: ") + e.what());
+  }
+}
+
+std::string kind_name(ParamInfo::Kind kind) {
+  switch (kind) {
+    case ParamInfo::Kind::integer: return "integer";
+    case ParamInfo::Kind::real: return "real";
+    case ParamInfo::Kind::choice: return "choice";
+  }
+  return "?";
+}
+
+int cmd_list(const std::vector<std::string>& args) {
+  const Options o = parse_options(args, {}, false);
+  nlohmann::json families = nlohmann::json::array();
+  for (const Family* f : all_families()) {
+    const FamilyInfo& info = f->info();
+    nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
+    for (const VariantInfo& v : info.variants) {
+      variants.push_back({{"name", v.name}, {"role", to_string(v.role)}, {"summary", v.summary},
+                          {"default_on", v.role != Role::broken}});
+    }
+    for (const ParamInfo& p : info.params) {
+      nlohmann::json param = {{"name", p.name}, {"type", kind_name(p.kind)}, {"default", p.default_value},
+                              {"help", p.help}};
+      if (p.kind == ParamInfo::Kind::choice) {
+        param["allowed"] = p.choices;
+      } else {
+        param["min"] = p.min;
+        param["max"] = p.max;
+      }
+      params.push_back(param);
+    }
+    families.push_back({{"name", info.name}, {"summary", info.summary}, {"variants", variants},
+                        {"params", params}, {"roles", info.role_names},
+                        {"counters", info.counter_names}, {"lock_classes", info.lock_classes}});
+  }
+  if (o.json) {
+    std::cout << nlohmann::json{{"families", families}}.dump(2) << "\n";
+    return 0;
+  }
+  for (const nlohmann::json& f : families) {
+    std::cout << f["name"].get<std::string>() << ": " << f["summary"].get<std::string>() << "\n  variants:\n";
+    for (const nlohmann::json& v : f["variants"]) {
+      std::printf("    %-22s %-10s %s%s\n", v["name"].get<std::string>().c_str(),
+                  v["role"].get<std::string>().c_str(), v["summary"].get<std::string>().c_str(),
+                  v["default_on"].get<bool>() ? "" : " (off by default)");
+    }
+    std::cout << "  parameters:\n";
+    for (const nlohmann::json& p : f["params"]) {
+      const std::string range = p.contains("allowed") ? p["allowed"].dump()
+                                                      : p["min"].dump() + ".." + p["max"].dump();
+      std::printf("    %-16s %-8s default %-8s %-16s %s\n", p["name"].get<std::string>().c_str(),
+                  p["type"].get<std::string>().c_str(), p["default"].dump().c_str(), range.c_str(),
+                  p["help"].get<std::string>().c_str());
+    }
+  }
+  return 0;
+}
+
+int cmd_topology(const std::vector<std::string>& args) {
+  const Options o = parse_options(args, {"--topology"}, false);
+  const Topology topology = load_topology(o.get("--topology"));
+  const nlohmann::json d = topology.describe();
+  if (o.json) {
+    std::cout << d.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << d["source"].get<std::string>() << ": " << d["summary"].get<std::string>() << "\n";
+  std::cout << "CPU model: " << topology.cpu_model() << "\n";
+  for (const nlohmann::json& c : d["caches"]) {
+    std::cout << "  " << c["level"].get<std::string>() << ": " << c["count"] << " x "
+              << c["size_bytes"].get<long long>() / 1024 << " KiB, line " << c["line_size"] << " B\n";
+  }
+  std::cout << "  cpu  package  numa  core  smt\n";
+  for (const nlohmann::json& pu : d["pu_list"]) {
+    std::printf("  %3d  %7d  %4d  %4d  %3d\n", pu["cpu"].get<int>(), pu["package"].get<int>(),
+                pu["numa_node"].get<int>(), pu["core"].get<int>(), pu["smt_rank"].get<int>());
+  }
+  return 0;
+}
+
+std::string cpus_text(const std::vector<int>& cpus) {
+  std::string text;
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    text += (i ? "," : "") + (cpus[i] < 0 ? std::string("-") : std::to_string(cpus[i]));
+  }
+  return text;
+}
+
+int cmd_plan(const std::vector<std::string>& args) {
+  std::vector<std::string> flags = kSelectionFlags;
+  flags.insert(flags.end(), {"--config", "--topology"});
+  const Options o = parse_options(args, flags, false);
+  if (o.get("--config").empty()) throw UsageError("plan needs --config FILE");
+  const Topology topology = load_topology(o.get("--topology"));
+  const Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  if (o.json) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const Point& p : sweep.points) {
+      nlohmann::json roles = nlohmann::json::array();
+      for (int r : p.roles) roles.push_back(p.family->info().role_names.at(static_cast<std::size_t>(r)));
+      points.push_back({{"name", p.name()}, {"family", p.family->name()}, {"variant", p.variant->name},
+                        {"role", to_string(p.variant->role)}, {"threads", p.threads},
+                        {"placement", p.placement.to_string()}, {"cpus", p.cpus},
+                        {"thread_roles", roles}, {"params", p.params}});
+    }
+    std::cout << nlohmann::json{{"topology", topology.summary()},
+                                {"points", points},
+                                {"repetitions", sweep.settings.repetitions},
+                                {"estimated_seconds", sweep.estimated_seconds()}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+  std::cout << "sweep '" << sweep.name << "' on " << topology.summary() << "\n";
+  for (const Point& p : sweep.points) {
+    std::printf("  %-64s cpus %s\n", p.name().c_str(), cpus_text(p.cpus).c_str());
+  }
+  std::printf("%zu points x %d repetitions, estimated %.0f s\n", sweep.points.size(),
+              sweep.settings.repetitions, sweep.estimated_seconds());
+  return 0;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  std::vector<std::string> flags = kSelectionFlags;
+  flags.insert(flags.end(), {"--config", "--out"});
+  const Options o = parse_options(args, flags, true);
+  if (o.get("--config").empty()) throw UsageError("run needs --config FILE");
+  if (o.get("--out").empty()) throw UsageError("run needs --out FILE");
+  const Topology topology = load_topology("");
+  const Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  return run_sweep(sweep, topology, o.get("--out"), o.gbench);
+}
+
+}  // namespace
+
+int cli_main(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::map<std::string, int (*)(const std::vector<std::string>&)> commands = {
+      {"list", cmd_list}, {"topology", cmd_topology}, {"plan", cmd_plan}, {"run", cmd_run}};
+  const auto it = commands.find(args[0]);
+  try {
+    if (it == commands.end()) {
+      throw UsageError("unknown command '" + args[0] + "'; allowed: list, topology, plan, run");
+    }
+    return it->second(args);
+  } catch (const UsageError& e) {
+    std::cerr << "lockbench: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "lockbench: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace lockbench

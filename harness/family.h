@@ -1,0 +1,100 @@
+// A family: one contention case modelled in several variants (the old global
+// lock design, the scalable fix, references, a deliberately broken one) over
+// the same workload. The harness sees families only through this interface.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/thread_context.h"
+
+namespace lockbench {
+
+enum class Role { global, scalable, reference, broken };
+const char* to_string(Role role);
+
+struct VariantInfo {
+  std::string name;
+  Role role;
+  std::string summary;
+};
+
+// A parameter a sweep can vary. Values are JSON numbers (integer or real) or,
+// with choices, strings; min/max bound numbers.
+struct ParamInfo {
+  enum class Kind { integer, real, choice };
+  std::string name;
+  Kind kind;
+  nlohmann::json default_value;
+  double min = 0;
+  double max = 0;
+  std::vector<std::string> choices;
+  std::string help;
+};
+
+// Parameter values of one point, by name, every parameter present.
+using Params = nlohmann::json;
+
+// One run of one point: the state the threads share, the operation each
+// thread repeats, and the checks made at quiescence.
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  // One operation by one thread; called in a loop until the run stops.
+  virtual void operation(ThreadContext& ctx) = 0;
+  // Called once per thread after the stop, before the invariant check (for
+  // families that must drain queues).
+  virtual void drain(ThreadContext&) {}
+  // Checked single-threaded at quiescence. Returns "" when every invariant
+  // holds, or what was violated.
+  virtual std::string check_invariants(const std::vector<ThreadContext*>& threads) = 0;
+  // Family figures derived from the per-thread counters (ratios and the like),
+  // added to the raw counter totals.
+  virtual void derive_counters(const std::vector<ThreadContext*>&, nlohmann::json&) {}
+};
+
+// What a family declares about itself: the harness plans, validates and
+// reports from this alone.
+struct FamilyInfo {
+  std::string name;
+  std::string summary;
+  std::vector<VariantInfo> variants;
+  std::vector<ParamInfo> params;
+  // Names of the ThreadContext counters and lock classes the family fills, by
+  // index.
+  std::vector<std::string> counter_names;
+  std::vector<std::string> lock_classes;
+  // Thread roles; families without producers and consumers have one.
+  std::vector<std::string> role_names = {"thread"};
+};
+
+class Family {
+ public:
+  explicit Family(FamilyInfo info) : info_(std::move(info)) {}
+  virtual ~Family() = default;
+
+  const FamilyInfo& info() const { return info_; }
+  const std::string& name() const { return info_.name; }
+  const VariantInfo* find_variant(const std::string& name) const;
+  const ParamInfo* find_param(const std::string& name) const;
+
+  // Role of each thread (an index into role_names); all threads share role 0
+  // unless the family has producers and consumers.
+  virtual std::vector<int> assign_roles(const Params&, int threads) const {
+    return std::vector<int>(static_cast<std::size_t>(threads), 0);
+  }
+  virtual std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
+                                                  int threads) const = 0;
+
+ private:
+  FamilyInfo info_;
+};
+
+// Every family lockbench has, in the order they are listed.
+const std::vector<const Family*>& all_families();
+const Family* find_family(const std::string& name);
+
+}  // namespace lockbench

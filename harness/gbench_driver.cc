@@ -1,0 +1,271 @@
+#include "harness/gbench_driver.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "harness/platform.h"
+#include "harness/results.h"
+#include "harness/run_point.h"
+
+namespace lockbench {
+
+namespace {
+
+// What a point's repetitions left behind that Google Benchmark's counters
+// cannot carry (arrays, the failure reason), in repetition order.
+struct PointLog {
+  std::vector<RunResult> runs;
+  bool failed() const { return !runs.empty() && !runs.back().valid; }
+};
+
+// Google Benchmark counters named with dots ("latency_ns.p99") so that the
+// reporter can rebuild the nested objects after GB has aggregated them.
+void add_counters(benchmark::State& state, const RunResult& r) {
+  using benchmark::Counter;
+  const double ops = static_cast<double>(r.ops);
+  state.counters["ops_per_sec"] = Counter(ops, Counter::kIsRate);
+  // Wall time per operation across all threads (1/throughput): what the
+  // results' real_time holds, so compare.py's time columns compare throughput.
+  state.counters["ns_per_op"] = Counter(ops / 1e9, Counter::kIsRate | Counter::kInvert);
+  state.counters["fairness"] = r.fairness;
+  state.counters["share_min"] = r.share_min;
+  state.counters["share_max"] = r.share_max;
+  const std::pair<const char*, const nlohmann::json*> groups[] = {
+      {"latency_ns", &r.latency_ns}, {"lock_stats", &r.lock_stats}, {"counters", &r.counters}};
+  for (const auto& [prefix, tree] : groups) {
+    const nlohmann::json flat = tree->flatten();
+    for (const auto& [path, value] : flat.items()) {
+      std::string name = std::string(prefix) + path;  // flatten() gives "/a/b"
+      for (char& c : name) c = c == '/' ? '.' : c;
+      state.counters[name] = value.get<double>();
+    }
+  }
+}
+
+nlohmann::json nested_counters(const benchmark::UserCounters& counters) {
+  nlohmann::json flat = nlohmann::json::object();
+  for (const auto& [name, counter] : counters) {
+    std::string pointer = "/" + name;
+    for (char& c : pointer) c = c == '.' ? '/' : c;
+    flat[pointer] = counter.value;
+  }
+  return flat.unflatten();
+}
+
+nlohmann::json google_benchmark_context() {
+  // Let Google Benchmark's own JSON reporter write its context, so ours is
+  // exactly its format.
+  std::ostringstream out, err;
+  benchmark::JSONReporter reporter;
+  reporter.SetOutputStream(&out);
+  reporter.SetErrorStream(&err);
+  reporter.ReportContext(benchmark::BenchmarkReporter::Context());
+  reporter.Finalize();
+  return nlohmann::json::parse(out.str()).at("context");
+}
+
+class ResultsReporter final : public benchmark::BenchmarkReporter {
+ public:
+  ResultsReporter(const Sweep& sweep, const Topology& topology, std::string path,
+                  const std::vector<PointLog>& logs)
+      : sweep_(sweep), topology_(topology), path_(std::move(path)), logs_(logs) {
+    for (std::size_t i = 0; i < sweep.points.size(); ++i) index_of_[sweep.points[i].name()] = i;
+  }
+
+  bool ReportContext(const Context&) override {
+    nlohmann::json context = google_benchmark_context();
+    context["lockbench"] = lockbench_context(sweep_, topology_);
+    file_ = std::make_unique<ResultsFile>(path_, context);
+    started_ns_ = now_ns();
+    std::printf("lockbench: %zu points x %d repetitions on %s, about %.0f s; results in %s\n",
+                sweep_.points.size(), sweep_.settings.repetitions, topology_.summary().c_str(),
+                sweep_.estimated_seconds(), path_.c_str());
+    std::printf("%-64s %14s %9s %12s  %s\n", "point", "ops/s", "fairness", "p99 ns", "status");
+    return true;
+  }
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    if (runs.empty()) return;
+    const std::size_t index = index_of_.at(runs.front().run_name.function_name);
+    const Point& point = sweep_.points[index];
+    const PointLog& log = logs_[index];
+    std::vector<nlohmann::json> entries;
+    for (const Run& run : runs) entries.push_back(entry(point, log, run));
+    file_->append(entries);
+    print_row(point, log, entries);
+  }
+
+  void Finalize() override {
+    std::printf("%zu of %zu points valid in %.1f s; results in %s\n", sweep_.points.size() - failed_,
+                sweep_.points.size(), static_cast<double>(now_ns() - started_ns_) * 1e-9,
+                path_.c_str());
+  }
+
+  std::size_t failed() const { return failed_; }
+
+ private:
+  nlohmann::json entry(const Point& point, const PointLog& log, const Run& run) const {
+    const bool aggregate = run.run_type == Run::RT_Aggregate;
+    nlohmann::json e;
+    e["name"] = point.name() + (aggregate ? "_" + run.aggregate_name : "");
+    e["family_index"] = run.family_index;
+    e["per_family_instance_index"] = run.per_family_instance_index;
+    e["run_name"] = point.name();
+    e["run_type"] = aggregate ? "aggregate" : "iteration";
+    e["repetitions"] = run.repetitions;
+    if (aggregate) {
+      e["aggregate_name"] = run.aggregate_name;
+      e["aggregate_unit"] = run.aggregate_unit == benchmark::kPercentage ? "percentage" : "time";
+    } else {
+      e["repetition_index"] = run.repetition_index;
+    }
+    e["iterations"] = run.iterations;
+    e["family"] = point.family->name();
+    e["variant"] = point.variant->name;
+    e["role"] = to_string(point.variant->role);
+    e["threads"] = point.threads;
+    e["placement"] = point.placement.to_string();
+    e["cpus"] = point.cpus;
+    e["params"] = point.params;
+    e["time_unit"] = "ns";
+
+    // A point is valid only if every repetition was: aggregates over the
+    // surviving repetitions of a failed point would be numbers from a run
+    // whose invariants failed.
+    if (log.failed()) {
+      e["valid"] = false;
+      e["error"] = log.runs.back().error;
+      // Google Benchmark's convention for a skipped run, kept so compare.py
+      // can read the file; these zeros are not measurements.
+      e["error_occurred"] = true;
+      e["error_message"] = log.runs.back().error;
+      e["real_time"] = 0;
+      e["cpu_time"] = 0;
+      return e;
+    }
+    const nlohmann::json figures = nested_counters(run.counters);
+    e["valid"] = true;
+    e["real_time"] = figures.at("ns_per_op");
+    // CPU time per operation is not measured; repeated so that compare.py's
+    // CPU column says the same as its time column.
+    e["cpu_time"] = figures.at("ns_per_op");
+    for (const char* key : {"ops_per_sec", "fairness", "share_min", "share_max", "latency_ns",
+                            "lock_stats", "counters"}) {
+      e[key] = figures.at(key);
+    }
+    if (!aggregate) {
+      const RunResult& r = log.runs.at(static_cast<std::size_t>(run.repetition_index));
+      e["seconds"] = r.seconds;
+      e["ops"] = r.ops;
+      e["thread_ops"] = r.thread_ops;
+      e["cpus_seen"] = r.cpus_seen;
+    }
+    return e;
+  }
+
+  void print_row(const Point& point, const PointLog& log, const std::vector<nlohmann::json>& entries) {
+    ++done_;
+    const double elapsed = static_cast<double>(now_ns() - started_ns_) * 1e-9;
+    const double remaining = elapsed / static_cast<double>(done_) *
+                             static_cast<double>(sweep_.points.size() - done_);
+    std::string name = point.name();
+    if (log.failed()) {
+      ++failed_;
+      std::printf("%-64s %14s %9s %12s  FAILED: %s\n", name.c_str(), "-", "-", "-",
+                  log.runs.back().error.c_str());
+    } else {
+      // The median when there are repetitions, else the one run.
+      const nlohmann::json* shown = &entries.front();
+      for (const nlohmann::json& e : entries) {
+        if (e.value("aggregate_name", "") == "median") shown = &e;
+      }
+      std::printf("%-64s %14.4g %9.3f %12.0f  ok\n", name.c_str(),
+                  shown->at("ops_per_sec").get<double>(), shown->at("fairness").get<double>(),
+                  shown->at("latency_ns").at("p99").get<double>());
+    }
+    std::fprintf(stderr, "[point %zu of %zu, %.0f s elapsed, about %.0f s remaining]\n", done_,
+                 sweep_.points.size(), elapsed, remaining);
+    std::fflush(stdout);
+  }
+
+  const Sweep& sweep_;
+  const Topology& topology_;
+  const std::string path_;
+  const std::vector<PointLog>& logs_;
+  std::map<std::string, std::size_t> index_of_;  // point name -> index in the sweep
+  std::unique_ptr<ResultsFile> file_;
+  std::uint64_t started_ns_ = 0;
+  std::size_t done_ = 0;
+  std::size_t failed_ = 0;
+};
+
+RunSpec spec_of(const Point& point, const RunSettings& settings) {
+  RunSpec spec;
+  spec.family = point.family;
+  spec.variant = point.variant->name;
+  spec.threads = point.threads;
+  spec.params = point.params;
+  spec.cpus = point.cpus;
+  spec.roles = point.roles;
+  spec.warmup_ms = settings.warmup_ms;
+  spec.duration_ms = settings.duration_ms;
+  spec.sample_every = settings.sample_every;
+  spec.watchdog_s = settings.watchdog_s;
+  return spec;
+}
+
+}  // namespace
+
+int run_sweep(const Sweep& sweep, const Topology& topology, const std::string& out_path,
+              std::vector<std::string> gbench_args) {
+  std::vector<char*> argv;
+  std::string program = "lockbench";
+  argv.push_back(program.data());
+  for (std::string& a : gbench_args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  if (argc > 1) {
+    throw UsageError(std::string("unknown option '") + argv[1] +
+                     "'; allowed: lockbench's options (lockbench --help) and Google Benchmark's "
+                     "--benchmark_* flags");
+  }
+
+  std::vector<PointLog> logs(sweep.points.size());
+  for (std::size_t i = 0; i < sweep.points.size(); ++i) {
+    const RunSpec spec = spec_of(sweep.points[i], sweep.settings);
+    PointLog* log = &logs[i];
+    benchmark::RegisterBenchmark(
+        sweep.points[i].name().c_str(),
+        [spec, log, &topology](benchmark::State& state) {
+          for (auto _ : state) {
+            if (log->failed()) {
+              state.SkipWithError("skipped: an earlier repetition of this point failed");
+              break;
+            }
+            log->runs.push_back(run_point_isolated(spec, topology));
+            const RunResult& r = log->runs.back();
+            if (!r.valid) {
+              state.SkipWithError(r.error.c_str());
+              break;
+            }
+            state.SetIterationTime(r.seconds);
+            add_counters(state, r);
+          }
+        })
+        ->Iterations(1)
+        ->Repetitions(sweep.settings.repetitions)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  ResultsReporter reporter(sweep, topology, out_path, logs);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::ClearRegisteredBenchmarks();
+  benchmark::Shutdown();
+  return reporter.failed() == 0 ? 0 : 1;
+}
+
+}  // namespace lockbench

@@ -1,0 +1,195 @@
+#include "harness/placement.h"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace lockbench {
+
+namespace {
+
+const std::map<std::string, Policy> kPolicies = {{"compact", Policy::compact},
+                                                 {"scatter", Policy::scatter},
+                                                 {"numa", Policy::numa},
+                                                 {"split", Policy::split},
+                                                 {"none", Policy::none}};
+
+constexpr const char* kAllowedPlacements =
+    "compact, scatter, numa, split, none (each optionally with +nosmt), or list:CPUS "
+    "(e.g. list:0,2,4-7)";
+
+std::vector<int> parse_cpu_list(const std::string& text, const std::string& whole) {
+  std::vector<int> cpus;
+  std::stringstream items(text);
+  std::string item;
+  auto bad = [&] {
+    return std::invalid_argument("placement '" + whole + "' has a bad CPU list; allowed: " +
+                                 kAllowedPlacements);
+  };
+  while (std::getline(items, item, ',')) {
+    const auto dash = item.find('-');
+    try {
+      std::size_t used = 0;
+      const int first = std::stoi(item.substr(0, dash), &used);
+      if (used != item.substr(0, dash).size() || first < 0) throw bad();
+      int last = first;
+      if (dash != std::string::npos) {
+        const std::string tail = item.substr(dash + 1);
+        last = std::stoi(tail, &used);
+        if (used != tail.size() || last < first) throw bad();
+      }
+      for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
+    } catch (const std::logic_error&) {
+      throw bad();
+    }
+  }
+  if (cpus.empty()) throw bad();
+  return cpus;
+}
+
+// PUs the policy may use, in the order a compact fill takes them.
+std::vector<Pu> usable_pus(const Topology& topology, bool smt) {
+  std::vector<Pu> pus;
+  for (const Pu& pu : topology.pus()) {
+    if (smt || pu.smt_rank == 0) pus.push_back(pu);
+  }
+  return pus;
+}
+
+// Round-robin over groups (packages or NUMA nodes); within a group, one PU per
+// core first and SMT siblings after, so scatter spreads over cores too.
+std::vector<int> round_robin(const std::vector<Pu>& pus, int Pu::*group) {
+  std::map<int, std::vector<Pu>> groups;
+  for (const Pu& pu : pus) groups[pu.*group].push_back(pu);
+  for (auto& [id, members] : groups) {
+    std::stable_sort(members.begin(), members.end(),
+                     [](const Pu& a, const Pu& b) { return a.smt_rank < b.smt_rank; });
+  }
+  std::vector<int> order;
+  for (std::size_t rank = 0; order.size() < pus.size(); ++rank) {
+    for (const auto& [id, members] : groups) {
+      if (rank < members.size()) order.push_back(members[rank].os_index);
+    }
+  }
+  return order;
+}
+
+std::vector<int> fill(const std::vector<int>& order, int threads, Overflow overflow) {
+  std::vector<int> cpus;
+  for (int t = 0; t < threads; ++t) {
+    const auto i = static_cast<std::size_t>(t);
+    if (i < order.size()) {
+      cpus.push_back(order[i]);
+    } else {
+      cpus.push_back(overflow == Overflow::wrap ? order[i % order.size()] : kUnpinned);
+    }
+  }
+  return cpus;
+}
+
+std::vector<int> split_by_role(const Topology& topology, const std::vector<Pu>& pus, int threads,
+                               Overflow overflow, const std::vector<int>& roles) {
+  const int packages = topology.packages();
+  if (packages < 2) {
+    throw std::invalid_argument("placement 'split' needs at least 2 packages; the topology has " +
+                                topology.summary());
+  }
+  std::vector<std::vector<int>> per_package(static_cast<std::size_t>(packages));
+  for (const Pu& pu : pus) per_package[static_cast<std::size_t>(pu.package)].push_back(pu.os_index);
+  std::vector<int> next(static_cast<std::size_t>(packages), 0);
+  std::vector<int> cpus;
+  for (int t = 0; t < threads; ++t) {
+    const int role = roles.empty() ? 0 : roles[static_cast<std::size_t>(t)];
+    const auto package = static_cast<std::size_t>(role % packages);
+    const std::vector<int>& order = per_package[package];
+    const int i = next[package]++;
+    if (static_cast<std::size_t>(i) < order.size()) {
+      cpus.push_back(order[static_cast<std::size_t>(i)]);
+    } else {
+      cpus.push_back(overflow == Overflow::wrap ? order[static_cast<std::size_t>(i) % order.size()]
+                                                : kUnpinned);
+    }
+  }
+  return cpus;
+}
+
+}  // namespace
+
+PlacementSpec PlacementSpec::parse(const std::string& text) {
+  PlacementSpec spec;
+  if (text.rfind("list:", 0) == 0) {
+    spec.policy = Policy::list;
+    spec.cpus = parse_cpu_list(text.substr(5), text);
+    return spec;
+  }
+  std::string name = text;
+  const std::string nosmt = "+nosmt";
+  if (name.size() > nosmt.size() && name.compare(name.size() - nosmt.size(), nosmt.size(), nosmt) == 0) {
+    spec.smt = false;
+    name.resize(name.size() - nosmt.size());
+  }
+  const auto it = kPolicies.find(name);
+  if (it == kPolicies.end() || (it->second == Policy::none && !spec.smt)) {
+    throw std::invalid_argument("placement '" + text + "' is unknown; allowed: " +
+                                kAllowedPlacements);
+  }
+  spec.policy = it->second;
+  return spec;
+}
+
+std::string PlacementSpec::to_string() const {
+  if (policy == Policy::list) {
+    std::string text = "list:";
+    for (std::size_t i = 0; i < cpus.size(); ++i) text += (i ? "," : "") + std::to_string(cpus[i]);
+    return text;
+  }
+  for (const auto& [name, value] : kPolicies) {
+    if (value == policy) return name + (smt ? "" : "+nosmt");
+  }
+  return "?";
+}
+
+std::vector<int> plan_cpus(const Topology& topology, const PlacementSpec& spec, int threads,
+                           Overflow overflow, const std::vector<int>& roles) {
+  const std::vector<Pu> pus = usable_pus(topology, spec.smt);
+  switch (spec.policy) {
+    case Policy::none:
+      return std::vector<int>(static_cast<std::size_t>(threads), kUnpinned);
+    case Policy::compact: {
+      std::vector<int> order;
+      for (const Pu& pu : pus) order.push_back(pu.os_index);
+      return fill(order, threads, overflow);
+    }
+    case Policy::scatter:
+      return fill(round_robin(pus, &Pu::package), threads, overflow);
+    case Policy::numa:
+      return fill(round_robin(pus, &Pu::numa_node), threads, overflow);
+    case Policy::split:
+      return split_by_role(topology, pus, threads, overflow, roles);
+    case Policy::list:
+      for (int cpu : spec.cpus) {
+        const bool exists = std::any_of(pus.begin(), pus.end(),
+                                        [cpu](const Pu& pu) { return pu.os_index == cpu; });
+        if (!exists) {
+          throw std::invalid_argument("placement '" + spec.to_string() + "' names CPU " +
+                                      std::to_string(cpu) + ", which the topology (" +
+                                      topology.summary() + ") does not have");
+        }
+      }
+      return fill(spec.cpus, threads, overflow);
+  }
+  return {};
+}
+
+Overflow parse_overflow(const std::string& text) {
+  if (text == "wrap") return Overflow::wrap;
+  if (text == "unpinned") return Overflow::unpinned;
+  throw std::invalid_argument("overflow '" + text + "' is unknown; allowed: wrap, unpinned");
+}
+
+const char* to_string(Overflow overflow) {
+  return overflow == Overflow::wrap ? "wrap" : "unpinned";
+}
+
+}  // namespace lockbench

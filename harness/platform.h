@@ -1,0 +1,52 @@
+// The only per-architecture code in lockbench: how a waiting CPU relaxes, how
+// wide a cache line is assumed to be for padding, and a cheap cycle clock.
+// Algorithms spin through cpu_relax()/spin_until() and never issue raw
+// instructions themselves.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace lockbench {
+
+#if defined(__x86_64__) || defined(__i386__)
+inline constexpr const char* kRelaxInstruction = "pause";
+inline constexpr std::size_t kCacheLine = 64;
+inline void cpu_relax() { __builtin_ia32_pause(); }
+inline std::uint64_t cycle_clock() { return __builtin_ia32_rdtsc(); }
+#elif defined(__aarch64__)
+// yield is a hint the core may ignore; isb stalls for a pipeline flush and is
+// what several runtimes use as a shorter, more predictable back-off.
+inline constexpr const char* kRelaxInstruction = "yield";
+// Neoverse cores have 64-byte lines but prefetch pairs; pad to 128 so two
+// padded objects never share a prefetched pair.
+inline constexpr std::size_t kCacheLine = 128;
+inline void cpu_relax() { asm volatile("yield" ::: "memory"); }
+inline std::uint64_t cycle_clock() {
+  std::uint64_t ticks;
+  asm volatile("mrs %0, cntvct_el0" : "=r"(ticks));
+  return ticks;
+}
+#else
+#error "lockbench supports x86-64 and aarch64"
+#endif
+
+// Spins, relaxing the CPU, until pred() holds. Every busy-wait in lockbench
+// goes through here so that the relax policy lives in one place.
+template <typename Pred>
+inline void spin_until(Pred pred) {
+  while (!pred()) cpu_relax();
+}
+
+// Converts cycle_clock() ticks to nanoseconds. Calibrated once per process
+// against the steady clock (the first call takes about 20 ms).
+double ns_per_tick();
+inline std::uint64_t ticks_to_ns(std::uint64_t ticks) {
+  return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick());
+}
+
+// Nanoseconds on the steady clock, for deadlines (not for hot paths).
+std::uint64_t now_ns();
+
+}  // namespace lockbench

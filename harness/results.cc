@@ -1,0 +1,96 @@
+#include "harness/results.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "harness/platform.h"
+
+#ifndef LOCKBENCH_GIT_REVISION
+#define LOCKBENCH_GIT_REVISION "unknown"
+#endif
+#ifndef LOCKBENCH_CXX_FLAGS
+#define LOCKBENCH_CXX_FLAGS ""
+#endif
+
+namespace lockbench {
+
+namespace {
+
+const char* architecture() {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__aarch64__)
+  return "aarch64";
+#else
+  return "unknown";
+#endif
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write '" + tmp + "': " + strerror(errno));
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = strerror(errno);
+      close(fd);
+      unlink(tmp.c_str());
+      throw std::runtime_error("cannot write '" + tmp + "': " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  // fsync before rename: after a crash the name points at complete data.
+  fsync(fd);
+  close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = strerror(errno);
+    unlink(tmp.c_str());
+    throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + why);
+  }
+}
+
+nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
+  return {{"schema_version", kSchemaVersion},
+          {"arch", architecture()},
+          {"cpu_model", topology.cpu_model()},
+          {"topology", topology.describe()},
+          {"relax_instruction", kRelaxInstruction},
+          {"cache_line", {{"hwloc", topology.cache_line_size()}, {"padding", kCacheLine}}},
+          {"compiler", __VERSION__},
+          {"compiler_flags", LOCKBENCH_CXX_FLAGS},
+          {"git_revision", LOCKBENCH_GIT_REVISION},
+          {"perf_counters", "not collected"},
+          {"settings",
+           {{"duration_ms", sweep.settings.duration_ms},
+            {"warmup_ms", sweep.settings.warmup_ms},
+            {"repetitions", sweep.settings.repetitions},
+            {"watchdog_s", sweep.settings.watchdog_s},
+            {"sample_every", sweep.settings.sample_every},
+            {"overflow", to_string(sweep.settings.overflow)}}},
+          {"config", sweep.config}};
+}
+
+ResultsFile::ResultsFile(std::string path, nlohmann::json context)
+    : path_(std::move(path)),
+      document_({{"context", std::move(context)}, {"benchmarks", nlohmann::json::array()}}) {
+  flush();
+}
+
+void ResultsFile::append(const std::vector<nlohmann::json>& entries) {
+  for (const nlohmann::json& e : entries) document_["benchmarks"].push_back(e);
+  flush();
+}
+
+void ResultsFile::flush() const { write_file_atomically(path_, document_.dump(2) + "\n"); }
+
+}  // namespace lockbench

@@ -1,0 +1,183 @@
+#include "harness/run_point.h"
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <memory>
+#include <numeric>
+#include <thread>
+
+#include "harness/placement.h"
+#include "harness/platform.h"
+
+namespace lockbench {
+
+namespace {
+
+enum Phase : int { kWarmup, kMeasure, kStop };
+
+nlohmann::json summarize_latency(const std::vector<ThreadContext*>& threads) {
+  Histogram merged;
+  for (const ThreadContext* t : threads) merged.merge(t->latency);
+  return {{"p50", merged.percentile(0.50)},  {"p90", merged.percentile(0.90)},
+          {"p99", merged.percentile(0.99)},  {"p999", merged.percentile(0.999)},
+          {"max", merged.max()},             {"mean", merged.mean()},
+          {"samples", merged.count()}};
+}
+
+nlohmann::json summarize_locks(const std::vector<ThreadContext*>& threads,
+                               const std::vector<std::string>& classes) {
+  nlohmann::json stats = nlohmann::json::object();
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    LockClassStats sum;
+    for (const ThreadContext* t : threads) {
+      const LockClassStats& s = t->locks[c];
+      sum.acquisitions += s.acquisitions;
+      sum.contended += s.contended;
+      sum.timed += s.timed;
+      sum.wait_ns += s.wait_ns;
+      sum.hold_ns += s.hold_ns;
+    }
+    const double timed = static_cast<double>(std::max<std::uint64_t>(sum.timed, 1));
+    stats[classes[c]] = {
+        {"acquisitions", sum.acquisitions},
+        {"contended", sum.contended},
+        {"contended_pct", sum.acquisitions ? 100.0 * static_cast<double>(sum.contended) /
+                                                 static_cast<double>(sum.acquisitions)
+                                           : 0.0},
+        {"wait_ns_mean", static_cast<double>(sum.wait_ns) / timed},
+        {"hold_ns_mean", static_cast<double>(sum.hold_ns) / timed}};
+  }
+  return stats;
+}
+
+nlohmann::json summarize_counters(const std::vector<ThreadContext*>& threads,
+                                  const std::vector<std::string>& names) {
+  nlohmann::json counters = nlohmann::json::object();
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    std::uint64_t total = 0;
+    for (const ThreadContext* t : threads) total += t->counters[c];
+    counters[names[c]] = total;
+  }
+  return counters;
+}
+
+void thread_body(const Topology& topology, Workload& workload,
+                 ThreadContext& ctx, std::barrier<>& start, std::barrier<>& drained,
+                 const std::atomic<int>& phase) {
+  if (ctx.cpu != kUnpinned) topology.bind_this_thread(ctx.cpu);
+  start.arrive_and_wait();
+  for (;;) {
+    const int now = phase.load(std::memory_order_relaxed);
+    if (now == kStop) break;
+    ctx.measuring = now == kMeasure;
+    const bool counted = ctx.measuring;
+    workload.operation(ctx);
+    ctx.ops += counted;
+  }
+  ctx.measuring = false;
+  workload.drain(ctx);
+  drained.arrive_and_wait();
+  ctx.cpu_seen = topology.is_this_system() ? topology.last_cpu_of_this_thread() : -1;
+}
+
+}  // namespace
+
+double jain_fairness(const std::vector<std::uint64_t>& counts) {
+  double sum = 0, squares = 0;
+  for (std::uint64_t c : counts) {
+    sum += static_cast<double>(c);
+    squares += static_cast<double>(c) * static_cast<double>(c);
+  }
+  if (squares == 0) return 0;
+  return sum * sum / (static_cast<double>(counts.size()) * squares);
+}
+
+RunResult run_point(const RunSpec& spec, const Topology& topology) {
+  const FamilyInfo& info = spec.family->info();
+  std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, spec.threads);
+
+  std::vector<std::unique_ptr<ThreadContext>> contexts;
+  std::vector<ThreadContext*> threads;
+  for (int i = 0; i < spec.threads; ++i) {
+    const auto idx = static_cast<std::size_t>(i);
+    contexts.push_back(std::make_unique<ThreadContext>(i, spec.roles.empty() ? 0 : spec.roles[idx],
+                                                       spec.cpus.empty() ? kUnpinned : spec.cpus[idx],
+                                                       spec.sample_every));
+    threads.push_back(contexts.back().get());
+  }
+
+  // The coordinator (this thread) joins the start barrier, so the clock
+  // starts only once every thread exists and is pinned.
+  std::barrier<> start(spec.threads + 1);
+  std::barrier<> drained(spec.threads);
+  std::atomic<int> phase{kWarmup};
+  std::vector<std::thread> team;
+  for (ThreadContext* ctx : threads) {
+    team.emplace_back(thread_body, std::cref(topology), std::ref(*workload),
+                      std::ref(*ctx), std::ref(start), std::ref(drained), std::cref(phase));
+  }
+  start.arrive_and_wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(spec.warmup_ms));
+  const std::uint64_t begin = now_ns();
+  phase.store(kMeasure, std::memory_order_relaxed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(spec.duration_ms));
+  phase.store(kStop, std::memory_order_relaxed);
+  const std::uint64_t end = now_ns();
+  for (std::thread& t : team) t.join();
+
+  RunResult result;
+  result.error = workload->check_invariants(threads);
+  result.valid = result.error.empty();
+  if (!result.valid) return result;
+
+  result.seconds = static_cast<double>(end - begin) * 1e-9;
+  for (const ThreadContext* t : threads) {
+    result.thread_ops.push_back(t->ops);
+    result.cpus_seen.push_back(t->cpu_seen);
+  }
+  result.ops = std::accumulate(result.thread_ops.begin(), result.thread_ops.end(), std::uint64_t{0});
+  result.fairness = jain_fairness(result.thread_ops);
+  const double mean = static_cast<double>(result.ops) / spec.threads;
+  const auto [lo, hi] = std::minmax_element(result.thread_ops.begin(), result.thread_ops.end());
+  result.share_min = mean > 0 ? static_cast<double>(*lo) / mean : 0;
+  result.share_max = mean > 0 ? static_cast<double>(*hi) / mean : 0;
+  result.latency_ns = summarize_latency(threads);
+  result.lock_stats = summarize_locks(threads, info.lock_classes);
+  result.counters = summarize_counters(threads, info.counter_names);
+  workload->derive_counters(threads, result.counters);
+  return result;
+}
+
+nlohmann::json RunResult::to_json() const {
+  return {{"valid", valid},         {"error", error},           {"seconds", seconds},
+          {"ops", ops},             {"thread_ops", thread_ops}, {"cpus_seen", cpus_seen},
+          {"fairness", fairness},   {"share_min", share_min},   {"share_max", share_max},
+          {"latency_ns", latency_ns}, {"lock_stats", lock_stats}, {"counters", counters}};
+}
+
+RunResult RunResult::from_json(const nlohmann::json& j) {
+  RunResult r;
+  r.valid = j.at("valid");
+  r.error = j.at("error");
+  r.seconds = j.at("seconds");
+  r.ops = j.at("ops");
+  r.thread_ops = j.at("thread_ops").get<std::vector<std::uint64_t>>();
+  r.cpus_seen = j.at("cpus_seen").get<std::vector<int>>();
+  r.fairness = j.at("fairness");
+  r.share_min = j.at("share_min");
+  r.share_max = j.at("share_max");
+  r.latency_ns = j.at("latency_ns");
+  r.lock_stats = j.at("lock_stats");
+  r.counters = j.at("counters");
+  return r;
+}
+
+RunResult RunResult::failed(std::string error) {
+  RunResult r;
+  r.error = std::move(error);
+  return r;
+}
+
+}  // namespace lockbench

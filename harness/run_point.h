@@ -1,0 +1,60 @@
+// Runs one point once: a team of threads, pinned as planned, released
+// together from a barrier, warmed up, measured for a fixed duration, stopped
+// by a shared flag, then checked at quiescence.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness/family.h"
+#include "harness/topology.h"
+
+namespace lockbench {
+
+struct RunSpec {
+  const Family* family = nullptr;
+  std::string variant;
+  int threads = 1;
+  Params params;
+  std::vector<int> cpus;   // per thread: OS CPU index or kUnpinned
+  std::vector<int> roles;  // per thread
+  std::uint64_t warmup_ms = 0;
+  std::uint64_t duration_ms = 0;
+  std::uint32_t sample_every = 64;
+  double watchdog_s = 10;  // grace beyond warm-up and duration
+};
+
+// What one run produced. Numbers are meaningful only when valid.
+struct RunResult {
+  bool valid = false;
+  std::string error;
+  double seconds = 0;     // the measured window
+  std::uint64_t ops = 0;  // operations in it, all threads
+  std::vector<std::uint64_t> thread_ops;
+  std::vector<int> cpus_seen;  // where each thread last ran
+  double fairness = 0;         // Jain's index over thread_ops
+  double share_min = 0;        // min and max of thread_ops / mean
+  double share_max = 0;
+  nlohmann::json latency_ns;   // p50 p90 p99 p999 max mean samples
+  nlohmann::json lock_stats;   // per lock class
+  nlohmann::json counters;     // the family's own figures
+
+  nlohmann::json to_json() const;
+  static RunResult from_json(const nlohmann::json& j);
+  static RunResult failed(std::string error);
+};
+
+// Runs in the calling process; a hang hangs the caller.
+RunResult run_point(const RunSpec& spec, const Topology& topology);
+
+// Runs in a child process, so that a hang (deadlock, lost wakeup) or a crash
+// of a broken variant costs one failed point, not the sweep: the child is
+// killed when it outlives warm-up + duration + the watchdog grace.
+RunResult run_point_isolated(const RunSpec& spec, const Topology& topology);
+
+// Jain's fairness index: (sum x)^2 / (n * sum x^2); 1 when all are equal.
+double jain_fairness(const std::vector<std::uint64_t>& counts);
+
+}  // namespace lockbench

@@ -1,0 +1,337 @@
+#include "harness/sweep.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace lockbench {
+
+namespace {
+
+constexpr double kStartAllowanceS = 0.03;  // fork, thread creation, pinning
+
+std::string shown(const nlohmann::json& value) { return value.dump(); }
+
+[[noreturn]] void refuse(const std::string& key, const nlohmann::json& value,
+                         const std::string& allowed) {
+  throw UsageError("config key '" + key + "': value " + shown(value) + " is not allowed; allowed: " +
+                   allowed);
+}
+
+void check_keys(const nlohmann::json& object, const std::string& where,
+                const std::set<std::string>& known) {
+  for (const auto& [key, value] : object.items()) {
+    if (!known.count(key)) {
+      std::string allowed;
+      for (const std::string& k : known) allowed += (allowed.empty() ? "" : ", ") + k;
+      throw UsageError("config key '" + where + key + "' is unknown; allowed keys: " + allowed);
+    }
+  }
+}
+
+double number_in(const nlohmann::json& object, const std::string& key, const std::string& where,
+                 double fallback, double min, double max, bool integer) {
+  if (!object.contains(key)) return fallback;
+  const nlohmann::json& value = object.at(key);
+  const bool ok = integer ? value.is_number_integer() : value.is_number();
+  if (!ok || value.get<double>() < min || value.get<double>() > max) {
+    std::ostringstream allowed;
+    allowed << (integer ? "an integer " : "a number ") << min << ".." << max;
+    refuse(where + key, value, allowed.str());
+  }
+  return value.get<double>();
+}
+
+std::vector<nlohmann::json> list_in(const nlohmann::json& object, const std::string& key,
+                                    const std::string& where) {
+  if (!object.contains(key)) return {};
+  const nlohmann::json& value = object.at(key);
+  if (value.is_array()) {
+    if (value.empty()) refuse(where + key, value, "a non-empty list");
+    return value.get<std::vector<nlohmann::json>>();
+  }
+  return {value};
+}
+
+std::string allowed_for(const ParamInfo& p) {
+  std::ostringstream out;
+  switch (p.kind) {
+    case ParamInfo::Kind::integer: out << "an integer " << p.min << ".." << p.max; break;
+    case ParamInfo::Kind::real: out << "a number " << p.min << ".." << p.max; break;
+    case ParamInfo::Kind::choice:
+      out << "one of";
+      for (const std::string& c : p.choices) out << " " << c;
+      break;
+  }
+  return out.str();
+}
+
+nlohmann::json checked_param(const ParamInfo& p, const nlohmann::json& value,
+                             const std::string& key) {
+  bool ok = false;
+  switch (p.kind) {
+    case ParamInfo::Kind::integer:
+      ok = value.is_number_integer() && value.get<double>() >= p.min && value.get<double>() <= p.max;
+      break;
+    case ParamInfo::Kind::real:
+      ok = value.is_number() && value.get<double>() >= p.min && value.get<double>() <= p.max;
+      break;
+    case ParamInfo::Kind::choice:
+      ok = value.is_string() &&
+           std::count(p.choices.begin(), p.choices.end(), value.get<std::string>()) > 0;
+      break;
+  }
+  if (!ok) refuse(key, value, allowed_for(p));
+  return value;
+}
+
+// "--set key=value": the value as JSON when it parses (numbers), else a string.
+std::pair<std::string, nlohmann::json> parse_set(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError("--set '" + text + "' is not key=value; allowed: a parameter name, '=', a value");
+  }
+  const std::string value = text.substr(eq + 1);
+  nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
+  if (parsed.is_discarded()) parsed = value;
+  return {text.substr(0, eq), parsed};
+}
+
+template <typename T>
+bool selected(const std::vector<T>& filter, const T& value) {
+  return filter.empty() || std::count(filter.begin(), filter.end(), value) > 0;
+}
+
+// The cross product of per-parameter value lists, every parameter present.
+std::vector<Params> param_grid(const Family& family, const nlohmann::json& sweep,
+                               const std::string& where,
+                               const std::vector<std::pair<std::string, nlohmann::json>>& sets) {
+  std::vector<Params> grid = {Params::object()};
+  const nlohmann::json given = sweep.value("params", nlohmann::json::object());
+  if (!given.is_object()) refuse(where + "params", given, "an object of parameter: values");
+  for (const auto& [key, value] : given.items()) {
+    if (!family.find_param(key)) {
+      std::string names;
+      for (const ParamInfo& p : family.info().params) names += (names.empty() ? "" : ", ") + p.name;
+      throw UsageError("config key '" + where + "params." + key + "' is not a parameter of family '" +
+                       family.name() + "'; allowed: " + names);
+    }
+  }
+  for (const ParamInfo& p : family.info().params) {
+    std::vector<nlohmann::json> values = list_in(given, p.name, where + "params.");
+    for (const auto& [key, value] : sets) {
+      if (key == p.name) values = {value};
+    }
+    if (values.empty()) values = {p.default_value};
+    std::vector<Params> next;
+    for (const Params& partial : grid) {
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        Params extended = partial;
+        extended[p.name] = checked_param(p, values[i], where + "params." + p.name);
+        next.push_back(extended);
+      }
+    }
+    grid = std::move(next);
+  }
+  return grid;
+}
+
+}  // namespace
+
+std::string Point::name() const {
+  std::string name = family->name() + "/" + variant->name;
+  for (const ParamInfo& p : family->info().params) {
+    const nlohmann::json& value = params.at(p.name);
+    if (value != p.default_value) {
+      name += "/" + p.name + ":" + (value.is_string() ? value.get<std::string>() : value.dump());
+    }
+  }
+  return name + "/placement:" + placement.to_string() + "/threads:" + std::to_string(threads);
+}
+
+double Sweep::estimated_seconds() const {
+  const double per_run =
+      static_cast<double>(settings.warmup_ms + settings.duration_ms) / 1000.0 + kStartAllowanceS;
+  return static_cast<double>(points.size()) * settings.repetitions * per_run;
+}
+
+int resolve_threads(const nlohmann::json& spec, const Topology& topology, const std::string& key) {
+  const int pus = static_cast<int>(topology.pus().size());
+  const std::string allowed = "a positive integer up to " + std::to_string(kMaxThreads) +
+                              ", \"cores\", \"pus\", or a multiple of the PUs such as \"2x\"";
+  double threads = -1;
+  if (spec.is_number_integer()) {
+    threads = spec.get<double>();
+  } else if (spec.is_string()) {
+    const std::string text = spec.get<std::string>();
+    if (text == "cores") {
+      threads = topology.cores();
+    } else if (text == "pus") {
+      threads = pus;
+    } else if (text.size() > 1 && text.back() == 'x') {
+      try {
+        std::size_t used = 0;
+        const double factor = std::stod(text.substr(0, text.size() - 1), &used);
+        if (used == text.size() - 1 && factor > 0) threads = std::max(1.0, std::round(factor * pus));
+      } catch (const std::logic_error&) {
+      }
+    } else {
+      try {
+        std::size_t used = 0;
+        const int n = std::stoi(text, &used);
+        if (used == text.size()) threads = n;
+      } catch (const std::logic_error&) {
+      }
+    }
+  }
+  if (threads < 1 || threads > kMaxThreads) refuse(key, spec, allowed);
+  return static_cast<int>(threads);
+}
+
+nlohmann::json read_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("config file '" + path + "' cannot be read");
+  nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
+  if (config.is_discarded() || !config.is_object()) {
+    throw UsageError("config file '" + path + "' is not a JSON object");
+  }
+  return config;
+}
+
+Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
+                   const Topology& topology) {
+  check_keys(config, "", {"name", "description", "duration_ms", "warmup_ms", "repetitions",
+                          "watchdog_s", "sample_every", "overflow", "sweeps"});
+  Sweep sweep;
+  sweep.config = config;
+  sweep.name = config.value("name", std::string("unnamed"));
+  RunSettings& s = sweep.settings;
+  s.duration_ms = static_cast<std::uint64_t>(number_in(config, "duration_ms", "", 1000, 1, 3.6e6, true));
+  s.warmup_ms = static_cast<std::uint64_t>(number_in(config, "warmup_ms", "", 100, 0, 3.6e6, true));
+  s.repetitions = static_cast<int>(number_in(config, "repetitions", "", 3, 1, 1000, true));
+  s.watchdog_s = number_in(config, "watchdog_s", "", 10, 0.1, 86400, false);
+  s.sample_every = static_cast<std::uint32_t>(number_in(config, "sample_every", "", 64, 1, 1e9, true));
+  if (config.contains("overflow")) {
+    try {
+      s.overflow = parse_overflow(config.at("overflow").get<std::string>());
+    } catch (const std::exception&) {
+      refuse("overflow", config.at("overflow"), "\"wrap\" or \"unpinned\"");
+    }
+  }
+  if (selection.duration_ms > 0) s.duration_ms = static_cast<std::uint64_t>(selection.duration_ms);
+  if (selection.repetitions > 0) s.repetitions = selection.repetitions;
+
+  for (const std::string& f : selection.families) {
+    if (!find_family(f)) throw UsageError("--family '" + f + "' is not a family; see 'lockbench list'");
+  }
+  std::vector<std::pair<std::string, nlohmann::json>> sets;
+  for (const std::string& text : selection.sets) sets.push_back(parse_set(text));
+
+  const std::vector<nlohmann::json> sweeps = list_in(config, "sweeps", "");
+  if (sweeps.empty()) refuse("sweeps", config.value("sweeps", nlohmann::json()), "a non-empty list of sweeps");
+  std::set<std::string> variants_used, sets_used, names;
+  for (std::size_t i = 0; i < sweeps.size(); ++i) {
+    const std::string where = "sweeps[" + std::to_string(i) + "].";
+    const nlohmann::json& entry = sweeps[i];
+    if (!entry.is_object()) refuse("sweeps[" + std::to_string(i) + "]", entry, "an object");
+    check_keys(entry, where, {"family", "variants", "threads", "placements", "params"});
+    const std::string family_name = entry.value("family", std::string());
+    const Family* family = find_family(family_name);
+    if (!family) {
+      std::string all;
+      for (const Family* f : all_families()) all += (all.empty() ? "" : ", ") + f->name();
+      refuse(where + "family", entry.value("family", nlohmann::json()), all);
+    }
+    if (!selected(selection.families, family_name)) continue;
+
+    std::vector<const VariantInfo*> variants;
+    if (!selection.variants.empty()) {
+      for (const std::string& v : selection.variants) {
+        if (const VariantInfo* info = family->find_variant(v)) {
+          variants.push_back(info);
+          variants_used.insert(v);
+        }
+      }
+    } else if (entry.contains("variants")) {
+      for (const nlohmann::json& v : list_in(entry, "variants", where)) {
+        const VariantInfo* info = v.is_string() ? family->find_variant(v.get<std::string>()) : nullptr;
+        if (!info) {
+          std::string all;
+          for (const VariantInfo& known : family->info().variants) all += (all.empty() ? "" : ", ") + known.name;
+          refuse(where + "variants", v, all);
+        }
+        variants.push_back(info);
+      }
+    } else {
+      for (const VariantInfo& v : family->info().variants) {
+        if (v.role != Role::broken) variants.push_back(family->find_variant(v.name));
+      }
+    }
+
+    std::vector<nlohmann::json> thread_specs = list_in(entry, "threads", where);
+    if (!selection.threads.empty()) thread_specs.assign(selection.threads.begin(), selection.threads.end());
+    if (thread_specs.empty()) thread_specs = {1, "pus"};
+    std::vector<int> thread_counts;
+    for (const nlohmann::json& spec : thread_specs) {
+      const int n = resolve_threads(spec, topology, selection.threads.empty() ? where + "threads" : "--threads");
+      if (std::find(thread_counts.begin(), thread_counts.end(), n) == thread_counts.end()) thread_counts.push_back(n);
+    }
+
+    std::vector<nlohmann::json> placement_texts = list_in(entry, "placements", where);
+    if (!selection.placements.empty()) placement_texts.assign(selection.placements.begin(), selection.placements.end());
+    if (placement_texts.empty()) placement_texts = {"none"};
+    std::vector<PlacementSpec> placements;
+    for (const nlohmann::json& text : placement_texts) {
+      const std::string key = selection.placements.empty() ? where + "placements" : "--placement";
+      if (!text.is_string()) refuse(key, text, "a placement name");
+      try {
+        placements.push_back(PlacementSpec::parse(text.get<std::string>()));
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(key + ": " + e.what());
+      }
+    }
+
+    for (const auto& [key, value] : sets) {
+      if (family->find_param(key)) sets_used.insert(key);
+    }
+    const std::vector<Params> grid = param_grid(*family, entry, where, sets);
+
+    for (const VariantInfo* variant : variants) {
+      for (const Params& params : grid) {
+        for (const PlacementSpec& placement : placements) {
+          for (int threads : thread_counts) {
+            Point p;
+            p.family = family;
+            p.variant = variant;
+            p.threads = threads;
+            p.placement = placement;
+            p.params = params;
+            p.roles = family->assign_roles(params, threads);
+            try {
+              p.cpus = plan_cpus(topology, placement, threads, s.overflow, p.roles);
+            } catch (const std::invalid_argument& e) {
+              throw UsageError(where + "placements: " + e.what());
+            }
+            if (names.insert(p.name()).second) sweep.points.push_back(std::move(p));
+          }
+        }
+      }
+    }
+  }
+  for (const std::string& v : selection.variants) {
+    if (!variants_used.count(v)) {
+      throw UsageError("--variant '" + v + "' is not a variant of any selected family; see 'lockbench list'");
+    }
+  }
+  for (const auto& [key, value] : sets) {
+    if (!sets_used.count(key)) {
+      throw UsageError("--set '" + key + "' is not a parameter of any selected family; see 'lockbench list'");
+    }
+  }
+  if (sweep.points.empty()) throw UsageError("the selection leaves no point to run");
+  return sweep;
+}
+
+}  // namespace lockbench

@@ -1,0 +1,80 @@
+// What one thread of a point records while it runs. Each thread owns its
+// context (padded to a cache line, so recording is never shared traffic);
+// the harness merges them after the run.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "harness/histogram.h"
+#include "harness/platform.h"
+#include "harness/rng.h"
+
+namespace lockbench {
+
+// Lock statistics in the spirit of Xen's lock profiling and Linux lockstat,
+// for one lock class. Wait and hold times are sampled with the latency.
+struct LockClassStats {
+  std::uint64_t acquisitions = 0;
+  std::uint64_t contended = 0;  // the lock was not free on arrival
+  std::uint64_t timed = 0;      // acquisitions whose wait and hold were timed
+  std::uint64_t wait_ns = 0;    // summed over the timed acquisitions
+  std::uint64_t hold_ns = 0;
+};
+
+inline constexpr int kMaxLockClasses = 4;
+inline constexpr int kMaxCounters = 16;
+
+struct alignas(kCacheLine) ThreadContext {
+  ThreadContext(int index_, int role_, int cpu_, std::uint32_t sample_every_)
+      : index(index_), role(role_), cpu(cpu_), sample_every(sample_every_),
+        countdown(sample_every_), rng(static_cast<std::uint64_t>(index_) + 1) {}
+
+  const int index;
+  const int role;  // index into the family's roles
+  const int cpu;   // planned CPU (OS index), or -1 when unpinned
+  int cpu_seen = -1;
+
+  // Set by the harness each time round the loop: false during warm-up.
+  bool measuring = false;
+  std::uint64_t ops = 0;  // measured operations
+
+  // Which measured operations are timed: every one until the thread has
+  // kMinSamples (so slow, collapsed points still get percentiles), then every
+  // sample_every-th (so fast points are not slowed by reading the clock).
+  static constexpr std::uint64_t kMinSamples = 256;
+  const std::uint32_t sample_every;
+  std::uint32_t countdown;
+  bool sample_now() {
+    if (!measuring) return false;
+    if (latency.count() < kMinSamples) return true;
+    if (--countdown != 0) return false;
+    countdown = sample_every;
+    return true;
+  }
+
+  Histogram latency;  // of the contended operation, sampled
+  std::array<LockClassStats, kMaxLockClasses> locks{};
+  std::array<std::uint64_t, kMaxCounters> counters{};  // the family's own figures
+  Rng rng;
+
+  // Records one acquisition of lock class `cls`; wait/hold in cycle_clock
+  // ticks, used only when timed.
+  void lock_acquired(int cls, bool contended, bool timed, std::uint64_t wait_ticks,
+                     std::uint64_t hold_ticks) {
+    if (!measuring) return;
+    LockClassStats& s = locks[static_cast<std::size_t>(cls)];
+    ++s.acquisitions;
+    s.contended += contended;
+    if (timed) {
+      ++s.timed;
+      s.wait_ns += ticks_to_ns(wait_ticks);
+      s.hold_ns += ticks_to_ns(hold_ticks);
+    }
+  }
+  void count(int counter, std::uint64_t n = 1) {
+    if (measuring) counters[static_cast<std::size_t>(counter)] += n;
+  }
+};
+
+}  // namespace lockbench
