@@ -2,6 +2,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -88,6 +89,9 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     return true;
   }
 
+  // Google Benchmark reports a point's repetitions, then (when at least two
+  // succeeded) their aggregates in a second call; the row is printed once,
+  // from whichever call comes last.
   void ReportRuns(const std::vector<Run>& runs) override {
     if (runs.empty()) return;
     const std::size_t index = index_of_.at(runs.front().run_name.function_name);
@@ -96,7 +100,10 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     std::vector<nlohmann::json> entries;
     for (const Run& run : runs) entries.push_back(entry(point, log, run));
     file_->append(entries);
-    print_row(point, log, entries);
+    const bool aggregates = runs.front().run_type == Run::RT_Aggregate;
+    const auto succeeded = std::count_if(runs.begin(), runs.end(),
+                                         [](const Run& r) { return !r.error_occurred; });
+    if (aggregates || succeeded < 2) print_row(point, log, entries);
   }
 
   void Finalize() override {

@@ -1,0 +1,1 @@
+"""lockbench reports: results files (JSON) in, figures, HTML and Markdown out."""

@@ -1,0 +1,47 @@
+"""Reading lockbench results files, refusing anything that is not one."""
+
+import json
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+
+
+class ReportError(Exception):
+    """A results file cannot be used; the message names the file and why."""
+
+
+@dataclass
+class ResultSet:
+    path: str
+    context: dict
+    entries: list
+
+    @property
+    def lockbench(self):
+        return self.context["lockbench"]
+
+
+def load_results(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise ReportError(f"{path}: cannot be read ({e.strerror})") from e
+    except json.JSONDecodeError as e:
+        raise ReportError(f"{path}: not valid JSON (truncated?): {e}") from e
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        raise ReportError(f"{path}: not a results file (no 'benchmarks' list)")
+    context = doc.get("context")
+    if not isinstance(context, dict) or not isinstance(context.get("lockbench"), dict):
+        raise ReportError(f"{path}: not a lockbench results file (no context.lockbench)")
+    version = context["lockbench"].get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ReportError(
+            f"{path}: schema version {version!r}; this report reads version {SCHEMA_VERSION}")
+    return ResultSet(path, context, doc["benchmarks"])
+
+
+def load_all(paths):
+    if not paths:
+        raise ReportError("no results files given")
+    return [load_results(p) for p in paths]

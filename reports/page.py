@@ -1,0 +1,44 @@
+"""The self-contained report page: index.html beside its figures."""
+
+import html
+import os
+
+STYLE = """body{font-family:sans-serif;margin:2em;max-width:1400px}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}
+tr.failed td{background:#fdd}img{max-width:100%}code{background:#eee}"""
+
+
+def machine_rows(result_sets):
+    out = []
+    for rs in result_sets:
+        lb = rs.lockbench
+        gb = rs.context
+        out.append([os.path.basename(rs.path), gb.get("host_name", "?"), lb.get("arch", "?"),
+                    lb.get("cpu_model", "?"), lb.get("topology", {}).get("summary", "?"),
+                    str(lb.get("cache_line", {}).get("hwloc", "?")),
+                    lb.get("relax_instruction", "?"), lb.get("git_revision", "?"),
+                    lb.get("config", {}).get("name", "?"), gb.get("date", "?")])
+    return out
+
+
+def write_page(out_dir, result_sets, sections, table_html):
+    header = ["file", "host", "arch", "CPU", "topology", "cache line", "relax", "commit",
+              "config", "date"]
+    machines = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+        for r in machine_rows(result_sets))
+    figures = "".join(
+        f"<h2>{html.escape(title)}</h2><img src=\"{html.escape(os.path.basename(png))}\" "
+        f"alt=\"{html.escape(title)}\">" for title, png in sections)
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>lockbench report</title><style>{STYLE}</style></head>
+<body><h1>lockbench report</h1>
+<table><thead><tr>{''.join(f'<th>{h}</th>' for h in header)}</tr></thead><tbody>{machines}</tbody></table>
+{figures}
+<h2>All points</h2>{table_html}
+</body></html>
+"""
+    path = os.path.join(out_dir, "index.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+    return path

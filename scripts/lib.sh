@@ -1,0 +1,61 @@
+# Shared by the scripts in this folder: where things are, and how to get the
+# system packages and a Python that has numpy and matplotlib.
+set -euo pipefail
+
+LOCKBENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOCKBENCH_BUILD=${LOCKBENCH_BUILD:-$LOCKBENCH_ROOT/build}
+
+# Debian/Ubuntu package names. Google Benchmark >= 1.7 and hwloc >= 2.0 are
+# what Debian 12 ships.
+LOCKBENCH_PACKAGES=(
+  build-essential cmake pkg-config git
+  libbenchmark-dev libhwloc-dev hwloc nlohmann-json3-dev libgtest-dev libgmock-dev libck-dev
+  python3 python3-numpy python3-matplotlib python3-scipy
+)
+
+say() { printf 'lockbench: %s\n' "$*" >&2; }
+
+missing_packages() {
+  local p
+  for p in "${LOCKBENCH_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+
+install_packages() {
+  command -v dpkg-query >/dev/null || { say "not a Debian-like system: install the equivalents of: ${LOCKBENCH_PACKAGES[*]}"; return 0; }
+  local missing
+  missing=$(missing_packages | tr '\n' ' ')
+  [ -z "${missing// /}" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    say "missing packages: $missing"
+    say "install them with: sudo apt-get install -y $missing"
+    exit 2
+  fi
+  say "installing: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing >&2
+}
+
+build_lockbench() {
+  cmake -S "$LOCKBENCH_ROOT" -B "$LOCKBENCH_BUILD" -DCMAKE_BUILD_TYPE=Release >&2
+  cmake --build "$LOCKBENCH_BUILD" -j"$(nproc)" >&2
+}
+
+# A python3 that can import numpy and matplotlib. `python3` on PATH may be a
+# pyenv or venv interpreter without the distribution's packages, so the
+# distribution's own interpreter is tried too. LOCKBENCH_PYTHON overrides.
+find_python() {
+  local candidate
+  for candidate in "${LOCKBENCH_PYTHON:-}" python3 /usr/bin/python3; do
+    [ -n "$candidate" ] || continue
+    if "$candidate" -c 'import numpy, matplotlib' >/dev/null 2>&1; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  say "no python3 with numpy and matplotlib found; install python3-numpy python3-matplotlib (apt) or set LOCKBENCH_PYTHON"
+  return 2
+}

@@ -1,0 +1,177 @@
+"""The lockbench command line end to end: a smoke run of configs/quick.json whose
+results are checked field by field, the broken variant caught, bad input
+refused, plans on synthetic topologies. LOCKBENCH_BIN names the binary."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from reports.cli import build_report
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+BIN = os.environ.get("LOCKBENCH_BIN", os.path.join(ROOT, "build", "lockbench"))
+QUICK = os.path.join(ROOT, "configs", "quick.json")
+
+ITERATION_FIELDS = ["name", "run_name", "run_type", "family", "variant", "role", "threads",
+                    "placement", "cpus", "params", "ops_per_sec", "fairness", "latency_ns",
+                    "lock_stats", "counters", "valid", "real_time", "cpu_time", "time_unit",
+                    "repetition_index", "thread_ops", "cpus_seen"]
+LATENCY_FIELDS = ["p50", "p90", "p99", "p999", "max"]
+
+
+def lockbench(*args):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
+
+
+class CliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp()
+        cls.quick_out = os.path.join(cls.dir, "quick.json")
+        cls.quick = lockbench("run", "--config", QUICK, "--out", cls.quick_out)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir)
+
+    def write_config(self, name, config):
+        path = os.path.join(self.dir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(config, f)
+        return path
+
+    def test_quick_sweep_runs_every_default_variant_and_writes_every_field(self):
+        self.assertEqual(self.quick.returncode, 0, self.quick.stderr)
+        with open(self.quick_out, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual(doc["context"]["lockbench"]["schema_version"], 1)
+        for key in ("arch", "cpu_model", "topology", "relax_instruction", "cache_line",
+                    "compiler", "git_revision", "config"):
+            self.assertIn(key, doc["context"]["lockbench"])
+        self.assertIn("host_name", doc["context"])  # Google Benchmark's own context
+        listing = json.loads(lockbench("list", "--json").stdout)
+        expected = {(f["name"], v["name"]) for f in listing["families"]
+                    for v in f["variants"] if v["role"] != "broken"}
+        seen = set()
+        for e in doc["benchmarks"]:
+            self.assertEqual(e["run_type"], "iteration")  # quick runs one repetition
+            for field in ITERATION_FIELDS:
+                self.assertIn(field, e, e["name"])
+            self.assertTrue(e["valid"], e.get("error"))
+            self.assertGreater(e["ops_per_sec"], 0, e["name"])
+            self.assertAlmostEqual(e["real_time"], 1e9 / e["ops_per_sec"], delta=e["real_time"] * 1e-6)
+            self.assertEqual(len(e["cpus"]), e["threads"])
+            self.assertEqual(len(e["thread_ops"]), e["threads"])
+            for field in LATENCY_FIELDS:
+                self.assertIn(field, e["latency_ns"])
+            self.assertGreater(e["lock_stats"]["lock"]["acquisitions"], 0)
+            self.assertTrue(e["name"].startswith(f'{e["family"]}/{e["variant"]}/'))
+            seen.add((e["family"], e["variant"]))
+        self.assertEqual(seen, expected)
+        self.assertIn("ops/s", self.quick.stdout)
+
+    def test_report_of_the_quick_sweep(self):
+        self.assertEqual(self.quick.returncode, 0, self.quick.stderr)
+        out = os.path.join(self.dir, "report")
+        build_report([self.quick_out], out)
+        self.assertTrue(os.path.getsize(os.path.join(out, "spinlock-throughput.png")) > 0)
+
+    def test_repetitions_give_google_benchmark_aggregates(self):
+        out = os.path.join(self.dir, "reps.json")
+        r = lockbench("run", "--config", QUICK, "--out", out, "--variant", "ticket",
+                      "--threads", "2", "--repetitions", "3", "--duration-ms", "50")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, encoding="utf-8") as f:
+            entries = json.load(f)["benchmarks"]
+        self.assertEqual([e["repetition_index"] for e in entries if e["run_type"] == "iteration"],
+                         [0, 1, 2])
+        aggregates = {e["aggregate_name"]: e for e in entries if e["run_type"] == "aggregate"}
+        self.assertEqual(set(aggregates), {"mean", "median", "stddev", "cv"})
+        values = sorted(e["ops_per_sec"] for e in entries if e["run_type"] == "iteration")
+        self.assertAlmostEqual(aggregates["median"]["ops_per_sec"], values[1], delta=values[1] * 1e-9)
+        self.assertTrue(aggregates["median"]["name"].endswith("_median"))
+
+    # Short spins and sleeps injected at every slow-path step: the broken PV
+    # lock loses a wakeup and hangs; the correct one, run the same way, does not.
+    PV_STRESS = {"duration_ms": 300, "warmup_ms": 0, "repetitions": 2, "watchdog_s": 1.5,
+                 "sweeps": [{"family": "spinlock", "threads": [6],
+                             "params": {"spin_threshold": 16, "step_sleep_pct": 30}}]}
+
+    def test_correct_pv_lock_survives_the_stress_the_broken_one_fails(self):
+        config = self.write_config("pv.json", self.PV_STRESS)
+        out = os.path.join(self.dir, "pv.json")
+        r = lockbench("run", "--config", config, "--out", out, "--variant", "pv_ticket")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(out, encoding="utf-8") as f:
+            entries = [e for e in json.load(f)["benchmarks"] if e["run_type"] == "iteration"]
+        self.assertTrue(all(e["valid"] for e in entries))
+        self.assertTrue(all(e["counters"]["blocks"] > 0 and e["counters"]["kicks"] > 0
+                            for e in entries))
+
+    def test_broken_variant_is_reported_invalid(self):
+        config = self.write_config("broken.json", self.PV_STRESS)
+        out = os.path.join(self.dir, "broken.json")
+        r = lockbench("run", "--config", config, "--out", out, "--variant", "pv_ticket_norecheck")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("FAILED", r.stdout)
+        with open(out, encoding="utf-8") as f:
+            entries = json.load(f)["benchmarks"]
+        self.assertTrue(entries)
+        for e in entries:
+            self.assertFalse(e["valid"])
+            self.assertIn("watchdog", e["error"])
+            self.assertNotIn("ops_per_sec", e)
+            self.assertNotIn("latency_ns", e)
+
+    def test_bad_config_names_key_value_and_allowed(self):
+        config = self.write_config("bad.json", {
+            "sweeps": [{"family": "spinlock", "params": {"cs_ns": -5}}]})
+        r = lockbench("run", "--config", config, "--out", os.path.join(self.dir, "never.json"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("sweeps[0].params.cs_ns", r.stderr)
+        self.assertIn("-5", r.stderr)
+        self.assertIn("allowed", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "never.json")))
+
+    def test_bad_usage_exits_2(self):
+        self.assertEqual(lockbench("frobnicate").returncode, 2)
+        self.assertEqual(lockbench("run", "--config", QUICK).returncode, 2)
+        r = lockbench("plan", "--config", QUICK, "--threads", "lots")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("lots", r.stderr)
+        r = lockbench("run", "--config", QUICK, "--out", "/dev/null", "--bogus")
+        self.assertEqual(r.returncode, 2)
+
+    def test_list_json_shape(self):
+        listing = json.loads(lockbench("list", "--json").stdout)
+        spinlock = [f for f in listing["families"] if f["name"] == "spinlock"][0]
+        roles = {v["name"]: v["role"] for v in spinlock["variants"]}
+        self.assertEqual(roles["ticket"], "global")
+        self.assertEqual(roles["pv_ticket"], "scalable")
+        self.assertIn("broken", roles.values())
+        self.assertIn("cs_ns", [p["name"] for p in spinlock["params"]])
+
+    def test_plan_compact_and_scatter_differ_on_two_packages(self):
+        topo = "synthetic:pack:2 core:4 pu:2"
+        r = lockbench("plan", "--config", QUICK, "--topology", topo, "--json",
+                      "--variant", "ticket", "--threads", "4", "--placement", "compact,scatter")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = json.loads(r.stdout)
+        cpus = {p["placement"]: p["cpus"] for p in plan["points"]}
+        self.assertEqual(cpus["compact"], [0, 1, 2, 3])  # package 0, SMT siblings first
+        described = json.loads(lockbench("topology", "--topology", topo, "--json").stdout)
+        package = {pu["cpu"]: pu["package"] for pu in described["pu_list"]}
+        self.assertEqual([package[c] for c in cpus["scatter"]], [0, 1, 0, 1])
+        self.assertGreater(plan["estimated_seconds"], 0)
+
+    def test_topology_from_bad_spec_is_refused(self):
+        r = lockbench("topology", "--topology", "synthetic:pack:banana")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("synthetic:pack:banana", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

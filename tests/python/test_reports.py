@@ -1,0 +1,83 @@
+"""The report package on a small hand-checked fixture (tests/fixtures/small.json)."""
+
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+from reports.cli import build_report, main
+from reports.load import ReportError, load_all
+from reports.points import collect_points
+from reports.summary import markdown
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "small.json")
+
+
+class ReportTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_points_and_medians(self):
+        points = {(p.variant, p.threads): p for p in collect_points(load_all([FIXTURE]))}
+        self.assertEqual(len(points), 5)
+        self.assertAlmostEqual(points[("ticket", 1)].median("ops_per_sec"), 4.1e6)
+        self.assertAlmostEqual(points[("ticket", 8)].median("ops_per_sec"), 2.0e3)
+        self.assertEqual(points[("ticket", 8)].spread("ops_per_sec"), (1.0e3, 1.0e3))
+        self.assertAlmostEqual(points[("pv_ticket", 8)].median("latency_ns", "p99"), 450)
+
+    def test_failed_point_is_a_failure_not_a_number(self):
+        points = collect_points(load_all([FIXTURE]))
+        broken = [p for p in points if p.variant == "pv_ticket_norecheck"][0]
+        self.assertFalse(broken.valid)
+        self.assertIn("watchdog", broken.error)
+        row = [line for line in markdown(points).splitlines() if "pv_ticket_norecheck" in line][0]
+        self.assertIn("FAILED: watchdog", row)
+        self.assertNotIn("e3", row)
+
+    def test_report_files(self):
+        index = build_report([FIXTURE], self.dir)
+        for name in ("index.html", "summary.md", "spinlock-throughput.png",
+                     "spinlock-throughput.svg"):
+            self.assertTrue(os.path.getsize(os.path.join(self.dir, name)) > 0, name)
+        with open(index, encoding="utf-8") as f:
+            page = f.read()
+        self.assertIn("spinlock-throughput.png", page)
+        self.assertIn("Fixture CPU", page)
+        self.assertIn("FAILED", page)
+
+    def test_truncated_file_is_refused_by_name(self):
+        with open(FIXTURE, encoding="utf-8") as f:
+            path = self.write("cut.json", f.read()[:500])
+        with self.assertRaises(ReportError) as caught:
+            load_all([path])
+        self.assertIn("cut.json", str(caught.exception))
+        self.assertEqual(main([path, "-o", os.path.join(self.dir, "out")]), 2)
+
+    def test_foreign_json_is_refused(self):
+        path = self.write("gbench.json", json.dumps({"context": {}, "benchmarks": []}))
+        with self.assertRaises(ReportError) as caught:
+            load_all([path])
+        self.assertIn("not a lockbench results file", str(caught.exception))
+
+    def test_other_schema_version_is_refused(self):
+        with open(FIXTURE, encoding="utf-8") as f:
+            doc = json.load(f)
+        doc["context"]["lockbench"]["schema_version"] = 99
+        path = self.write("future.json", json.dumps(doc))
+        with self.assertRaises(ReportError) as caught:
+            load_all([path])
+        self.assertIn("schema version 99", str(caught.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
