@@ -9,4 +9,11 @@ const std::vector<const Family*>& all_families() {
   return families;
 }
 
+const Family* find_family(const std::string& name) {
+  for (const Family* family : all_families()) {
+    if (family->name() == name) return family;
+  }
+  return nullptr;
+}
+
 }  // namespace lockbench

@@ -59,8 +59,8 @@ struct Options {
   }
 };
 
-Options parse_options(const std::vector<std::string>& args, const std::vector<std::string>& takes_value,
-                      bool allow_gbench) {
+Options parse_options(const std::vector<std::string>& args,
+                      const std::vector<std::string>& takes_value, bool allow_gbench) {
   Options o;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -76,7 +76,8 @@ Options parse_options(const std::vector<std::string>& args, const std::vector<st
         o.values[a] = args[++i];
       }
     } else {
-      throw UsageError("unknown option '" + a + "' for 'lockbench " + args[0] + "'; see lockbench --help");
+      throw UsageError("unknown option '" + a + "' for 'lockbench " + args[0] +
+                       "'; see lockbench --help");
     }
   }
   return o;
@@ -107,9 +108,8 @@ Selection selection_of(const Options& o) {
   return s;
 }
 
-const std::vector<std::string> kSelectionFlags = {"--family",      "--variant",     "--threads",
-                                                  "--placement",   "--duration-ms", "--repetitions",
-                                                  "--set"};
+const std::vector<std::string> kSelectionFlags = {
+    "--family", "--variant", "--threads", "--placement", "--duration-ms", "--repetitions", "--set"};
 
 Topology load_topology(const std::string& spec) {
   try {
@@ -121,9 +121,12 @@ Topology load_topology(const std::string& spec) {
 
 std::string kind_name(ParamInfo::Kind kind) {
   switch (kind) {
-    case ParamInfo::Kind::integer: return "integer";
-    case ParamInfo::Kind::real: return "real";
-    case ParamInfo::Kind::choice: return "choice";
+    case ParamInfo::Kind::integer:
+      return "integer";
+    case ParamInfo::Kind::real:
+      return "real";
+    case ParamInfo::Kind::choice:
+      return "choice";
   }
   return "?";
 }
@@ -135,30 +138,42 @@ int cmd_list(const std::vector<std::string>& args) {
     const FamilyInfo& info = f->info();
     nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
     for (const VariantInfo& v : info.variants) {
-      variants.push_back({{"name", v.name}, {"role", to_string(v.role)}, {"summary", v.summary},
+      variants.push_back({{"name", v.name},
+                          {"role", to_string(v.role)},
+                          {"summary", v.summary},
                           {"default_on", v.role != Role::broken}});
     }
     for (const ParamInfo& p : info.params) {
-      nlohmann::json param = {{"name", p.name}, {"type", kind_name(p.kind)}, {"default", p.default_value},
+      nlohmann::json param = {{"name", p.name},
+                              {"type", kind_name(p.kind)},
+                              {"default", p.default_value},
                               {"help", p.help}};
       if (p.kind == ParamInfo::Kind::choice) {
         param["allowed"] = p.choices;
+      } else if (p.kind == ParamInfo::Kind::integer) {
+        param["min"] = static_cast<long long>(p.min);
+        param["max"] = static_cast<long long>(p.max);
       } else {
         param["min"] = p.min;
         param["max"] = p.max;
       }
       params.push_back(param);
     }
-    families.push_back({{"name", info.name}, {"summary", info.summary}, {"variants", variants},
-                        {"params", params}, {"roles", info.role_names},
-                        {"counters", info.counter_names}, {"lock_classes", info.lock_classes}});
+    families.push_back({{"name", info.name},
+                        {"summary", info.summary},
+                        {"variants", variants},
+                        {"params", params},
+                        {"roles", info.role_names},
+                        {"counters", info.counter_names},
+                        {"lock_classes", info.lock_classes}});
   }
   if (o.json) {
     std::cout << nlohmann::json{{"families", families}}.dump(2) << "\n";
     return 0;
   }
   for (const nlohmann::json& f : families) {
-    std::cout << f["name"].get<std::string>() << ": " << f["summary"].get<std::string>() << "\n  variants:\n";
+    std::cout << f["name"].get<std::string>() << ": " << f["summary"].get<std::string>()
+              << "\n  variants:\n";
     for (const nlohmann::json& v : f["variants"]) {
       std::printf("    %-22s %-10s %s%s\n", v["name"].get<std::string>().c_str(),
                   v["role"].get<std::string>().c_str(), v["summary"].get<std::string>().c_str(),
@@ -166,8 +181,8 @@ int cmd_list(const std::vector<std::string>& args) {
     }
     std::cout << "  parameters:\n";
     for (const nlohmann::json& p : f["params"]) {
-      const std::string range = p.contains("allowed") ? p["allowed"].dump()
-                                                      : p["min"].dump() + ".." + p["max"].dump();
+      const std::string range =
+          p.contains("allowed") ? p["allowed"].dump() : p["min"].dump() + ".." + p["max"].dump();
       std::printf("    %-16s %-8s default %-8s %-16s %s\n", p["name"].get<std::string>().c_str(),
                   p["type"].get<std::string>().c_str(), p["default"].dump().c_str(), range.c_str(),
                   p["help"].get<std::string>().c_str());
@@ -188,7 +203,8 @@ int cmd_topology(const std::vector<std::string>& args) {
   std::cout << "CPU model: " << topology.cpu_model() << "\n";
   for (const nlohmann::json& c : d["caches"]) {
     std::cout << "  " << c["level"].get<std::string>() << ": " << c["count"] << " x "
-              << c["size_bytes"].get<long long>() / 1024 << " KiB, line " << c["line_size"] << " B\n";
+              << c["size_bytes"].get<long long>() / 1024 << " KiB, line " << c["line_size"]
+              << " B\n";
   }
   std::cout << "  cpu  package  numa  core  smt\n";
   for (const nlohmann::json& pu : d["pu_list"]) {
@@ -198,10 +214,22 @@ int cmd_topology(const std::vector<std::string>& args) {
   return 0;
 }
 
+// "0-3,8,-x4": runs of consecutive CPUs as ranges, unpinned threads as "-".
 std::string cpus_text(const std::vector<int>& cpus) {
   std::string text;
-  for (std::size_t i = 0; i < cpus.size(); ++i) {
-    text += (i ? "," : "") + (cpus[i] < 0 ? std::string("-") : std::to_string(cpus[i]));
+  for (std::size_t i = 0; i < cpus.size();) {
+    std::size_t j = i + 1;
+    if (!text.empty()) text += ',';
+    if (cpus[i] < 0) {
+      while (j < cpus.size() && cpus[j] < 0) ++j;
+      text += '-';
+      if (j - i > 1) text += 'x' + std::to_string(j - i);
+    } else {
+      while (j < cpus.size() && cpus[j] == cpus[j - 1] + 1) ++j;
+      text += std::to_string(cpus[i]);
+      if (j - i > 1) text += '-' + std::to_string(cpus[j - 1]);
+    }
+    i = j;
   }
   return text;
 }
@@ -217,11 +245,17 @@ int cmd_plan(const std::vector<std::string>& args) {
     nlohmann::json points = nlohmann::json::array();
     for (const Point& p : sweep.points) {
       nlohmann::json roles = nlohmann::json::array();
-      for (int r : p.roles) roles.push_back(p.family->info().role_names.at(static_cast<std::size_t>(r)));
-      points.push_back({{"name", p.name()}, {"family", p.family->name()}, {"variant", p.variant->name},
-                        {"role", to_string(p.variant->role)}, {"threads", p.threads},
-                        {"placement", p.placement.to_string()}, {"cpus", p.cpus},
-                        {"thread_roles", roles}, {"params", p.params}});
+      for (int r : p.roles)
+        roles.push_back(p.family->info().role_names.at(static_cast<std::size_t>(r)));
+      points.push_back({{"name", p.name()},
+                        {"family", p.family->name()},
+                        {"variant", p.variant->name},
+                        {"role", to_string(p.variant->role)},
+                        {"threads", p.threads},
+                        {"placement", p.placement.to_string()},
+                        {"cpus", p.cpus},
+                        {"thread_roles", roles},
+                        {"params", p.params}});
     }
     std::cout << nlohmann::json{{"topology", topology.summary()},
                                 {"points", points},

@@ -4,10 +4,14 @@ namespace lockbench {
 
 const char* to_string(Role role) {
   switch (role) {
-    case Role::global: return "global";
-    case Role::scalable: return "scalable";
-    case Role::reference: return "reference";
-    case Role::broken: return "broken";
+    case Role::global:
+      return "global";
+    case Role::scalable:
+      return "scalable";
+    case Role::reference:
+      return "reference";
+    case Role::broken:
+      return "broken";
   }
   return "?";
 }
@@ -22,13 +26,6 @@ const VariantInfo* Family::find_variant(const std::string& name) const {
 const ParamInfo* Family::find_param(const std::string& name) const {
   for (const ParamInfo& p : info_.params) {
     if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
-const Family* find_family(const std::string& name) {
-  for (const Family* family : all_families()) {
-    if (family->name() == name) return family;
   }
   return nullptr;
 }

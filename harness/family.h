@@ -93,7 +93,8 @@ class Family {
   FamilyInfo info_;
 };
 
-// Every family lockbench has, in the order they are listed.
+// Every family lockbench has, in the order they are listed (defined with
+// the families, in benchmarks/families.cc).
 const std::vector<const Family*>& all_families();
 const Family* find_family(const std::string& name);
 

@@ -101,15 +101,15 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     for (const Run& run : runs) entries.push_back(entry(point, log, run));
     file_->append(entries);
     const bool aggregates = runs.front().run_type == Run::RT_Aggregate;
-    const auto succeeded = std::count_if(runs.begin(), runs.end(),
-                                         [](const Run& r) { return !r.error_occurred; });
+    const auto succeeded =
+        std::count_if(runs.begin(), runs.end(), [](const Run& r) { return !r.error_occurred; });
     if (aggregates || succeeded < 2) print_row(point, log, entries);
   }
 
   void Finalize() override {
-    std::printf("%zu of %zu points valid in %.1f s; results in %s\n", sweep_.points.size() - failed_,
-                sweep_.points.size(), static_cast<double>(now_ns() - started_ns_) * 1e-9,
-                path_.c_str());
+    std::printf("%zu of %zu points valid in %.1f s; results in %s\n",
+                sweep_.points.size() - failed_, sweep_.points.size(),
+                static_cast<double>(now_ns() - started_ns_) * 1e-9, path_.c_str());
   }
 
   std::size_t failed() const { return failed_; }
@@ -174,11 +174,12 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     return e;
   }
 
-  void print_row(const Point& point, const PointLog& log, const std::vector<nlohmann::json>& entries) {
+  void print_row(const Point& point, const PointLog& log,
+                 const std::vector<nlohmann::json>& entries) {
     ++done_;
     const double elapsed = static_cast<double>(now_ns() - started_ns_) * 1e-9;
-    const double remaining = elapsed / static_cast<double>(done_) *
-                             static_cast<double>(sweep_.points.size() - done_);
+    const double remaining =
+        elapsed / static_cast<double>(done_) * static_cast<double>(sweep_.points.size() - done_);
     std::string name = point.name();
     if (log.failed()) {
       ++failed_;

@@ -35,9 +35,7 @@ void Histogram::merge(const Histogram& other) {
   sum_ += other.sum_;
 }
 
-double Histogram::mean() const {
-  return count_ == 0 ? 0.0 : static_cast<double>(sum_ / count_);
-}
+double Histogram::mean() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_ / count_); }
 
 std::uint64_t Histogram::percentile(double q) const {
   if (count_ == 0) return 0;

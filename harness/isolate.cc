@@ -44,8 +44,7 @@ std::string describe_status(int status) {
     return "the run crashed with signal " + std::to_string(WTERMSIG(status)) + " (" +
            strsignal(WTERMSIG(status)) + ")";
   }
-  return "the run exited with status " + std::to_string(WEXITSTATUS(status)) +
-         " without a result";
+  return "the run exited with status " + std::to_string(WEXITSTATUS(status)) + " without a result";
 }
 
 }  // namespace
@@ -62,7 +61,8 @@ RunResult run_point_isolated(const RunSpec& spec, const Topology& topology) {
   }
   close(fds[1]);
 
-  const double limit_s = static_cast<double>(spec.warmup_ms + spec.duration_ms) / 1000.0 + spec.watchdog_s;
+  const double limit_s =
+      static_cast<double>(spec.warmup_ms + spec.duration_ms) / 1000.0 + spec.watchdog_s;
   const std::uint64_t deadline = now_ns() + static_cast<std::uint64_t>(limit_s * 1e9);
   std::string payload;
   bool timed_out = false;

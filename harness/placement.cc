@@ -24,8 +24,8 @@ std::vector<int> parse_cpu_list(const std::string& text, const std::string& whol
   std::stringstream items(text);
   std::string item;
   auto bad = [&] {
-    return std::invalid_argument("placement '" + whole + "' has a bad CPU list; allowed: " +
-                                 kAllowedPlacements);
+    return std::invalid_argument("placement '" + whole +
+                                 "' has a bad CPU list; allowed: " + kAllowedPlacements);
   };
   while (std::getline(items, item, ',')) {
     const auto dash = item.find('-');
@@ -125,14 +125,15 @@ PlacementSpec PlacementSpec::parse(const std::string& text) {
   }
   std::string name = text;
   const std::string nosmt = "+nosmt";
-  if (name.size() > nosmt.size() && name.compare(name.size() - nosmt.size(), nosmt.size(), nosmt) == 0) {
+  if (name.size() > nosmt.size() &&
+      name.compare(name.size() - nosmt.size(), nosmt.size(), nosmt) == 0) {
     spec.smt = false;
     name.resize(name.size() - nosmt.size());
   }
   const auto it = kPolicies.find(name);
   if (it == kPolicies.end() || (it->second == Policy::none && !spec.smt)) {
-    throw std::invalid_argument("placement '" + text + "' is unknown; allowed: " +
-                                kAllowedPlacements);
+    throw std::invalid_argument("placement '" + text +
+                                "' is unknown; allowed: " + kAllowedPlacements);
   }
   spec.policy = it->second;
   return spec;
@@ -141,7 +142,10 @@ PlacementSpec PlacementSpec::parse(const std::string& text) {
 std::string PlacementSpec::to_string() const {
   if (policy == Policy::list) {
     std::string text = "list:";
-    for (std::size_t i = 0; i < cpus.size(); ++i) text += (i ? "," : "") + std::to_string(cpus[i]);
+    for (std::size_t i = 0; i < cpus.size(); ++i) {
+      if (i) text += ',';
+      text += std::to_string(cpus[i]);
+    }
     return text;
   }
   for (const auto& [name, value] : kPolicies) {
@@ -152,6 +156,13 @@ std::string PlacementSpec::to_string() const {
 
 std::vector<int> plan_cpus(const Topology& topology, const PlacementSpec& spec, int threads,
                            Overflow overflow, const std::vector<int>& roles) {
+  if (!roles.empty() && roles.size() != static_cast<std::size_t>(threads)) {
+    throw std::invalid_argument("placement: " + std::to_string(roles.size()) + " roles for " +
+                                std::to_string(threads) + " threads");
+  }
+  if (spec.policy == Policy::list && spec.cpus.empty()) {
+    throw std::invalid_argument("placement 'list:' names no CPU");
+  }
   const std::vector<Pu> pus = usable_pus(topology, spec.smt);
   switch (spec.policy) {
     case Policy::none:
@@ -169,8 +180,8 @@ std::vector<int> plan_cpus(const Topology& topology, const PlacementSpec& spec, 
       return split_by_role(topology, pus, threads, overflow, roles);
     case Policy::list:
       for (int cpu : spec.cpus) {
-        const bool exists = std::any_of(pus.begin(), pus.end(),
-                                        [cpu](const Pu& pu) { return pu.os_index == cpu; });
+        const bool exists =
+            std::any_of(pus.begin(), pus.end(), [cpu](const Pu& pu) { return pu.os_index == cpu; });
         if (!exists) {
           throw std::invalid_argument("placement '" + spec.to_string() + "' names CPU " +
                                       std::to_string(cpu) + ", which the topology (" +

@@ -20,9 +20,12 @@ enum Phase : int { kWarmup, kMeasure, kStop };
 nlohmann::json summarize_latency(const std::vector<ThreadContext*>& threads) {
   Histogram merged;
   for (const ThreadContext* t : threads) merged.merge(t->latency);
-  return {{"p50", merged.percentile(0.50)},  {"p90", merged.percentile(0.90)},
-          {"p99", merged.percentile(0.99)},  {"p999", merged.percentile(0.999)},
-          {"max", merged.max()},             {"mean", merged.mean()},
+  return {{"p50", merged.percentile(0.50)},
+          {"p90", merged.percentile(0.90)},
+          {"p99", merged.percentile(0.99)},
+          {"p999", merged.percentile(0.999)},
+          {"max", merged.max()},
+          {"mean", merged.mean()},
           {"samples", merged.count()}};
 }
 
@@ -63,9 +66,8 @@ nlohmann::json summarize_counters(const std::vector<ThreadContext*>& threads,
   return counters;
 }
 
-void thread_body(const Topology& topology, Workload& workload,
-                 ThreadContext& ctx, std::barrier<>& start, std::barrier<>& drained,
-                 const std::atomic<int>& phase) {
+void thread_body(const Topology& topology, Workload& workload, ThreadContext& ctx,
+                 std::barrier<>& start, std::barrier<>& drained, const std::atomic<int>& phase) {
   if (ctx.cpu != kUnpinned) topology.bind_this_thread(ctx.cpu);
   start.arrive_and_wait();
   for (;;) {
@@ -96,15 +98,16 @@ double jain_fairness(const std::vector<std::uint64_t>& counts) {
 
 RunResult run_point(const RunSpec& spec, const Topology& topology) {
   const FamilyInfo& info = spec.family->info();
-  std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, spec.threads);
+  std::unique_ptr<Workload> workload =
+      spec.family->make_workload(spec.variant, spec.params, spec.threads);
 
   std::vector<std::unique_ptr<ThreadContext>> contexts;
   std::vector<ThreadContext*> threads;
   for (int i = 0; i < spec.threads; ++i) {
     const auto idx = static_cast<std::size_t>(i);
-    contexts.push_back(std::make_unique<ThreadContext>(i, spec.roles.empty() ? 0 : spec.roles[idx],
-                                                       spec.cpus.empty() ? kUnpinned : spec.cpus[idx],
-                                                       spec.sample_every));
+    contexts.push_back(std::make_unique<ThreadContext>(
+        i, spec.roles.empty() ? 0 : spec.roles[idx], spec.cpus.empty() ? kUnpinned : spec.cpus[idx],
+        spec.sample_every));
     threads.push_back(contexts.back().get());
   }
 
@@ -115,8 +118,8 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   std::atomic<int> phase{kWarmup};
   std::vector<std::thread> team;
   for (ThreadContext* ctx : threads) {
-    team.emplace_back(thread_body, std::cref(topology), std::ref(*workload),
-                      std::ref(*ctx), std::ref(start), std::ref(drained), std::cref(phase));
+    team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::ref(*ctx),
+                      std::ref(start), std::ref(drained), std::cref(phase));
   }
   start.arrive_and_wait();
   std::this_thread::sleep_for(std::chrono::milliseconds(spec.warmup_ms));
@@ -137,7 +140,8 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
     result.thread_ops.push_back(t->ops);
     result.cpus_seen.push_back(t->cpu_seen);
   }
-  result.ops = std::accumulate(result.thread_ops.begin(), result.thread_ops.end(), std::uint64_t{0});
+  result.ops =
+      std::accumulate(result.thread_ops.begin(), result.thread_ops.end(), std::uint64_t{0});
   result.fairness = jain_fairness(result.thread_ops);
   const double mean = static_cast<double>(result.ops) / spec.threads;
   const auto [lo, hi] = std::minmax_element(result.thread_ops.begin(), result.thread_ops.end());
@@ -151,10 +155,12 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
 }
 
 nlohmann::json RunResult::to_json() const {
-  return {{"valid", valid},         {"error", error},           {"seconds", seconds},
-          {"ops", ops},             {"thread_ops", thread_ops}, {"cpus_seen", cpus_seen},
-          {"fairness", fairness},   {"share_min", share_min},   {"share_max", share_max},
-          {"latency_ns", latency_ns}, {"lock_stats", lock_stats}, {"counters", counters}};
+  return {{"valid", valid},           {"error", error},
+          {"seconds", seconds},       {"ops", ops},
+          {"thread_ops", thread_ops}, {"cpus_seen", cpus_seen},
+          {"fairness", fairness},     {"share_min", share_min},
+          {"share_max", share_max},   {"latency_ns", latency_ns},
+          {"lock_stats", lock_stats}, {"counters", counters}};
 }
 
 RunResult RunResult::from_json(const nlohmann::json& j) {

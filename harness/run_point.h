@@ -37,9 +37,9 @@ struct RunResult {
   double fairness = 0;         // Jain's index over thread_ops
   double share_min = 0;        // min and max of thread_ops / mean
   double share_max = 0;
-  nlohmann::json latency_ns;   // p50 p90 p99 p999 max mean samples
-  nlohmann::json lock_stats;   // per lock class
-  nlohmann::json counters;     // the family's own figures
+  nlohmann::json latency_ns;  // p50 p90 p99 p999 max mean samples
+  nlohmann::json lock_stats;  // per lock class
+  nlohmann::json counters;    // the family's own figures
 
   nlohmann::json to_json() const;
   static RunResult from_json(const nlohmann::json& j);

@@ -16,8 +16,8 @@ std::string shown(const nlohmann::json& value) { return value.dump(); }
 
 [[noreturn]] void refuse(const std::string& key, const nlohmann::json& value,
                          const std::string& allowed) {
-  throw UsageError("config key '" + key + "': value " + shown(value) + " is not allowed; allowed: " +
-                   allowed);
+  throw UsageError("config key '" + key + "': value " + shown(value) +
+                   " is not allowed; allowed: " + allowed);
 }
 
 void check_keys(const nlohmann::json& object, const std::string& where,
@@ -44,6 +44,15 @@ double number_in(const nlohmann::json& object, const std::string& key, const std
   return value.get<double>();
 }
 
+std::string string_in(const nlohmann::json& object, const std::string& key,
+                      const std::string& where, const std::string& fallback,
+                      const std::string& allowed) {
+  if (!object.contains(key)) return fallback;
+  const nlohmann::json& value = object.at(key);
+  if (!value.is_string()) refuse(where + key, value, allowed);
+  return value.get<std::string>();
+}
+
 std::vector<nlohmann::json> list_in(const nlohmann::json& object, const std::string& key,
                                     const std::string& where) {
   if (!object.contains(key)) return {};
@@ -58,8 +67,12 @@ std::vector<nlohmann::json> list_in(const nlohmann::json& object, const std::str
 std::string allowed_for(const ParamInfo& p) {
   std::ostringstream out;
   switch (p.kind) {
-    case ParamInfo::Kind::integer: out << "an integer " << p.min << ".." << p.max; break;
-    case ParamInfo::Kind::real: out << "a number " << p.min << ".." << p.max; break;
+    case ParamInfo::Kind::integer:
+      out << "an integer " << p.min << ".." << p.max;
+      break;
+    case ParamInfo::Kind::real:
+      out << "a number " << p.min << ".." << p.max;
+      break;
     case ParamInfo::Kind::choice:
       out << "one of";
       for (const std::string& c : p.choices) out << " " << c;
@@ -73,7 +86,8 @@ nlohmann::json checked_param(const ParamInfo& p, const nlohmann::json& value,
   bool ok = false;
   switch (p.kind) {
     case ParamInfo::Kind::integer:
-      ok = value.is_number_integer() && value.get<double>() >= p.min && value.get<double>() <= p.max;
+      ok =
+          value.is_number_integer() && value.get<double>() >= p.min && value.get<double>() <= p.max;
       break;
     case ParamInfo::Kind::real:
       ok = value.is_number() && value.get<double>() >= p.min && value.get<double>() <= p.max;
@@ -91,7 +105,8 @@ nlohmann::json checked_param(const ParamInfo& p, const nlohmann::json& value,
 std::pair<std::string, nlohmann::json> parse_set(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw UsageError("--set '" + text + "' is not key=value; allowed: a parameter name, '=', a value");
+    throw UsageError("--set '" + text +
+                     "' is not key=value; allowed: a parameter name, '=', a value");
   }
   const std::string value = text.substr(eq + 1);
   nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
@@ -115,8 +130,8 @@ std::vector<Params> param_grid(const Family& family, const nlohmann::json& sweep
     if (!family.find_param(key)) {
       std::string names;
       for (const ParamInfo& p : family.info().params) names += (names.empty() ? "" : ", ") + p.name;
-      throw UsageError("config key '" + where + "params." + key + "' is not a parameter of family '" +
-                       family.name() + "'; allowed: " + names);
+      throw UsageError("config key '" + where + "params." + key +
+                       "' is not a parameter of family '" + family.name() + "'; allowed: " + names);
     }
   }
   for (const ParamInfo& p : family.info().params) {
@@ -174,7 +189,8 @@ int resolve_threads(const nlohmann::json& spec, const Topology& topology, const 
       try {
         std::size_t used = 0;
         const double factor = std::stod(text.substr(0, text.size() - 1), &used);
-        if (used == text.size() - 1 && factor > 0) threads = std::max(1.0, std::round(factor * pus));
+        if (used == text.size() - 1 && factor > 0)
+          threads = std::max(1.0, std::round(factor * pus));
       } catch (const std::logic_error&) {
       }
     } else {
@@ -202,48 +218,53 @@ nlohmann::json read_config_file(const std::string& path) {
 
 Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
                    const Topology& topology) {
-  check_keys(config, "", {"name", "description", "duration_ms", "warmup_ms", "repetitions",
-                          "watchdog_s", "sample_every", "overflow", "sweeps"});
+  check_keys(config, "",
+             {"name", "description", "duration_ms", "warmup_ms", "repetitions", "watchdog_s",
+              "sample_every", "overflow", "sweeps"});
   Sweep sweep;
   sweep.config = config;
-  sweep.name = config.value("name", std::string("unnamed"));
+  sweep.name = string_in(config, "name", "", "unnamed", "a string");
+  string_in(config, "description", "", "", "a string");
   RunSettings& s = sweep.settings;
-  s.duration_ms = static_cast<std::uint64_t>(number_in(config, "duration_ms", "", 1000, 1, 3.6e6, true));
+  s.duration_ms =
+      static_cast<std::uint64_t>(number_in(config, "duration_ms", "", 1000, 1, 3.6e6, true));
   s.warmup_ms = static_cast<std::uint64_t>(number_in(config, "warmup_ms", "", 100, 0, 3.6e6, true));
   s.repetitions = static_cast<int>(number_in(config, "repetitions", "", 3, 1, 1000, true));
   s.watchdog_s = number_in(config, "watchdog_s", "", 10, 0.1, 86400, false);
-  s.sample_every = static_cast<std::uint32_t>(number_in(config, "sample_every", "", 64, 1, 1e9, true));
-  if (config.contains("overflow")) {
-    try {
-      s.overflow = parse_overflow(config.at("overflow").get<std::string>());
-    } catch (const std::exception&) {
-      refuse("overflow", config.at("overflow"), "\"wrap\" or \"unpinned\"");
-    }
+  s.sample_every =
+      static_cast<std::uint32_t>(number_in(config, "sample_every", "", 64, 1, 1e9, true));
+  const std::string overflow =
+      string_in(config, "overflow", "", "wrap", "\"wrap\" or \"unpinned\"");
+  try {
+    s.overflow = parse_overflow(overflow);
+  } catch (const std::invalid_argument&) {
+    refuse("overflow", overflow, "\"wrap\" or \"unpinned\"");
   }
   if (selection.duration_ms > 0) s.duration_ms = static_cast<std::uint64_t>(selection.duration_ms);
   if (selection.repetitions > 0) s.repetitions = selection.repetitions;
 
   for (const std::string& f : selection.families) {
-    if (!find_family(f)) throw UsageError("--family '" + f + "' is not a family; see 'lockbench list'");
+    if (!find_family(f))
+      throw UsageError("--family '" + f + "' is not a family; see 'lockbench list'");
   }
   std::vector<std::pair<std::string, nlohmann::json>> sets;
   for (const std::string& text : selection.sets) sets.push_back(parse_set(text));
 
   const std::vector<nlohmann::json> sweeps = list_in(config, "sweeps", "");
-  if (sweeps.empty()) refuse("sweeps", config.value("sweeps", nlohmann::json()), "a non-empty list of sweeps");
+  if (sweeps.empty())
+    refuse("sweeps", config.value("sweeps", nlohmann::json()), "a non-empty list of sweeps");
   std::set<std::string> variants_used, sets_used, names;
   for (std::size_t i = 0; i < sweeps.size(); ++i) {
     const std::string where = "sweeps[" + std::to_string(i) + "].";
     const nlohmann::json& entry = sweeps[i];
     if (!entry.is_object()) refuse("sweeps[" + std::to_string(i) + "]", entry, "an object");
     check_keys(entry, where, {"family", "variants", "threads", "placements", "params"});
-    const std::string family_name = entry.value("family", std::string());
+    std::string families;
+    for (const Family* f : all_families()) families += (families.empty() ? "" : ", ") + f->name();
+    if (!entry.contains("family")) refuse(where + "family", nullptr, families);
+    const std::string family_name = string_in(entry, "family", where, "", families);
     const Family* family = find_family(family_name);
-    if (!family) {
-      std::string all;
-      for (const Family* f : all_families()) all += (all.empty() ? "" : ", ") + f->name();
-      refuse(where + "family", entry.value("family", nlohmann::json()), all);
-    }
+    if (!family) refuse(where + "family", family_name, families);
     if (!selected(selection.families, family_name)) continue;
 
     std::vector<const VariantInfo*> variants;
@@ -256,10 +277,12 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
       }
     } else if (entry.contains("variants")) {
       for (const nlohmann::json& v : list_in(entry, "variants", where)) {
-        const VariantInfo* info = v.is_string() ? family->find_variant(v.get<std::string>()) : nullptr;
+        const VariantInfo* info =
+            v.is_string() ? family->find_variant(v.get<std::string>()) : nullptr;
         if (!info) {
           std::string all;
-          for (const VariantInfo& known : family->info().variants) all += (all.empty() ? "" : ", ") + known.name;
+          for (const VariantInfo& known : family->info().variants)
+            all += (all.empty() ? "" : ", ") + known.name;
           refuse(where + "variants", v, all);
         }
         variants.push_back(info);
@@ -271,16 +294,20 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     }
 
     std::vector<nlohmann::json> thread_specs = list_in(entry, "threads", where);
-    if (!selection.threads.empty()) thread_specs.assign(selection.threads.begin(), selection.threads.end());
+    if (!selection.threads.empty())
+      thread_specs.assign(selection.threads.begin(), selection.threads.end());
     if (thread_specs.empty()) thread_specs = {1, "pus"};
     std::vector<int> thread_counts;
     for (const nlohmann::json& spec : thread_specs) {
-      const int n = resolve_threads(spec, topology, selection.threads.empty() ? where + "threads" : "--threads");
-      if (std::find(thread_counts.begin(), thread_counts.end(), n) == thread_counts.end()) thread_counts.push_back(n);
+      const int n = resolve_threads(spec, topology,
+                                    selection.threads.empty() ? where + "threads" : "--threads");
+      if (std::find(thread_counts.begin(), thread_counts.end(), n) == thread_counts.end())
+        thread_counts.push_back(n);
     }
 
     std::vector<nlohmann::json> placement_texts = list_in(entry, "placements", where);
-    if (!selection.placements.empty()) placement_texts.assign(selection.placements.begin(), selection.placements.end());
+    if (!selection.placements.empty())
+      placement_texts.assign(selection.placements.begin(), selection.placements.end());
     if (placement_texts.empty()) placement_texts = {"none"};
     std::vector<PlacementSpec> placements;
     for (const nlohmann::json& text : placement_texts) {
@@ -322,12 +349,14 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
   }
   for (const std::string& v : selection.variants) {
     if (!variants_used.count(v)) {
-      throw UsageError("--variant '" + v + "' is not a variant of any selected family; see 'lockbench list'");
+      throw UsageError("--variant '" + v +
+                       "' is not a variant of any selected family; see 'lockbench list'");
     }
   }
   for (const auto& [key, value] : sets) {
     if (!sets_used.count(key)) {
-      throw UsageError("--set '" + key + "' is not a parameter of any selected family; see 'lockbench list'");
+      throw UsageError("--set '" + key +
+                       "' is not a parameter of any selected family; see 'lockbench list'");
     }
   }
   if (sweep.points.empty()) throw UsageError("the selection leaves no point to run");

@@ -27,8 +27,12 @@ inline constexpr int kMaxCounters = 16;
 
 struct alignas(kCacheLine) ThreadContext {
   ThreadContext(int index_, int role_, int cpu_, std::uint32_t sample_every_)
-      : index(index_), role(role_), cpu(cpu_), sample_every(sample_every_),
-        countdown(sample_every_), rng(static_cast<std::uint64_t>(index_) + 1) {}
+      : index(index_),
+        role(role_),
+        cpu(cpu_),
+        sample_every(sample_every_),
+        countdown(sample_every_),
+        rng(static_cast<std::uint64_t>(index_) + 1) {}
 
   const int index;
   const int role;  // index into the family's roles

@@ -17,7 +17,8 @@ int logical_ancestor(hwloc_topology_t topo, hwloc_obj_t pu, hwloc_obj_type_t typ
 int numa_node_of(hwloc_topology_t topo, hwloc_obj_t pu) {
   hwloc_obj_t node = nullptr;
   while ((node = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, node)) != nullptr) {
-    if (hwloc_bitmap_isset(node->cpuset, pu->os_index)) return static_cast<int>(node->logical_index);
+    if (hwloc_bitmap_isset(node->cpuset, pu->os_index))
+      return static_cast<int>(node->logical_index);
   }
   return 0;
 }
@@ -32,8 +33,8 @@ std::vector<Pu> list_pus(hwloc_topology_t topo) {
     // core's children is the SMT sibling number.
     const int smt_rank = (core && pu->parent == core) ? static_cast<int>(pu->sibling_rank) : 0;
     pus.push_back(Pu{static_cast<int>(pu->os_index), logical_ancestor(topo, pu, HWLOC_OBJ_PACKAGE),
-                     numa_node_of(topo, pu),
-                     core ? static_cast<int>(core->logical_index) : i, smt_rank});
+                     numa_node_of(topo, pu), core ? static_cast<int>(core->logical_index) : i,
+                     smt_rank});
   }
   return pus;
 }
@@ -83,9 +84,7 @@ Topology::~Topology() {
 
 bool Topology::is_this_system() const { return hwloc_topology_is_thissystem(handle_) != 0; }
 
-int Topology::count(hwloc_obj_type_t type) const {
-  return hwloc_get_nbobjs_by_type(handle_, type);
-}
+int Topology::count(hwloc_obj_type_t type) const { return hwloc_get_nbobjs_by_type(handle_, type); }
 
 int Topology::cache_line_size() const {
   int line = 0;

@@ -21,8 +21,9 @@ using Kind = ParamInfo::Kind;
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "spinlock",
-      .summary = "ticket lock vs paravirtualised ticket lock (spin, then block; the unlocker "
-                 "kicks the next waiter)",
+      .summary =
+          "ticket lock vs paravirtualised ticket lock (spin, then block; the unlocker "
+          "kicks the next waiter)",
       .variants =
           {
               {"ticket", Role::global, "ticket lock (Xen, Linux pre-qspinlock)"},
@@ -39,14 +40,34 @@ FamilyInfo describe() {
           {
               {"cs_ns", Kind::integer, 50, 0, 1e8, {}, "work inside the critical section, ns"},
               {"ncs_ns", Kind::integer, 200, 0, 1e8, {}, "work between acquisitions, ns"},
-              {"spin_threshold", Kind::integer, 1 << 15, 1, 1e9, {},
+              {"spin_threshold",
+               Kind::integer,
+               1 << 15,
+               1,
+               1e9,
+               {},
                "PV locks: spins (cpu_relax) before blocking; Linux uses 1<<15"},
-              {"preempt_pct", Kind::real, 0, 0, 100, {},
+              {"preempt_pct",
+               Kind::real,
+               0,
+               0,
+               100,
+               {},
                "chance (percent) that a holder is 'preempted' (sleeps) inside the critical "
                "section"},
-              {"preempt_us", Kind::integer, 200, 0, 1e6, {},
+              {"preempt_us",
+               Kind::integer,
+               200,
+               0,
+               1e6,
+               {},
                "how long an injected preemption lasts, us"},
-              {"step_sleep_pct", Kind::real, 0, 0, 100, {},
+              {"step_sleep_pct",
+               Kind::real,
+               0,
+               0,
+               100,
+               {},
                "PV locks: chance (percent) of a short sleep at each step of the slow path, to "
                "widen races in stress runs"},
           },

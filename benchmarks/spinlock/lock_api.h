@@ -26,9 +26,9 @@ struct LockSetup {
 };
 
 struct Acquired {
-  bool contended = false;     // the lock was not free on arrival
-  std::uint64_t ticket = 0;   // position in the grant order, modulo kTicketSpace
-  std::uint32_t blocks = 0;   // times the caller slept before getting the lock
+  bool contended = false;    // the lock was not free on arrival
+  std::uint64_t ticket = 0;  // position in the grant order, modulo kTicketSpace
+  std::uint32_t blocks = 0;  // times the caller slept before getting the lock
   std::uint32_t spurious_wakeups = 0;
 };
 

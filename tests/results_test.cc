@@ -1,0 +1,188 @@
+// RunResult's JSON form, the atomic results file, and Jain's fairness index.
+#include "harness/results.h"
+
+#include <dirent.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "harness/run_point.h"
+#include "harness/sweep.h"
+#include "harness/topology.h"
+
+namespace lockbench {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+// A fresh directory per test, removed with its files afterwards.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "/lockbench_results_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    for (const std::string& name : Files()) unlink((dir_ + "/" + name).c_str());
+    rmdir(dir_.c_str());
+  }
+
+  std::vector<std::string> Files() const {
+    std::vector<std::string> names;
+    if (DIR* d = opendir(dir_.c_str())) {
+      while (const dirent* e = readdir(d)) {
+        const std::string name = e->d_name;
+        if (name != "." && name != "..") names.push_back(name);
+      }
+      closedir(d);
+    }
+    return names;
+  }
+
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  std::string dir_;
+};
+
+RunResult SampleResult() {
+  RunResult r;
+  r.valid = true;
+  r.seconds = 0.25;
+  r.ops = 12345678901ULL;
+  r.thread_ops = {6000000000ULL, 6345678901ULL};
+  r.cpus_seen = {0, -1};
+  r.fairness = 0.998;
+  r.share_min = 0.97;
+  r.share_max = 1.03;
+  r.latency_ns = {{"p50", 120}, {"p99", 4000}, {"max", 90000}, {"mean", 310.5}, {"samples", 512}};
+  r.lock_stats = {{"lock", {{"acquisitions", 12345678901ULL}, {"contended_pct", 42.5}}}};
+  r.counters = {{"blocks", 7}, {"kicks", 6}};
+  return r;
+}
+
+TEST(RunResultTest, JsonRoundTrip) {
+  const RunResult r = SampleResult();
+  const json j = r.to_json();
+  const RunResult back = RunResult::from_json(json::parse(j.dump()));
+  EXPECT_EQ(back.valid, r.valid);
+  EXPECT_EQ(back.error, r.error);
+  EXPECT_DOUBLE_EQ(back.seconds, r.seconds);
+  EXPECT_EQ(back.ops, r.ops);
+  EXPECT_EQ(back.thread_ops, r.thread_ops);
+  EXPECT_EQ(back.cpus_seen, r.cpus_seen);
+  EXPECT_DOUBLE_EQ(back.fairness, r.fairness);
+  EXPECT_DOUBLE_EQ(back.share_min, r.share_min);
+  EXPECT_DOUBLE_EQ(back.share_max, r.share_max);
+  EXPECT_EQ(back.latency_ns, r.latency_ns);
+  EXPECT_EQ(back.lock_stats, r.lock_stats);
+  EXPECT_EQ(back.counters, r.counters);
+  EXPECT_EQ(back.to_json(), j);
+}
+
+TEST(RunResultTest, FailedRoundTrip) {
+  const RunResult failed = RunResult::failed("watchdog: stuck");
+  EXPECT_FALSE(failed.valid);
+  const RunResult back = RunResult::from_json(json::parse(failed.to_json().dump()));
+  EXPECT_FALSE(back.valid);
+  EXPECT_EQ(back.error, "watchdog: stuck");
+  EXPECT_EQ(back.ops, 0u);
+  EXPECT_TRUE(back.thread_ops.empty());
+}
+
+TEST(RunResultTest, FromJsonRejectsMissingFields) {
+  json j = SampleResult().to_json();
+  j.erase("ops");
+  EXPECT_THROW(RunResult::from_json(j), json::exception);
+}
+
+TEST_F(TempDirTest, WriteFileAtomicallyLeavesNoTempFile) {
+  const std::string path = dir_ + "/out.json";
+  write_file_atomically(path, R"({"a": 1})");
+  EXPECT_THAT(Files(), ElementsAre("out.json"));
+  EXPECT_EQ(json::parse(Read(path)), json({{"a", 1}}));
+  // Replacing a longer file leaves exactly the new content.
+  write_file_atomically(path, std::string(10000, ' ') + "[]");
+  write_file_atomically(path, R"({"b": [1, 2]})");
+  EXPECT_THAT(Files(), ElementsAre("out.json"));
+  EXPECT_EQ(Read(path), R"({"b": [1, 2]})");
+}
+
+TEST_F(TempDirTest, WriteFileAtomicallyReportsAMissingDirectory) {
+  try {
+    write_file_atomically(dir_ + "/missing/out.json", "{}");
+    FAIL() << "expected std::runtime_error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("missing/out.json"));
+  }
+  EXPECT_TRUE(Files().empty());
+}
+
+TEST_F(TempDirTest, ResultsFileAppendKeepsEarlierEntries) {
+  const std::string path = dir_ + "/results.json";
+  const json context = {{"schema_version", kSchemaVersion}, {"host", "test"}};
+  ResultsFile file(path, context);
+  json doc = json::parse(Read(path));
+  EXPECT_EQ(doc.at("context"), context);
+  EXPECT_EQ(doc.at("benchmarks"), json::array());
+
+  file.append({json{{"name", "a"}}, json{{"name", "b"}}});
+  file.append({json{{"name", "c"}}});
+  file.append({});
+  doc = json::parse(Read(path));
+  EXPECT_EQ(doc.at("context"), context);
+  ASSERT_EQ(doc.at("benchmarks").size(), 3u);
+  EXPECT_EQ(doc["benchmarks"][0]["name"], "a");
+  EXPECT_EQ(doc["benchmarks"][1]["name"], "b");
+  EXPECT_EQ(doc["benchmarks"][2]["name"], "c");
+  EXPECT_EQ(doc, file.document());
+  EXPECT_THAT(Files(), ElementsAre("results.json"));
+}
+
+TEST(ResultsContextTest, NamesTheMachineAndTheSweep) {
+  const Topology topo = Topology::load("synthetic:pack:2 core:2 pu:2");
+  const json config = {{"name", "ctx"},
+                       {"duration_ms", 20},
+                       {"sweeps", {{{"family", "spinlock"}, {"variants", {"ticket"}}}}}};
+  const Sweep sweep = expand_sweep(config, {}, topo);
+  const json context = lockbench_context(sweep, topo);
+  EXPECT_EQ(context.at("schema_version"), kSchemaVersion);
+  EXPECT_EQ(context.at("config"), config);
+  EXPECT_EQ(context.at("topology").at("pus"), 8);
+  EXPECT_EQ(context.at("settings").at("duration_ms"), 20);
+  for (const char* key : {"arch", "cpu_model", "relax_instruction", "cache_line", "compiler",
+                          "compiler_flags", "git_revision"}) {
+    EXPECT_TRUE(context.contains(key)) << key;
+  }
+}
+
+TEST(JainFairnessTest, KnownInputs) {
+  EXPECT_DOUBLE_EQ(jain_fairness({5, 5, 5, 5}), 1.0);
+  EXPECT_DOUBLE_EQ(jain_fairness({7}), 1.0);
+  EXPECT_DOUBLE_EQ(jain_fairness({10, 0}), 0.5);
+  EXPECT_DOUBLE_EQ(jain_fairness({10, 0, 0, 0}), 0.25);
+  EXPECT_DOUBLE_EQ(jain_fairness({1, 3}), 0.8);  // 16 / (2 * 10)
+  EXPECT_DOUBLE_EQ(jain_fairness({1000000000000ULL, 1000000000000ULL}), 1.0);
+}
+
+TEST(JainFairnessTest, NothingCountedIsZero) {
+  EXPECT_EQ(jain_fairness({}), 0.0);
+  EXPECT_EQ(jain_fairness({0, 0, 0}), 0.0);
+}
+
+}  // namespace
+}  // namespace lockbench

@@ -1,0 +1,390 @@
+// expand_sweep and resolve_threads: config validation (every error names the
+// key and the value) and the expansion of a valid config into points.
+#include "harness/sweep.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/placement.h"
+#include "harness/topology.h"
+
+namespace lockbench {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Each;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+using json = nlohmann::json;
+
+class SweepTest : public ::testing::Test {
+ protected:
+  // A 2-core, 2-PU, 1-package box.
+  SweepTest() : topo_(Topology::load("synthetic:pack:1 core:2 pu:1")) {}
+
+  static json Config(json sweep = json::object()) {
+    sweep["family"] = sweep.value("family", json("spinlock"));
+    return {{"name", "test"}, {"duration_ms", 10}, {"warmup_ms", 0}, {"sweeps", {sweep}}};
+  }
+
+  Sweep Expand(const json& config, const Selection& selection = {}) const {
+    return expand_sweep(config, selection, topo_);
+  }
+
+  // The UsageError message expand_sweep throws, or a failure if it throws none.
+  std::string ErrorOf(const json& config, const Selection& selection = {}) const {
+    try {
+      expand_sweep(config, selection, topo_);
+    } catch (const UsageError& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "expected a UsageError for " << config.dump();
+    return "";
+  }
+
+  static std::vector<std::string> Names(const Sweep& sweep) {
+    std::vector<std::string> names;
+    for (const Point& p : sweep.points) names.push_back(p.name());
+    return names;
+  }
+
+  Topology topo_;
+};
+
+// --- errors ----------------------------------------------------------------
+
+TEST_F(SweepTest, UnknownTopLevelKey) {
+  json config = Config();
+  config["durationms"] = 5;
+  EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr("'durationms'"), HasSubstr("duration_ms")));
+}
+
+TEST_F(SweepTest, UnknownSweepKey) {
+  EXPECT_THAT(ErrorOf(Config({{"thread", {1}}})),
+              AllOf(HasSubstr("'sweeps[0].thread'"), HasSubstr("threads")));
+}
+
+TEST_F(SweepTest, UnknownFamily) {
+  EXPECT_THAT(ErrorOf(Config({{"family", "rwlock"}})),
+              AllOf(HasSubstr("sweeps[0].family"), HasSubstr("\"rwlock\""), HasSubstr("spinlock")));
+}
+
+TEST_F(SweepTest, MissingFamily) {
+  json config = Config();
+  config["sweeps"][0].erase("family");
+  EXPECT_THAT(ErrorOf(config), HasSubstr("sweeps[0].family"));
+}
+
+TEST_F(SweepTest, UnknownVariant) {
+  EXPECT_THAT(
+      ErrorOf(Config({{"variants", {"ticket", "qspinlock"}}})),
+      AllOf(HasSubstr("sweeps[0].variants"), HasSubstr("\"qspinlock\""), HasSubstr("pv_ticket")));
+}
+
+TEST_F(SweepTest, UnknownParam) {
+  EXPECT_THAT(ErrorOf(Config({{"params", {{"cs_us", 5}}}})),
+              AllOf(HasSubstr("sweeps[0].params.cs_us"), HasSubstr("cs_ns")));
+}
+
+TEST_F(SweepTest, OutOfRangeParam) {
+  EXPECT_THAT(ErrorOf(Config({{"params", {{"cs_ns", -1}}}})),
+              AllOf(HasSubstr("sweeps[0].params.cs_ns"), HasSubstr("-1")));
+  EXPECT_THAT(ErrorOf(Config({{"params", {{"preempt_pct", {0, 101}}}}})),
+              AllOf(HasSubstr("sweeps[0].params.preempt_pct"), HasSubstr("101")));
+  EXPECT_THAT(ErrorOf(Config({{"params", {{"spin_threshold", 0}}}})),
+              AllOf(HasSubstr("sweeps[0].params.spin_threshold"), HasSubstr("value 0")));
+}
+
+TEST_F(SweepTest, WrongParamType) {
+  EXPECT_THAT(
+      ErrorOf(Config({{"params", {{"cs_ns", "abc"}}}})),
+      AllOf(HasSubstr("sweeps[0].params.cs_ns"), HasSubstr("\"abc\""), HasSubstr("an integer")));
+  // An integer parameter refuses a fraction; a real one takes it.
+  EXPECT_THAT(ErrorOf(Config({{"params", {{"ncs_ns", 1.5}}}})),
+              AllOf(HasSubstr("sweeps[0].params.ncs_ns"), HasSubstr("1.5")));
+  EXPECT_NO_THROW(Expand(Config({{"params", {{"preempt_pct", 0.5}}}})));
+  EXPECT_THAT(ErrorOf(Config({{"params", {{"cs_ns", json::array()}}}})),
+              HasSubstr("sweeps[0].params.cs_ns"));
+  EXPECT_THAT(ErrorOf(Config({{"params", 7}})), HasSubstr("sweeps[0].params"));
+}
+
+TEST_F(SweepTest, BadThreadSpecs) {
+  for (const json& spec : {json("lots"), json(0), json(100000), json(-2), json("0x"), json("x"),
+                           json(2.5), json("8 threads"), json(true), json(nullptr)}) {
+    EXPECT_THAT(ErrorOf(Config({{"threads", {1, spec}}})),
+                AllOf(HasSubstr("sweeps[0].threads"), HasSubstr(spec.dump())))
+        << spec.dump();
+  }
+  EXPECT_THAT(ErrorOf(Config({{"threads", json::array()}})),
+              AllOf(HasSubstr("sweeps[0].threads"), HasSubstr("non-empty")));
+}
+
+TEST_F(SweepTest, BadPlacement) {
+  EXPECT_THAT(ErrorOf(Config({{"placements", {"none", "sideways"}}})),
+              AllOf(HasSubstr("sweeps[0].placements"), HasSubstr("sideways")));
+  EXPECT_THAT(ErrorOf(Config({{"placements", {3}}})),
+              AllOf(HasSubstr("sweeps[0].placements"), HasSubstr("3")));
+}
+
+TEST_F(SweepTest, SplitOnOnePackage) {
+  EXPECT_THAT(
+      ErrorOf(Config({{"placements", {"split"}}})),
+      AllOf(HasSubstr("sweeps[0].placements"), HasSubstr("split"), HasSubstr("2 packages")));
+}
+
+TEST_F(SweepTest, BadSettings) {
+  for (const char* key : {"duration_ms", "repetitions", "sample_every"}) {
+    json config = Config();
+    config[key] = 0;
+    EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr(std::string("'") + key + "'"), HasSubstr("0")));
+  }
+  json config = Config();
+  config["watchdog_s"] = "soon";
+  EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr("'watchdog_s'"), HasSubstr("\"soon\"")));
+  config = Config();
+  config["overflow"] = "spill";
+  EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr("'overflow'"), HasSubstr("\"spill\"")));
+  config = Config();
+  config["sweeps"] = json::array();
+  EXPECT_THAT(ErrorOf(config), HasSubstr("sweeps"));
+  config["sweeps"] = {5};
+  EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr("sweeps[0]"), HasSubstr("5")));
+}
+
+TEST_F(SweepTest, SetOfUnknownParameter) {
+  Selection selection;
+  selection.sets = {"cs_us=5"};
+  EXPECT_THAT(ErrorOf(Config(), selection), HasSubstr("--set 'cs_us'"));
+  selection.sets = {"cs_ns"};
+  EXPECT_THAT(ErrorOf(Config(), selection), HasSubstr("--set 'cs_ns'"));
+}
+
+TEST_F(SweepTest, SetOfBadValue) {
+  Selection selection;
+  selection.sets = {"cs_ns=abc"};
+  EXPECT_THAT(ErrorOf(Config(), selection), AllOf(HasSubstr("cs_ns"), HasSubstr("\"abc\"")));
+}
+
+TEST_F(SweepTest, VariantNotInAnyFamily) {
+  Selection selection;
+  selection.variants = {"ticket", "qspinlock"};
+  EXPECT_THAT(ErrorOf(Config(), selection), HasSubstr("--variant 'qspinlock'"));
+}
+
+TEST_F(SweepTest, UnknownFamilySelected) {
+  Selection selection;
+  selection.families = {"rwlock"};
+  EXPECT_THAT(ErrorOf(Config(), selection), HasSubstr("--family 'rwlock'"));
+}
+
+TEST_F(SweepTest, BadCommandLineThreadsAndPlacement) {
+  Selection threads;
+  threads.threads = {"lots"};
+  EXPECT_THAT(ErrorOf(Config(), threads), AllOf(HasSubstr("--threads"), HasSubstr("lots")));
+  Selection placement;
+  placement.placements = {"bogus"};
+  EXPECT_THAT(ErrorOf(Config(), placement), AllOf(HasSubstr("--placement"), HasSubstr("bogus")));
+}
+
+// A non-string family or name is a UsageError naming the key, like every
+// other bad value (not a JSON library type error).
+TEST_F(SweepTest, NonStringFamilyIsAUsageError) {
+  EXPECT_THAT(ErrorOf(Config({{"family", 5}})), HasSubstr("sweeps[0].family"));
+  json config = Config();
+  config["name"] = 5;
+  EXPECT_THAT(ErrorOf(config), HasSubstr("name"));
+}
+
+// --- thread specs ------------------------------------------------------------
+
+TEST_F(SweepTest, ResolveThreads) {
+  EXPECT_EQ(resolve_threads("cores", topo_, "k"), 2);
+  EXPECT_EQ(resolve_threads("pus", topo_, "k"), 2);
+  EXPECT_EQ(resolve_threads("2x", topo_, "k"), 4);
+  EXPECT_EQ(resolve_threads("4x", topo_, "k"), 8);
+  EXPECT_EQ(resolve_threads("0.5x", topo_, "k"), 1);
+  EXPECT_EQ(resolve_threads("0.1x", topo_, "k"), 1);
+  EXPECT_EQ(resolve_threads(8, topo_, "k"), 8);
+  EXPECT_EQ(resolve_threads("8", topo_, "k"), 8);
+  EXPECT_EQ(resolve_threads(kMaxThreads, topo_, "k"), kMaxThreads);
+  EXPECT_THROW(resolve_threads(kMaxThreads + 1, topo_, "k"), UsageError);
+  EXPECT_THROW(resolve_threads("3000x", topo_, "k"), UsageError);
+  try {
+    resolve_threads("lots", topo_, "my.key");
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("my.key"), HasSubstr("\"lots\""), HasSubstr("cores")));
+  }
+}
+
+TEST_F(SweepTest, ResolveThreadsOnSmtBox) {
+  const Topology smt = Topology::load("synthetic:pack:1 core:2 pu:2");
+  EXPECT_EQ(resolve_threads("cores", smt, "k"), 2);
+  EXPECT_EQ(resolve_threads("pus", smt, "k"), 4);
+  EXPECT_EQ(resolve_threads("2x", smt, "k"), 8);
+}
+
+TEST_F(SweepTest, ThreadSpecsResolveAndDedupe) {
+  const Sweep sweep = Expand(
+      Config({{"variants", {"ticket"}}, {"threads", {1, "cores", "pus", "2x", "4x", 2, "1"}}}));
+  std::vector<int> counts;
+  for (const Point& p : sweep.points) counts.push_back(p.threads);
+  EXPECT_THAT(counts, ElementsAre(1, 2, 4, 8));
+}
+
+TEST_F(SweepTest, CommandLineThreadsReplaceTheConfigs) {
+  Selection selection;
+  selection.threads = {"2x", "3"};
+  const Sweep sweep = Expand(Config({{"variants", {"ticket"}}, {"threads", {1}}}), selection);
+  std::vector<int> counts;
+  for (const Point& p : sweep.points) counts.push_back(p.threads);
+  EXPECT_THAT(counts, ElementsAre(4, 3));
+}
+
+// --- expansion ---------------------------------------------------------------
+
+TEST_F(SweepTest, DefaultsExcludeTheBrokenVariant) {
+  const Sweep sweep = Expand(Config());
+  std::set<std::string> variants;
+  for (const Point& p : sweep.points) variants.insert(p.variant->name);
+  EXPECT_THAT(variants,
+              UnorderedElementsAre("ticket", "pv_ticket", "std_mutex", "ck_ticket", "mcs"));
+  // Default threads are 1 and "pus", default placement none.
+  EXPECT_EQ(sweep.points.size(), 5u * 2u);
+  for (const Point& p : sweep.points) {
+    EXPECT_EQ(p.placement.policy, Policy::none);
+    EXPECT_EQ(p.cpus.size(), static_cast<std::size_t>(p.threads));
+    EXPECT_THAT(p.cpus, Each(kUnpinned));
+    EXPECT_EQ(p.roles.size(), static_cast<std::size_t>(p.threads));
+  }
+}
+
+TEST_F(SweepTest, VariantSelectionPicksTheBrokenOne) {
+  Selection selection;
+  selection.variants = {"pv_ticket_norecheck"};
+  const Sweep sweep = Expand(Config(), selection);
+  ASSERT_FALSE(sweep.points.empty());
+  for (const Point& p : sweep.points) EXPECT_EQ(p.variant->name, "pv_ticket_norecheck");
+  // Listing it in the config works too.
+  const Sweep listed = Expand(Config({{"variants", {"pv_ticket_norecheck"}}}));
+  ASSERT_FALSE(listed.points.empty());
+  EXPECT_EQ(listed.points[0].variant->role, Role::broken);
+}
+
+TEST_F(SweepTest, EveryParameterIsFilledIn) {
+  const Sweep sweep = Expand(Config({{"variants", {"ticket"}}, {"params", {{"cs_ns", 100}}}}));
+  const Family* family = find_family("spinlock");
+  ASSERT_NE(family, nullptr);
+  for (const Point& p : sweep.points) {
+    EXPECT_EQ(p.family, family);
+    EXPECT_EQ(p.params.size(), family->info().params.size());
+    for (const ParamInfo& info : family->info().params) {
+      ASSERT_TRUE(p.params.contains(info.name)) << info.name;
+      if (info.name != "cs_ns") {
+        EXPECT_EQ(p.params.at(info.name), info.default_value) << info.name;
+      }
+    }
+    EXPECT_EQ(p.params.at("cs_ns"), 100);
+  }
+}
+
+TEST_F(SweepTest, SetOverridesAParameter) {
+  Selection selection;
+  selection.sets = {"cs_ns=100"};
+  const Sweep sweep = Expand(Config({{"params", {{"cs_ns", {0, 50, 1000}}}}}), selection);
+  ASSERT_FALSE(sweep.points.empty());
+  for (const Point& p : sweep.points) {
+    EXPECT_EQ(p.params.at("cs_ns"), 100);
+    EXPECT_THAT(p.name(), HasSubstr("/cs_ns:100/"));
+  }
+  EXPECT_EQ(sweep.points.size(), 5u * 2u);
+}
+
+TEST_F(SweepTest, PointNames) {
+  const Sweep sweep = Expand(Config({{"variants", {"ticket"}},
+                                     {"threads", {2}},
+                                     {"placements", {"none", "compact"}},
+                                     {"params", {{"cs_ns", {50, 100}}}}}));
+  EXPECT_THAT(Names(sweep), ElementsAre("spinlock/ticket/placement:none/threads:2",
+                                        "spinlock/ticket/placement:compact/threads:2",
+                                        "spinlock/ticket/cs_ns:100/placement:none/threads:2",
+                                        "spinlock/ticket/cs_ns:100/placement:compact/threads:2"));
+  EXPECT_THAT(sweep.points[1].cpus, ElementsAre(0, 1));
+}
+
+TEST_F(SweepTest, PointNamesListEveryNonDefaultParameter) {
+  const Sweep sweep = Expand(
+      Config({{"variants", {"pv_ticket"}},
+              {"threads", {1}},
+              {"params", {{"spin_threshold", 64}, {"preempt_pct", 2.5}, {"step_sleep_pct", 0}}}}));
+  EXPECT_THAT(Names(sweep), ElementsAre("spinlock/pv_ticket/spin_threshold:64/preempt_pct:2.5/"
+                                        "placement:none/threads:1"));
+}
+
+TEST_F(SweepTest, DuplicatePointsAreDropped) {
+  const Sweep sweep = Expand(Config({{"variants", {"ticket", "ticket"}},
+                                     {"threads", {2}},
+                                     {"placements", {"none", "none"}},
+                                     {"params", {{"cs_ns", {50, 50}}}}}));
+  EXPECT_THAT(Names(sweep), ElementsAre("spinlock/ticket/placement:none/threads:2"));
+}
+
+TEST_F(SweepTest, SettingsAndSelectionOverrides) {
+  json config = Config({{"variants", {"ticket"}}});
+  config["duration_ms"] = 250;
+  config["warmup_ms"] = 30;
+  config["repetitions"] = 5;
+  config["watchdog_s"] = 1.5;
+  config["sample_every"] = 8;
+  config["overflow"] = "unpinned";
+  const Sweep sweep = Expand(config);
+  EXPECT_EQ(sweep.name, "test");
+  EXPECT_EQ(sweep.settings.duration_ms, 250u);
+  EXPECT_EQ(sweep.settings.warmup_ms, 30u);
+  EXPECT_EQ(sweep.settings.repetitions, 5);
+  EXPECT_DOUBLE_EQ(sweep.settings.watchdog_s, 1.5);
+  EXPECT_EQ(sweep.settings.sample_every, 8u);
+  EXPECT_EQ(sweep.settings.overflow, Overflow::unpinned);
+  EXPECT_EQ(sweep.config, config);
+  EXPECT_GT(sweep.estimated_seconds(), 0.0);
+
+  Selection selection;
+  selection.duration_ms = 40;
+  selection.repetitions = 1;
+  const Sweep narrowed = Expand(config, selection);
+  EXPECT_EQ(narrowed.settings.duration_ms, 40u);
+  EXPECT_EQ(narrowed.settings.repetitions, 1);
+}
+
+TEST_F(SweepTest, OverflowSettingReachesThePlan) {
+  json config = Config({{"variants", {"ticket"}}, {"threads", {3}}, {"placements", {"compact"}}});
+  EXPECT_THAT(Expand(config).points.at(0).cpus, ElementsAre(0, 1, 0));
+  config["overflow"] = "unpinned";
+  EXPECT_THAT(Expand(config).points.at(0).cpus, ElementsAre(0, 1, kUnpinned));
+}
+
+TEST_F(SweepTest, ReadConfigFile) {
+  const std::string dir = ::testing::TempDir();
+  const std::string good = dir + "/lockbench_sweep_test_good.json";
+  const std::string bad = dir + "/lockbench_sweep_test_bad.json";
+  {
+    std::ofstream(good) << Config().dump();
+    std::ofstream(bad) << "[1, 2";
+  }
+  EXPECT_EQ(read_config_file(good), Config());
+  EXPECT_THROW(read_config_file(bad), UsageError);
+  EXPECT_THROW(read_config_file(dir + "/lockbench_sweep_test_missing.json"), UsageError);
+  std::remove(good.c_str());
+  std::remove(bad.c_str());
+}
+
+}  // namespace
+}  // namespace lockbench

@@ -1,0 +1,99 @@
+// Topology::load on hwloc synthetic descriptions: what placement plans from.
+#include "harness/topology.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <stdexcept>
+
+namespace lockbench {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(TopologyTest, TwoPackageSmtBoxCountsAndPuFields) {
+  const Topology topo = Topology::load("synthetic:pack:2 core:4 pu:2");
+  EXPECT_FALSE(topo.is_this_system());
+  EXPECT_EQ(topo.packages(), 2);
+  EXPECT_EQ(topo.cores(), 8);
+  EXPECT_EQ(topo.numa_nodes(), 1);
+  ASSERT_EQ(topo.pus().size(), 16u);
+  for (int i = 0; i < 16; ++i) {
+    const Pu& pu = topo.pus()[static_cast<std::size_t>(i)];
+    EXPECT_EQ(pu.os_index, i);
+    EXPECT_EQ(pu.package, i / 8) << "PU " << i;
+    EXPECT_EQ(pu.core, i / 2) << "PU " << i;
+    EXPECT_EQ(pu.smt_rank, i % 2) << "PU " << i;
+    EXPECT_EQ(pu.numa_node, 0) << "PU " << i;
+  }
+  EXPECT_EQ(topo.summary(), "2 packages, 1 NUMA node, 8 cores, 16 PUs");
+}
+
+// Linux numbers the first PU of every core before any SMT sibling; the Pu
+// fields must follow hwloc's structure, not the OS numbering.
+TEST(TopologyTest, LinuxStyleSmtNumbering) {
+  const Topology topo =
+      Topology::load("synthetic:pack:2 core:4 pu:2(indexes=0,8,1,9,2,10,3,11,4,12,5,13,6,14,7,15)");
+  ASSERT_EQ(topo.pus().size(), 16u);
+  for (std::size_t i = 0; i < 16; ++i) {
+    const Pu& pu = topo.pus()[i];
+    const int core = static_cast<int>(i / 2);
+    EXPECT_EQ(pu.core, core);
+    EXPECT_EQ(pu.smt_rank, static_cast<int>(i % 2));
+    EXPECT_EQ(pu.package, core / 4);
+    EXPECT_EQ(pu.os_index, i % 2 == 0 ? core : core + 8);
+  }
+}
+
+TEST(TopologyTest, FourNumaNodesInOnePackage) {
+  const Topology topo = Topology::load("synthetic:pack:1 numa:4 core:16 pu:1");
+  EXPECT_EQ(topo.packages(), 1);
+  EXPECT_EQ(topo.numa_nodes(), 4);
+  EXPECT_EQ(topo.cores(), 64);
+  ASSERT_EQ(topo.pus().size(), 64u);
+  for (const Pu& pu : topo.pus()) {
+    EXPECT_EQ(pu.numa_node, pu.os_index / 16) << "PU " << pu.os_index;
+    EXPECT_EQ(pu.smt_rank, 0);
+    EXPECT_EQ(pu.package, 0);
+  }
+}
+
+TEST(TopologyTest, PuListIsUniqueAndDescribed) {
+  const Topology topo = Topology::load("synthetic:pack:2 numa:2 core:2 pu:2");
+  std::set<int> seen;
+  for (const Pu& pu : topo.pus()) EXPECT_TRUE(seen.insert(pu.os_index).second);
+  const nlohmann::json d = topo.describe();
+  EXPECT_EQ(d.at("packages"), 2);
+  EXPECT_EQ(d.at("numa_nodes"), 4);
+  EXPECT_EQ(d.at("pus"), 16);
+  EXPECT_EQ(d.at("pu_list").size(), 16u);
+  EXPECT_EQ(d.at("source"), "synthetic:pack:2 numa:2 core:2 pu:2");
+}
+
+TEST(TopologyTest, BadSpecThrowsNamingIt) {
+  try {
+    Topology::load("synthetic:bogus:7");
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("synthetic:bogus:7"));
+  }
+  EXPECT_THROW(Topology::load("/nonexistent/topology.xml"), std::invalid_argument);
+}
+
+TEST(TopologyTest, ThisMachineLoads) {
+  const Topology topo = Topology::load("");
+  EXPECT_TRUE(topo.is_this_system());
+  EXPECT_GE(topo.pus().size(), 1u);
+  EXPECT_GE(topo.packages(), 1);
+}
+
+TEST(TopologyTest, MoveKeepsThePus) {
+  Topology a = Topology::load("synthetic:pack:1 core:2 pu:1");
+  Topology b = std::move(a);
+  EXPECT_EQ(b.pus().size(), 2u);
+  EXPECT_EQ(b.cores(), 2);
+}
+
+}  // namespace
+}  // namespace lockbench
