@@ -1,11 +1,12 @@
 // The registry of families: adding one means adding it here.
 #include "benchmarks/spinlock/family.h"
+#include "benchmarks/tasklet/family.h"
 #include "harness/family.h"
 
 namespace lockbench {
 
 const std::vector<const Family*>& all_families() {
-  static const std::vector<const Family*> families = {&spinlock::family()};
+  static const std::vector<const Family*> families = {&spinlock::family(), &tasklet::family()};
   return families;
 }
 

@@ -127,6 +127,8 @@ std::string kind_name(ParamInfo::Kind kind) {
       return "real";
     case ParamInfo::Kind::choice:
       return "choice";
+    case ParamInfo::Kind::ratio:
+      return "ratio";
   }
   return "?";
 }
@@ -148,7 +150,9 @@ int cmd_list(const std::vector<std::string>& args) {
                               {"type", kind_name(p.kind)},
                               {"default", p.default_value},
                               {"help", p.help}};
-      if (p.kind == ParamInfo::Kind::choice) {
+      if (p.kind == ParamInfo::Kind::ratio) {
+        param["allowed"] = "P:C";
+      } else if (p.kind == ParamInfo::Kind::choice) {
         param["allowed"] = p.choices;
       } else if (p.kind == ParamInfo::Kind::integer) {
         param["min"] = static_cast<long long>(p.min);

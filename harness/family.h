@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,7 +26,8 @@ struct VariantInfo {
 // A parameter a sweep can vary. Values are JSON numbers (integer or real) or,
 // with choices, strings; min/max bound numbers.
 struct ParamInfo {
-  enum class Kind { integer, real, choice };
+  // ratio: "P:C", two non-negative integers (C > 0), e.g. producers:consumers.
+  enum class Kind { integer, real, choice, ratio };
   std::string name;
   Kind kind;
   nlohmann::json default_value;
@@ -43,17 +45,21 @@ using Params = nlohmann::json;
 class Workload {
  public:
   virtual ~Workload() = default;
-  // One operation by one thread; called in a loop until the run stops.
-  virtual void operation(ThreadContext& ctx) = 0;
-  // Called once per thread after the stop, before the invariant check (for
-  // families that must drain queues).
+  // One step of one thread, called in a loop until the run stops. Returns
+  // the operations it completed, which is what throughput counts (a step of
+  // a consumer may find nothing to do; a producer's steps may count nothing).
+  virtual std::uint64_t operation(ThreadContext& ctx) = 0;
+  // Called once per thread after every thread has finished its last
+  // operation, before the invariant check (for families that must drain
+  // queues).
   virtual void drain(ThreadContext&) {}
   // Checked single-threaded at quiescence. Returns "" when every invariant
   // holds, or what was violated.
   virtual std::string check_invariants(const std::vector<ThreadContext*>& threads) = 0;
   // Family figures derived from the per-thread counters (ratios and the like),
   // added to the raw counter totals.
-  virtual void derive_counters(const std::vector<ThreadContext*>&, nlohmann::json&) {}
+  virtual void derive_counters(const std::vector<ThreadContext*>&, double /*seconds*/,
+                               nlohmann::json&) {}
 };
 
 // What a family declares about itself: the harness plans, validates and
@@ -68,6 +74,7 @@ struct FamilyInfo {
   std::vector<std::string> counter_names;
   std::vector<std::string> lock_classes;
   // Thread roles; families without producers and consumers have one.
+  // Role 0 is the one whose operations throughput and fairness count.
   std::vector<std::string> role_names = {"thread"};
 };
 
@@ -86,12 +93,21 @@ class Family {
   virtual std::vector<int> assign_roles(const Params&, int threads) const {
     return std::vector<int>(static_cast<std::size_t>(threads), 0);
   }
+  // roles: one per thread, as assign_roles gave them.
   virtual std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
-                                                  int threads) const = 0;
+                                                  const std::vector<int>& roles) const = 0;
 
  private:
   FamilyInfo info_;
 };
+
+// "P:C" as two integers, P >= 0 and C > 0; nullopt if the text is not one.
+std::optional<std::pair<int, int>> parse_ratio(const std::string& text);
+
+// Roles for a producer:consumer ratio over `threads`: consumers (role 0)
+// first, then producers (role 1), split in proportion; at least one consumer,
+// and at least one producer when P > 0 and there are two threads or more.
+std::vector<int> roles_from_ratio(std::pair<int, int> ratio, int threads);
 
 // Every family lockbench has, in the order they are listed (defined with
 // the families, in benchmarks/families.cc).

@@ -67,7 +67,8 @@ nlohmann::json summarize_counters(const std::vector<ThreadContext*>& threads,
 }
 
 void thread_body(const Topology& topology, Workload& workload, ThreadContext& ctx,
-                 std::barrier<>& start, std::barrier<>& drained, const std::atomic<int>& phase) {
+                 std::barrier<>& start, std::barrier<>& stopped, std::barrier<>& drained,
+                 const std::atomic<int>& phase) {
   if (ctx.cpu != kUnpinned) topology.bind_this_thread(ctx.cpu);
   start.arrive_and_wait();
   for (;;) {
@@ -75,10 +76,11 @@ void thread_body(const Topology& topology, Workload& workload, ThreadContext& ct
     if (now == kStop) break;
     ctx.measuring = now == kMeasure;
     const bool counted = ctx.measuring;
-    workload.operation(ctx);
-    ctx.ops += counted;
+    const std::uint64_t done = workload.operation(ctx);
+    if (counted) ctx.ops += done;
   }
   ctx.measuring = false;
+  stopped.arrive_and_wait();
   workload.drain(ctx);
   drained.arrive_and_wait();
   ctx.cpu_seen = topology.is_this_system() ? topology.last_cpu_of_this_thread() : -1;
@@ -98,28 +100,29 @@ double jain_fairness(const std::vector<std::uint64_t>& counts) {
 
 RunResult run_point(const RunSpec& spec, const Topology& topology) {
   const FamilyInfo& info = spec.family->info();
-  std::unique_ptr<Workload> workload =
-      spec.family->make_workload(spec.variant, spec.params, spec.threads);
+  const std::vector<int> roles =
+      spec.roles.empty() ? spec.family->assign_roles(spec.params, spec.threads) : spec.roles;
+  std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, roles);
 
   std::vector<std::unique_ptr<ThreadContext>> contexts;
   std::vector<ThreadContext*> threads;
   for (int i = 0; i < spec.threads; ++i) {
     const auto idx = static_cast<std::size_t>(i);
     contexts.push_back(std::make_unique<ThreadContext>(
-        i, spec.roles.empty() ? 0 : spec.roles[idx], spec.cpus.empty() ? kUnpinned : spec.cpus[idx],
-        spec.sample_every));
+        i, roles[idx], spec.cpus.empty() ? kUnpinned : spec.cpus[idx], spec.sample_every));
     threads.push_back(contexts.back().get());
   }
 
   // The coordinator (this thread) joins the start barrier, so the clock
   // starts only once every thread exists and is pinned.
   std::barrier<> start(spec.threads + 1);
+  std::barrier<> stopped(spec.threads);
   std::barrier<> drained(spec.threads);
   std::atomic<int> phase{kWarmup};
   std::vector<std::thread> team;
   for (ThreadContext* ctx : threads) {
     team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::ref(*ctx),
-                      std::ref(start), std::ref(drained), std::cref(phase));
+                      std::ref(start), std::ref(stopped), std::ref(drained), std::cref(phase));
   }
   start.arrive_and_wait();
   std::this_thread::sleep_for(std::chrono::milliseconds(spec.warmup_ms));
@@ -142,15 +145,21 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   }
   result.ops =
       std::accumulate(result.thread_ops.begin(), result.thread_ops.end(), std::uint64_t{0});
-  result.fairness = jain_fairness(result.thread_ops);
-  const double mean = static_cast<double>(result.ops) / spec.threads;
-  const auto [lo, hi] = std::minmax_element(result.thread_ops.begin(), result.thread_ops.end());
+  // Fairness among the threads whose operations count (role 0): producers
+  // of a producer/consumer family complete none by definition.
+  std::vector<std::uint64_t> counted;
+  for (const ThreadContext* t : threads) {
+    if (t->role == 0) counted.push_back(t->ops);
+  }
+  result.fairness = jain_fairness(counted);
+  const double mean = static_cast<double>(result.ops) / static_cast<double>(counted.size());
+  const auto [lo, hi] = std::minmax_element(counted.begin(), counted.end());
   result.share_min = mean > 0 ? static_cast<double>(*lo) / mean : 0;
   result.share_max = mean > 0 ? static_cast<double>(*hi) / mean : 0;
   result.latency_ns = summarize_latency(threads);
   result.lock_stats = summarize_locks(threads, info.lock_classes);
   result.counters = summarize_counters(threads, info.counter_names);
-  workload->derive_counters(threads, result.counters);
+  workload->derive_counters(threads, result.seconds, result.counters);
   return result;
 }
 

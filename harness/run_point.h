@@ -19,7 +19,7 @@ struct RunSpec {
   int threads = 1;
   Params params;
   std::vector<int> cpus;   // per thread: OS CPU index or kUnpinned
-  std::vector<int> roles;  // per thread
+  std::vector<int> roles;  // per thread; empty: as the family assigns them
   std::uint64_t warmup_ms = 0;
   std::uint64_t duration_ms = 0;
   std::uint32_t sample_every = 64;

@@ -77,6 +77,9 @@ std::string allowed_for(const ParamInfo& p) {
       out << "one of";
       for (const std::string& c : p.choices) out << " " << c;
       break;
+    case ParamInfo::Kind::ratio:
+      out << "a ratio \"P:C\" of integers, P 0..1000, C 1..1000 (e.g. \"1:3\")";
+      break;
   }
   return out.str();
 }
@@ -95,6 +98,9 @@ nlohmann::json checked_param(const ParamInfo& p, const nlohmann::json& value,
     case ParamInfo::Kind::choice:
       ok = value.is_string() &&
            std::count(p.choices.begin(), p.choices.end(), value.get<std::string>()) > 0;
+      break;
+    case ParamInfo::Kind::ratio:
+      ok = value.is_string() && parse_ratio(value.get<std::string>()).has_value();
       break;
   }
   if (!ok) refuse(key, value, allowed_for(p));

@@ -57,6 +57,15 @@ struct alignas(kCacheLine) ThreadContext {
     return true;
   }
 
+  // Which acquisitions of profiled locks (lock_acquired with timed) are
+  // timed: every sample_every-th, counted separately from operations.
+  std::uint32_t lock_countdown = 1;
+  bool sample_lock() {
+    if (!measuring || --lock_countdown != 0) return false;
+    lock_countdown = sample_every;
+    return true;
+  }
+
   Histogram latency;  // of the contended operation, sampled
   std::array<LockClassStats, kMaxLockClasses> locks{};
   std::array<std::uint64_t, kMaxCounters> counters{};  // the family's own figures

@@ -115,7 +115,7 @@ std::string RunDirectly(int threads, int ops, const WorkloadSetup& setup) {
   std::vector<std::thread> team;
   for (ThreadContext* ctx : pointers) {
     team.emplace_back([&workload, ctx, ops] {
-      for (int n = 0; n < ops; ++n) workload.operation(*ctx);
+      for (int n = 0; n < ops; ++n) (void)workload.operation(*ctx);
     });
   }
   for (std::thread& t : team) t.join();
@@ -174,8 +174,8 @@ class BrokenLocksFamily final : public Family {
         }) {}
 
   std::unique_ptr<Workload> make_workload(const std::string& variant, const Params&,
-                                          int threads) const override {
-    const LockSetup lock{.threads = threads};
+                                          const std::vector<int>& roles) const override {
+    const LockSetup lock{.threads = static_cast<int>(roles.size())};
     if (variant == "no_lock") return std::make_unique<LockWorkload<NoLock>>(lock, kOverlapping);
     if (variant == "skewed_ticket") {
       return std::make_unique<LockWorkload<SkewedTicketLock>>(lock, WorkloadSetup{});

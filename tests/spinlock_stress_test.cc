@@ -13,6 +13,7 @@
 #include "harness/placement.h"
 #include "harness/run_point.h"
 #include "harness/topology.h"
+#include "tests/run_spec.h"
 
 namespace lockbench {
 namespace {
@@ -22,27 +23,9 @@ using json = nlohmann::json;
 
 constexpr int kThreads = 8;
 
-// A spec for `variant` with every parameter at its default but `overrides`.
 RunSpec Spec(const std::string& variant, const json& overrides = json::object(),
              int threads = kThreads) {
-  const Family* family = find_family("spinlock");
-  EXPECT_NE(family, nullptr);
-  RunSpec spec;
-  spec.family = family;
-  spec.variant = variant;
-  spec.threads = threads;
-  spec.params = json::object();
-  for (const ParamInfo& p : family->info().params) spec.params[p.name] = p.default_value;
-  for (const auto& [key, value] : overrides.items()) {
-    EXPECT_NE(family->find_param(key), nullptr) << key;
-    spec.params[key] = value;
-  }
-  spec.cpus.assign(static_cast<std::size_t>(threads), kUnpinned);
-  spec.roles.assign(static_cast<std::size_t>(threads), 0);
-  spec.warmup_ms = 20;
-  spec.duration_ms = 150;
-  spec.watchdog_s = 5;  // for run_point_isolated: a lost wakeup fails the test, not hangs it
-  return spec;
+  return DefaultSpec("spinlock", variant, threads, overrides);
 }
 
 // The checks every valid run must pass, whatever its speed.
@@ -145,20 +128,8 @@ TEST_F(SpinlockStressTest, PvTicketWithInjectedPreemption) {
 // with anything but a watchdog failure or success.
 TEST(PvTicketNoRecheckTest, WatchdogCatchesTheLostWakeup) {
   const Topology topo = Topology::load("");
-  const Family* family = find_family("spinlock");
-  ASSERT_NE(family, nullptr);
-  RunSpec spec;
-  spec.family = family;
-  spec.variant = "pv_ticket_norecheck";
-  spec.threads = 6;
-  spec.params = json::object();
-  for (const ParamInfo& p : family->info().params) spec.params[p.name] = p.default_value;
-  spec.params["spin_threshold"] = 16;
-  spec.params["step_sleep_pct"] = 20;
-  spec.cpus.assign(6, kUnpinned);
-  spec.roles.assign(6, 0);
-  spec.warmup_ms = 20;
-  spec.duration_ms = 150;
+  RunSpec spec = DefaultSpec("spinlock", "pv_ticket_norecheck", 6,
+                             {{"spin_threshold", 16}, {"step_sleep_pct", 20}});
   spec.watchdog_s = 2;
 
   int hung = 0;

@@ -81,8 +81,8 @@ class SpinlockFamily final : public Family {
   SpinlockFamily() : Family(describe()) {}
 
   std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
-                                          int threads) const override {
-    const LockSetup lock{.threads = threads,
+                                          const std::vector<int>& roles) const override {
+    const LockSetup lock{.threads = static_cast<int>(roles.size()),
                          .spin_threshold = params.at("spin_threshold").get<std::uint32_t>(),
                          .step_sleep_pct = params.at("step_sleep_pct").get<double>()};
     const WorkloadSetup work{.cs_ns = params.at("cs_ns").get<std::uint64_t>(),

@@ -44,7 +44,7 @@ class LockWorkload final : public Workload {
         preempt_(setup.preempt_us),
         mine_(static_cast<std::size_t>(lock_setup.threads)) {}
 
-  void operation(ThreadContext& ctx) override {
+  std::uint64_t operation(ThreadContext& ctx) override {
     PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
     const bool timed = ctx.sample_now();
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
@@ -60,6 +60,7 @@ class LockWorkload final : public Workload {
     ctx.count(kSpuriousWakeups, got.spurious_wakeups);
     ctx.count(kKicks, released.kicked);
     ncs_.run();
+    return 1;
   }
 
   std::string check_invariants(const std::vector<ThreadContext*>&) override {

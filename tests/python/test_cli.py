@@ -67,7 +67,11 @@ class CliTest(unittest.TestCase):
             self.assertEqual(len(e["thread_ops"]), e["threads"])
             for field in LATENCY_FIELDS:
                 self.assertIn(field, e["latency_ns"])
-            self.assertGreater(e["lock_stats"]["lock"]["acquisitions"], 0)
+            for stats in e["lock_stats"].values():
+                for field in ("acquisitions", "contended", "wait_ns_mean", "hold_ns_mean"):
+                    self.assertIn(field, stats)
+            if e["family"] == "spinlock":
+                self.assertGreater(e["lock_stats"]["lock"]["acquisitions"], 0)
             self.assertTrue(e["name"].startswith(f'{e["family"]}/{e["variant"]}/'))
             seen.add((e["family"], e["variant"]))
         self.assertEqual(seen, expected)

@@ -1,0 +1,99 @@
+// The tasklet family: Xen's global tasklet lock vs per-CPU tasklets (seed 000).
+#include "benchmarks/tasklet/family.h"
+
+#include <functional>
+#include <map>
+
+#include "benchmarks/tasklet/global_tasklets.h"
+#include "benchmarks/tasklet/percpu_tasklets.h"
+#include "benchmarks/tasklet/workload.h"
+
+namespace lockbench::tasklet {
+
+namespace {
+
+using Kind = ParamInfo::Kind;
+
+FamilyInfo describe() {
+  return FamilyInfo{
+      .name = "tasklet",
+      .summary =
+          "Xen tasklets: one global tasklet lock (taken three times per tasklet) vs "
+          "per-CPU lists with cross-CPU feeding",
+      .variants =
+          {
+              {"global", Role::global,
+               "Xen's tasklets: per-CPU lists under ONE global lock (xen/common/tasklet.c)"},
+              {"percpu", Role::scalable,
+               "per-CPU tasklets: SCHED/RUN bits, owner-only lists, a feeder list per CPU under "
+               "one feeder lock (the per-CPU RFC)"},
+              {"percpu_norun", Role::broken,
+               "per-CPU tasklets that run without taking RUN: a tasklet can run on two CPUs"},
+          },
+      .params =
+          {
+              {"tasklets_per_cpu", Kind::integer, 4, 1, 4096, {}, "tasklets each CPU owns"},
+              {"work_ns", Kind::integer, 50, 0, 1e8, {}, "work in a tasklet's function, ns"},
+              {"remote_pct",
+               Kind::real,
+               0,
+               0,
+               100,
+               {},
+               "chance (percent) that a CPU schedules a random tasklet onto another CPU instead "
+               "of its own tasklet onto itself"},
+              {"ratio",
+               Kind::ratio,
+               "0:1",
+               0,
+               0,
+               {},
+               "producers:consumers (\"P:C\"); with P > 0, producer threads schedule and the CPUs "
+               "only run"},
+              {"producer_gap_ns",
+               Kind::integer,
+               0,
+               0,
+               1e8,
+               {},
+               "work between a producer's schedules, ns (0: back to back)"},
+          },
+      .counter_names = {"schedules", "merged", "requeued", "feeds"},
+      .lock_classes = {"tasklet_lock", "feeder_lock"},
+      .role_names = {"cpu", "producer"},
+  };
+}
+
+class TaskletFamily final : public Family {
+ public:
+  TaskletFamily() : Family(describe()) {}
+
+  std::vector<int> assign_roles(const Params& params, int threads) const override {
+    return roles_from_ratio(*parse_ratio(params.at("ratio").get<std::string>()), threads);
+  }
+
+  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
+                                          const std::vector<int>& roles) const override {
+    const WorkloadSetup setup{.tasklets_per_cpu = params.at("tasklets_per_cpu").get<int>(),
+                              .work_ns = params.at("work_ns").get<std::uint64_t>(),
+                              .remote_pct = params.at("remote_pct").get<double>(),
+                              .producer_gap_ns = params.at("producer_gap_ns").get<std::uint64_t>()};
+    using Factory = std::function<std::unique_ptr<Workload>()>;
+    const std::map<std::string, Factory> factories = {
+        {"global", [&] { return std::make_unique<TaskletWorkload<GlobalTasklets>>(setup, roles); }},
+        {"percpu", [&] { return std::make_unique<TaskletWorkload<PerCpuTasklets>>(setup, roles); }},
+        {"percpu_norun",
+         [&] { return std::make_unique<TaskletWorkload<PerCpuTaskletsNoRun>>(setup, roles); }},
+    };
+    return factories.at(variant)();
+  }
+};
+
+}  // namespace
+
+const Family& family() {
+  static const TaskletFamily instance;
+  return instance;
+}
+
+}  // namespace lockbench::tasklet

@@ -1,0 +1,40 @@
+// What a tasklet carries in every variant: its identity and the bookkeeping
+// the workload's invariant checks read. Variants add their own state (Xen's
+// scheduled_on/is_running/is_dead under the global lock; the SCHED and RUN
+// bits of the per-CPU design) by deriving from it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace lockbench::tasklet {
+
+struct TaskletCore {
+  int id = 0;
+  int home = 0;  // the CPU whose tasklet this is (a dpci interrupt's CPU)
+
+  // INV2 (schedules merge but are never lost): every schedule call bumps
+  // epoch before it can take effect; every run stores the epoch it sees once
+  // it has claimed the tasklet. At quiescence the two must be equal.
+  std::atomic<std::uint64_t> epoch{0};
+  std::atomic<std::uint64_t> seen{0};
+  // INV1 (never on two threads at once): threads inside its function now.
+  std::atomic<int> in_handler{0};
+  // cycle_clock() of the schedule that made it pending (not of a merged one),
+  // for schedule-to-run latency. Written before it becomes runnable.
+  std::atomic<std::uint64_t> scheduled_at{0};
+  // Set once kill() has returned: no run may start after that.
+  std::atomic<bool> killed{false};
+};
+
+// What a schedule call did.
+enum class Scheduled { pending, merged, refused };
+
+// What one softirq pass did.
+struct Pass {
+  bool ran = false;       // ran one tasklet
+  bool requeued = false;  // popped one still running elsewhere and put it back
+  bool fed = false;       // moved cross-CPU schedules from its feeder list
+};
+
+}  // namespace lockbench::tasklet

@@ -1,0 +1,214 @@
+// The tasklet family's workload. Every role-0 thread is a CPU running its
+// softirq loop: each step schedules one tasklet (its own, round-robin, onto
+// itself: the dpci case, where the interrupt and its tasklet share a CPU; or,
+// with probability remote_pct, any tasklet onto another CPU) and then makes
+// one softirq pass. With a producer:consumer ratio (parameter ratio "P:C",
+// P > 0) the CPUs only run, and dedicated producer threads schedule random
+// tasklets onto random CPUs, so every schedule crosses CPUs.
+//
+// Invariants checked at quiescence:
+//   INV1 a tasklet never runs on two threads at once (in_handler <= 1);
+//   INV2 schedules merge but are never lost (epoch seen by the last run ==
+//        epoch of the last schedule), for every tasklet not killed;
+//   INV3 after the final drain no tasklet is on any list; kill leaves a
+//        tasklet on no list, and no run starts after kill returned nor does
+//        a later schedule take effect.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/tasklet/tasklet.h"
+#include "harness/delay.h"
+#include "harness/family.h"
+
+namespace lockbench::tasklet {
+
+// Indices of the family's counters (see family.cc for their names).
+enum Counter : int { kSchedules, kMerged, kRequeued, kFeeds };
+
+struct WorkloadSetup {
+  int tasklets_per_cpu = 4;
+  std::uint64_t work_ns = 0;
+  double remote_pct = 0;
+  std::uint64_t producer_gap_ns = 0;
+};
+
+template <typename Impl>
+class TaskletWorkload final : public Workload {
+  using Tasklet = typename Impl::Tasklet;
+
+ public:
+  TaskletWorkload(const WorkloadSetup& setup, const std::vector<int>& roles)
+      : setup_(setup),
+        work_(setup.work_ns),
+        gap_(setup.producer_gap_ns),
+        cpu_of_thread_(roles.size(), -1),
+        mine_(roles.size()),
+        impl_(count_cpus(roles), static_cast<int>(roles.size())) {
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+      if (roles[i] == 0) cpu_of_thread_[i] = cpus_++;
+    }
+    producers_ = static_cast<int>(roles.size()) - cpus_;
+    for (int cpu = 0; cpu < cpus_; ++cpu) {
+      for (int k = 0; k < setup.tasklets_per_cpu; ++k) {
+        auto t = std::make_unique<spinlock::Padded<Tasklet>>();
+        t->value.id = static_cast<int>(tasklets_.size());
+        t->value.home = cpu;
+        tasklets_.push_back(std::move(t));
+      }
+    }
+  }
+
+  std::uint64_t operation(ThreadContext& ctx) override {
+    const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
+    if (cpu < 0) {  // a producer: any tasklet onto any CPU
+      schedule(random_tasklet(ctx), static_cast<int>(ctx.rng.next() % cpus_), -1, ctx);
+      gap_.run();
+      return 0;
+    }
+    if (producers_ == 0) schedule_from(cpu, ctx);
+    const Pass pass = impl_.run_pass(cpu, ctx, [&](Tasklet& t) { run(t, ctx); });
+    ctx.count(kRequeued, pass.requeued);
+    ctx.count(kFeeds, pass.fed);
+    return pass.ran;
+  }
+
+  // Each CPU kills every other one of its tasklets, some of them still
+  // queued, then runs passes until its lists are empty; a schedule of a
+  // killed tasklet must then be refused.
+  void drain(ThreadContext& ctx) override {
+    const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
+    if (cpu < 0) return;
+    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    for (int k = 0; k < setup_.tasklets_per_cpu; k += 2) {
+      Tasklet& t = own(cpu, k);
+      impl_.kill(t, ctx);
+      t.killed.store(true, std::memory_order_release);
+    }
+    while (!impl_.idle(cpu, ctx)) impl_.run_pass(cpu, ctx, [&](Tasklet& t) { run(t, ctx); });
+    for (int k = 0; k < setup_.tasklets_per_cpu; k += 2) {
+      me.revived += impl_.schedule_on(own(cpu, k), cpu, cpu, 0, ctx) != Scheduled::refused;
+    }
+  }
+
+  std::string check_invariants(const std::vector<ThreadContext*>&) override {
+    std::uint64_t overlaps = 0, after_kill = 0, revived = 0;
+    for (const auto& slot : mine_) {
+      overlaps += slot.value.overlaps;
+      after_kill += slot.value.after_kill;
+      revived += slot.value.revived;
+    }
+    if (overlaps) {
+      return "INV1 a tasklet ran on two threads at once " + std::to_string(overlaps) + " times";
+    }
+    for (const auto& slot : tasklets_) {
+      const Tasklet& t = slot->value;
+      const std::uint64_t epoch = t.epoch.load(std::memory_order_relaxed);
+      const std::uint64_t seen = t.seen.load(std::memory_order_relaxed);
+      if (!t.killed.load(std::memory_order_relaxed) && seen != epoch) {
+        return "INV2 schedule lost: tasklet " + std::to_string(t.id) + " was scheduled at epoch " +
+               std::to_string(epoch) + " but its last run saw epoch " + std::to_string(seen);
+      }
+      if (impl_.on_any_list(t)) {
+        return "INV3 tasklet " + std::to_string(t.id) + " is still on a list after the drain" +
+               (t.killed.load(std::memory_order_relaxed) ? " although it was killed" : "");
+      }
+    }
+    if (after_kill) return "INV3 " + std::to_string(after_kill) + " runs started after kill";
+    if (revived)
+      return "INV3 " + std::to_string(revived) + " schedules of a killed tasklet took effect";
+    if (!impl_.lists_empty()) return "INV3 a CPU list is not empty after the drain";
+    return "";
+  }
+
+  void derive_counters(const std::vector<ThreadContext*>& threads, double seconds,
+                       nlohmann::json& counters) override {
+    std::uint64_t runs = 0, acquisitions = 0;
+    for (const ThreadContext* t : threads) {
+      runs += t->ops;
+      for (const LockClassStats& s : t->locks) acquisitions += s.acquisitions;
+    }
+    counters["schedules_per_sec"] = counters["schedules"].get<double>() / seconds;
+    // The seed's "three times per tasklet": for global, schedule + before the
+    // call + after it; merged schedules add to it.
+    counters["lock_acquisitions_per_run"] =
+        runs ? static_cast<double>(acquisitions) / static_cast<double>(runs) : 0.0;
+  }
+
+ private:
+  struct PerThread {
+    int next_own = 0;  // round-robin over the CPU's own tasklets
+    std::uint64_t overlaps = 0;
+    std::uint64_t after_kill = 0;
+    std::uint64_t revived = 0;
+  };
+
+  static int count_cpus(const std::vector<int>& roles) {
+    int cpus = 0;
+    for (int r : roles) cpus += r == 0;
+    return cpus;
+  }
+
+  Tasklet& tasklet(int id) { return tasklets_[static_cast<std::size_t>(id)]->value; }
+  Tasklet& own(int cpu, int k) { return tasklet(cpu * setup_.tasklets_per_cpu + k); }
+
+  // A CPU's schedule: its own tasklets round-robin onto itself, or (with
+  // probability remote_pct) any tasklet onto another CPU, as when a device
+  // interrupt's affinity moves, so a tasklet can be scheduled on one CPU
+  // while it still runs on another.
+  void schedule_from(int cpu, ThreadContext& ctx) {
+    if (cpus_ > 1 && ctx.rng.chance(setup_.remote_pct)) {
+      const int other = (cpu + 1 + static_cast<int>(ctx.rng.next() % (cpus_ - 1))) % cpus_;
+      schedule(random_tasklet(ctx), other, cpu, ctx);
+      return;
+    }
+    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    schedule(own(cpu, me.next_own), cpu, cpu, ctx);
+    me.next_own = (me.next_own + 1) % setup_.tasklets_per_cpu;
+  }
+
+  Tasklet& random_tasklet(ThreadContext& ctx) {
+    return tasklet(static_cast<int>(ctx.rng.next() % tasklets_.size()));
+  }
+
+  void schedule(Tasklet& t, int cpu, int self, ThreadContext& ctx) {
+    // Release: a run that claims the tasklet after this schedule took effect
+    // (or merged) reads this bump or a later one; see TaskletCore.
+    t.epoch.fetch_add(1, std::memory_order_release);
+    const Scheduled result = impl_.schedule_on(t, cpu, self, cycle_clock(), ctx);
+    ctx.count(kSchedules);
+    ctx.count(kMerged, result == Scheduled::merged);
+  }
+
+  // The tasklet's function: claimed by the variant before this is called.
+  void run(Tasklet& t, ThreadContext& ctx) {
+    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    me.overlaps += t.in_handler.fetch_add(1, std::memory_order_acq_rel) != 0;
+    me.after_kill += t.killed.load(std::memory_order_acquire);
+    t.seen.store(t.epoch.load(std::memory_order_acquire), std::memory_order_relaxed);
+    if (ctx.sample_now()) {
+      const std::uint64_t at = t.scheduled_at.load(std::memory_order_relaxed);
+      const std::uint64_t now = cycle_clock();
+      ctx.latency.record(now > at ? ticks_to_ns(now - at) : 0);  // clocks of two CPUs
+    }
+    work_.run();
+    t.in_handler.fetch_sub(1, std::memory_order_release);
+  }
+
+  const WorkloadSetup setup_;
+  const Delay work_;
+  const Delay gap_;
+  std::vector<int> cpu_of_thread_;  // CPU index of each thread, -1 for producers
+  int cpus_ = 0;
+  int producers_ = 0;
+  std::vector<spinlock::Padded<PerThread>> mine_;
+  std::vector<std::unique_ptr<spinlock::Padded<Tasklet>>> tasklets_;
+  Impl impl_;
+};
+
+}  // namespace lockbench::tasklet

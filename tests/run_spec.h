@@ -1,0 +1,36 @@
+// A RunSpec for tests: every parameter at its family default except the
+// overrides, threads unpinned, roles as the family assigns them.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "harness/family.h"
+#include "harness/placement.h"
+#include "harness/run_point.h"
+
+namespace lockbench {
+
+inline RunSpec DefaultSpec(const std::string& family_name, const std::string& variant, int threads,
+                           const nlohmann::json& overrides = nlohmann::json::object()) {
+  const Family* family = find_family(family_name);
+  EXPECT_NE(family, nullptr) << family_name;
+  RunSpec spec;
+  spec.family = family;
+  spec.variant = variant;
+  spec.threads = threads;
+  spec.params = nlohmann::json::object();
+  for (const ParamInfo& p : family->info().params) spec.params[p.name] = p.default_value;
+  for (const auto& [key, value] : overrides.items()) {
+    EXPECT_NE(family->find_param(key), nullptr) << key;
+    spec.params[key] = value;
+  }
+  spec.cpus.assign(static_cast<std::size_t>(threads), kUnpinned);
+  spec.warmup_ms = 20;
+  spec.duration_ms = 150;
+  spec.watchdog_s = 5;  // for run_point_isolated: a hang fails the test, not hangs it
+  return spec;
+}
+
+}  // namespace lockbench
