@@ -1,4 +1,5 @@
 // The registry of families: adding one means adding it here.
+#include "benchmarks/maptrack/family.h"
 #include "benchmarks/spinlock/family.h"
 #include "benchmarks/tasklet/family.h"
 #include "harness/family.h"
@@ -6,7 +7,8 @@
 namespace lockbench {
 
 const std::vector<const Family*>& all_families() {
-  static const std::vector<const Family*> families = {&spinlock::family(), &tasklet::family()};
+  static const std::vector<const Family*> families = {&spinlock::family(), &tasklet::family(),
+                                                      &maptrack::family()};
   return families;
 }
 

@@ -1,0 +1,116 @@
+// The maptrack family: one free list under a lock vs per-vCPU free lists,
+// with stealing (seed 001).
+#include "benchmarks/maptrack/family.h"
+
+#include <functional>
+#include <map>
+
+#include "benchmarks/maptrack/global_maptrack.h"
+#include "benchmarks/maptrack/pervcpu_maptrack.h"
+#include "benchmarks/maptrack/workload.h"
+
+namespace lockbench::maptrack {
+
+namespace {
+
+using Kind = ParamInfo::Kind;
+
+FamilyInfo describe() {
+  return FamilyInfo{
+      .name = "maptrack",
+      .summary =
+          "grant-table maptrack handles: one free list under a lock vs per-vCPU free "
+          "lists with remote puts to the owner's tail",
+      .variants =
+          {
+              {"global", Role::global, "one LIFO free list under one lock (Xen before 4.6)"},
+              {"pervcpu", Role::scalable,
+               "per-vCPU lock-free lists, owner-only get, CAS put to the owner's tail, no "
+               "stealing (Xen 4.6)"},
+              {"pervcpu_locked", Role::scalable,
+               "per-vCPU free-list lock, stealing at the frame cap (Xen after XSA-228)"},
+              {"pervcpu_steal_aba", Role::broken,
+               "lock-free per-vCPU lists with stealing by CAS on the victim's head: the ABA "
+               "race of XSA-228 hands a handle out twice"},
+          },
+      .params =
+          {
+              {"inflight", Kind::integer, 16, 1, 4096, {}, "handles each vCPU holds mapped"},
+              {"remote_pct",
+               Kind::real,
+               0,
+               0,
+               100,
+               {},
+               "chance (percent) that a handle is unmapped on another vCPU"},
+              {"max_frames",
+               Kind::integer,
+               1024,
+               1,
+               65536,
+               {},
+               "frame cap (256 entries a frame); at it vCPUs steal or go without"},
+              {"uneven_ns",
+               Kind::integer,
+               0,
+               0,
+               1e8,
+               {},
+               "work odd vCPUs do between steps, ns: even vCPUs map more"},
+              {"steal_delay_ns",
+               Kind::integer,
+               0,
+               0,
+               1e8,
+               {},
+               "stall between reading a victim's head and the compare-and-swap, ns (stress)"},
+          },
+      .counter_names = {"growths", "steals", "remote_puts", "exhausted"},
+      .lock_classes = {"maptrack_lock", "grant_lock", "freelist_lock"},
+      .role_names = {"vcpu"},
+  };
+}
+
+class MaptrackFamily final : public Family {
+ public:
+  MaptrackFamily() : Family(describe()) {}
+
+  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
+                                          const std::vector<int>& roles) const override {
+    const WorkloadSetup setup{.inflight = params.at("inflight").get<int>(),
+                              .remote_pct = params.at("remote_pct").get<double>(),
+                              .max_frames = params.at("max_frames").get<std::uint32_t>(),
+                              .uneven_ns = params.at("uneven_ns").get<std::uint64_t>(),
+                              .steal_delay_ns = params.at("steal_delay_ns").get<std::uint64_t>()};
+    const int vcpus = static_cast<int>(roles.size());
+    using Factory = std::function<std::unique_ptr<Workload>()>;
+    const std::map<std::string, Factory> factories = {
+        {"global",
+         [&] { return std::make_unique<MaptrackWorkload<GlobalMaptrack>>(setup, vcpus); }},
+        {"pervcpu",
+         [&] {
+           return std::make_unique<MaptrackWorkload<PerVcpuMaptrack<Design::lockfree>>>(setup,
+                                                                                        vcpus);
+         }},
+        {"pervcpu_locked",
+         [&] {
+           return std::make_unique<MaptrackWorkload<PerVcpuMaptrack<Design::locked>>>(setup, vcpus);
+         }},
+        {"pervcpu_steal_aba",
+         [&] {
+           return std::make_unique<MaptrackWorkload<PerVcpuMaptrack<Design::lockfree_steal>>>(
+               setup, vcpus);
+         }},
+    };
+    return factories.at(variant)();
+  }
+};
+
+}  // namespace
+
+const Family& family() {
+  static const MaptrackFamily instance;
+  return instance;
+}
+
+}  // namespace lockbench::maptrack

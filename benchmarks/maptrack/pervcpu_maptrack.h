@@ -1,0 +1,187 @@
+// Per-vCPU maptrack free lists (Xen 4.6, commit dff515dfea, and what became
+// of it). Each vCPU has the head and tail of its own free list, and the list
+// never becomes empty: its last entry is a sentinel that get refuses to hand
+// out, so a put always has a tail to link after.
+//
+//   get (owner): h = head; next = entry[h].ref; if h or next is TAIL, take the
+//       slow path (add a frame under the grant lock); else head = next.
+//   put (any vCPU): entry[h].ref = TAIL; swing the ORIGINAL owner's tail to h
+//       by compare-and-swap (prev = old tail); entry[prev].ref = h (release).
+//
+// Designs:
+//   lockfree        Xen 4.6: owner-only pop, no stealing; at the frame cap a
+//                   vCPU with an empty list gets nothing.
+//   locked          today's Xen (XSA-228, 02cbeeb620; 4f1858763b): a per-vCPU
+//                   free-list lock, uncontended except for remote puts and
+//                   steals; at the cap a vCPU steals from other vCPUs' lists.
+//   lockfree_steal  BROKEN (e76ff6c156 before XSA-228): stealing by
+//                   compare-and-swap on the victim's head, so pop races with
+//                   pop: a thief that read head A and next B, stalled while A
+//                   was popped, freed and became head again, swings head to B
+//                   although B is in use: B is handed out twice (ABA).
+//                   steal_delay_ns widens the stall so the race is reachable.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "benchmarks/common/profiled_lock.h"
+#include "benchmarks/maptrack/maptrack.h"
+#include "benchmarks/spinlock/lock_api.h"
+#include "harness/delay.h"
+
+namespace lockbench::maptrack {
+
+enum class Design { lockfree, locked, lockfree_steal };
+
+template <Design kDesign>
+class PerVcpuMaptrack {
+  static constexpr bool kSteals = kDesign != Design::lockfree;
+  static constexpr bool kLocked = kDesign == Design::locked;
+
+ public:
+  PerVcpuMaptrack(int vcpus, std::uint32_t max_frames, std::uint64_t steal_delay_ns)
+      : entries_(max_frames), grant_lock_(1, vcpus), steal_delay_(steal_delay_ns) {
+    for (int v = 0; v < vcpus; ++v)
+      vcpus_.emplace_back(std::make_unique<spinlock::Padded<Vcpu>>(vcpus));
+  }
+
+  Got get(int v, ThreadContext& ctx) {
+    Got got;
+    got.handle = pop(vcpu(v), false, ctx);
+    if (got.handle != kTail) return got;
+    {
+      ProfiledGuard guard(grant_lock_, ctx);
+      got.handle = grow(v, ctx);
+    }
+    if (got.handle != kTail) {
+      got.grew = true;
+    } else if (kSteals) {
+      got.handle = steal(v, ctx);
+      got.stole = got.handle != kTail;
+    }
+    return got;
+  }
+
+  void put(std::uint32_t handle, ThreadContext& ctx) {
+    Vcpu& owner = vcpu(entries_[handle].owner.load(std::memory_order_relaxed));
+    entries_[handle].ref.store(kTail, std::memory_order_relaxed);
+    if constexpr (kLocked) {
+      ProfiledGuard guard(owner.lock, ctx);
+      const std::uint32_t prev = owner.tail.load(std::memory_order_relaxed);
+      owner.tail.store(handle, std::memory_order_relaxed);
+      entries_[prev].ref.store(handle, std::memory_order_relaxed);
+    } else {
+      // acq_rel: the TAIL stored in our entry is published with the tail
+      // swing; the next put links after us only once it sees it.
+      std::uint32_t prev = owner.tail.load(std::memory_order_relaxed);
+      while (!owner.tail.compare_exchange_weak(prev, handle, std::memory_order_acq_rel,
+                                               std::memory_order_relaxed)) {
+      }
+      // Release pairs with get's acquire load of ref: an owner that follows
+      // the link sees our entry's TAIL.
+      entries_[prev].ref.store(handle, std::memory_order_release);
+    }
+  }
+
+  const Entries& entries() const { return entries_; }
+  template <typename Visit>
+  void for_each_list(Visit&& visit) const {
+    for (std::size_t v = 0; v < vcpus_.size(); ++v) {
+      const Vcpu& u = vcpus_[v]->value;
+      visit(static_cast<int>(v), u.head.load(std::memory_order_relaxed),
+            u.tail.load(std::memory_order_relaxed));
+    }
+  }
+
+ private:
+  struct Vcpu {
+    explicit Vcpu(int vcpus) : lock(2, vcpus) {}
+    std::atomic<std::uint32_t> head{kTail};
+    std::atomic<std::uint32_t> tail{kTail};
+    ProfiledLock<> lock;  // the free-list lock (locked design only)
+  };
+
+  Vcpu& vcpu(int v) { return vcpus_[static_cast<std::size_t>(v)]->value; }
+
+  // Takes the head entry unless it is the sentinel (or the list is empty).
+  std::uint32_t pop(Vcpu& u, bool thief, ThreadContext& ctx) {
+    if constexpr (kLocked) {
+      ProfiledGuard guard(u.lock, ctx);
+      const std::uint32_t h = u.head.load(std::memory_order_relaxed);
+      if (h == kTail) return kTail;
+      const std::uint32_t next = entries_[h].ref.load(std::memory_order_relaxed);
+      if (next == kTail) return kTail;
+      u.head.store(next, std::memory_order_relaxed);
+      return h;
+    } else if constexpr (kDesign == Design::lockfree) {
+      // Only the owner moves head, so a plain load and store do.
+      const std::uint32_t h = u.head.load(std::memory_order_relaxed);
+      if (h == kTail) return kTail;
+      const std::uint32_t next = entries_[h].ref.load(std::memory_order_acquire);
+      if (next == kTail) return kTail;
+      u.head.store(next, std::memory_order_relaxed);
+      return h;
+    } else {
+      for (;;) {
+        std::uint32_t h = u.head.load(std::memory_order_acquire);
+        if (h == kTail) return kTail;
+        const std::uint32_t next = entries_[h].ref.load(std::memory_order_acquire);
+        if (next == kTail) return kTail;
+        if (thief) steal_delay_.run();  // the stall that lets A come round again
+        if (u.head.compare_exchange_strong(h, next, std::memory_order_acq_rel)) return h;
+      }
+    }
+  }
+
+  // Slow path, grant lock held: a new frame chained in front of the list.
+  std::uint32_t grow(int v, ThreadContext& ctx) {
+    Vcpu& u = vcpu(v);
+    if constexpr (kLocked) {
+      ProfiledGuard guard(u.lock, ctx);
+      return link_frame(v, u);
+    } else {
+      return link_frame(v, u);
+    }
+  }
+
+  std::uint32_t link_frame(int v, Vcpu& u) {
+    const std::uint32_t old_head = u.head.load(std::memory_order_relaxed);
+    const std::uint32_t base = entries_.add_frame(v, old_head);
+    if (base == kTail) return kTail;
+    if (u.tail.load(std::memory_order_relaxed) == kTail) {
+      u.tail.store(base + kPerFrame - 1, std::memory_order_release);  // first frame
+    }
+    u.head.store(base + 1, std::memory_order_release);
+    return base;  // the frame's first entry is handed out at once
+  }
+
+  // At the cap: take a free entry from another vCPU, which becomes ours. A
+  // vCPU without a list first keeps one stolen entry as its sentinel.
+  std::uint32_t steal(int v, ThreadContext& ctx) {
+    const int n = static_cast<int>(vcpus_.size());
+    const int start = static_cast<int>(ctx.rng.next() % static_cast<std::uint64_t>(n));
+    Vcpu& me = vcpu(v);
+    for (int i = 0; i < n; ++i) {
+      const int victim = (start + i) % n;
+      if (victim == v) continue;
+      const std::uint32_t h = pop(vcpu(victim), true, ctx);
+      if (h == kTail) continue;
+      entries_[h].owner.store(v, std::memory_order_relaxed);
+      if (me.tail.load(std::memory_order_relaxed) != kTail) return h;
+      entries_[h].ref.store(kTail, std::memory_order_relaxed);
+      me.head.store(h, std::memory_order_relaxed);
+      me.tail.store(h, std::memory_order_release);
+      --i;  // steal again from the same victim, for the caller
+    }
+    return kTail;
+  }
+
+  Entries entries_;
+  ProfiledLock<> grant_lock_;
+  const Delay steal_delay_;
+  std::vector<std::unique_ptr<spinlock::Padded<Vcpu>>> vcpus_;
+};
+
+}  // namespace lockbench::maptrack

@@ -1,0 +1,234 @@
+// The maptrack family's workload. Threads are the vCPUs of a mapping domain
+// (dom0 netback): each maps (get) and unmaps (put), holding up to `inflight`
+// handles, oldest unmapped first. remote_pct of unmaps happen on another vCPU:
+// the handle goes through a single-producer queue per (sender, receiver)
+// pair, so the hand-off itself adds no shared hot spot, and the receiver puts
+// it (to the handle's original owner's list). Odd vCPUs work uneven_ns
+// between steps, so even ones map more.
+//
+// Invariants checked at quiescence, after every vCPU has put everything back:
+//   INV1 no handle is live twice (test-and-set of a live bit on get);
+//   INV2 every handle is put exactly once (test-and-clear on put; all clear);
+//   INV3 free + live = all entries: the free lists hold every entry of every
+//        allocated frame, each chain runs from head to tail and ends in TAIL
+//        with no cycle;
+//   INV4 every free entry is owned by the vCPU whose list it is on.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "benchmarks/maptrack/maptrack.h"
+#include "benchmarks/spinlock/lock_api.h"
+#include "harness/delay.h"
+#include "harness/family.h"
+
+namespace lockbench::maptrack {
+
+enum Counter : int { kGrowths, kSteals, kRemotePuts, kExhausted };
+
+struct WorkloadSetup {
+  int inflight = 16;
+  double remote_pct = 0;
+  std::uint32_t max_frames = 1024;
+  std::uint64_t uneven_ns = 0;
+  std::uint64_t steal_delay_ns = 0;
+};
+
+// A bounded single-producer single-consumer ring of handles.
+class HandOff {
+ public:
+  explicit HandOff(std::size_t capacity) : slots_(capacity) {}
+  bool push(std::uint32_t h) {
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    const std::size_t next = (tail + 1) % slots_.size();
+    if (next == head_.load(std::memory_order_acquire)) return false;  // full
+    slots_[tail] = h;
+    tail_.store(next, std::memory_order_release);  // publishes the slot
+    return true;
+  }
+  bool pop(std::uint32_t& h) {
+    const std::size_t head = head_.load(std::memory_order_relaxed);
+    if (head == tail_.load(std::memory_order_acquire)) return false;
+    h = slots_[head];
+    head_.store((head + 1) % slots_.size(), std::memory_order_release);  // frees the slot
+    return true;
+  }
+
+ private:
+  std::vector<std::uint32_t> slots_;
+  alignas(kCacheLine) std::atomic<std::size_t> head_{0};
+  alignas(kCacheLine) std::atomic<std::size_t> tail_{0};
+};
+
+template <typename Impl>
+class MaptrackWorkload final : public Workload {
+ public:
+  MaptrackWorkload(const WorkloadSetup& setup, int vcpus)
+      : setup_(setup),
+        vcpus_(vcpus),
+        uneven_(setup.uneven_ns),
+        impl_(vcpus, setup.max_frames, setup.steal_delay_ns),
+        live_(std::size_t{setup.max_frames} * kPerFrame),
+        mine_(static_cast<std::size_t>(vcpus)) {
+    for (int i = 0; i < vcpus * vcpus; ++i) {
+      handoffs_.push_back(std::make_unique<HandOff>(static_cast<std::size_t>(setup.inflight) + 1));
+    }
+  }
+
+  std::uint64_t operation(ThreadContext& ctx) override {
+    const int v = ctx.index;
+    PerThread& me = mine_[static_cast<std::size_t>(v)].value;
+    std::uint64_t pairs = receive(v, ctx);
+    if (static_cast<int>(me.held.size()) < setup_.inflight) {
+      if (!map(v, me, ctx) && !me.held.empty()) pairs += unmap(v, me, ctx);
+    } else {
+      pairs += unmap(v, me, ctx);
+    }
+    if (v % 2 == 1) uneven_.run();
+    return pairs;
+  }
+
+  void drain(ThreadContext& ctx) override {
+    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    while (!me.held.empty()) {
+      put(me.held.front(), ctx);
+      me.held.pop_front();
+    }
+    receive(ctx.index, ctx);
+  }
+
+  std::string check_invariants(const std::vector<ThreadContext*>&) override {
+    std::uint64_t double_gets = 0, double_puts = 0;
+    for (const auto& slot : mine_) {
+      double_gets += slot.value.double_gets;
+      double_puts += slot.value.double_puts;
+    }
+    if (double_gets)
+      return "INV1 " + std::to_string(double_gets) + " handles were handed out while live";
+    if (double_puts)
+      return "INV2 " + std::to_string(double_puts) + " puts of a handle that was not live";
+    for (std::size_t h = 0; h < live_.size(); ++h) {
+      if (live_[h].load(std::memory_order_relaxed)) {
+        return "INV2 handle " + std::to_string(h) + " was never put back";
+      }
+    }
+    return check_free_lists();
+  }
+
+ private:
+  struct PerThread {
+    std::deque<std::uint32_t> held;
+    std::uint64_t double_gets = 0;  // warm-up and drain included
+    std::uint64_t double_puts = 0;
+  };
+
+  bool map(int v, PerThread& me, ThreadContext& ctx) {
+    const bool timed = ctx.sample_now();
+    const std::uint64_t t0 = timed ? cycle_clock() : 0;
+    const Got got = impl_.get(v, ctx);
+    if (timed) ctx.latency.record(ticks_to_ns(cycle_clock() - t0));
+    ctx.count(kGrowths, got.grew);
+    ctx.count(kSteals, got.stole);
+    if (got.handle == kTail) {
+      ctx.count(kExhausted);
+      return false;
+    }
+    // acq_rel: a later put of this handle, by any vCPU, sees the bit set.
+    me.double_gets += live_[got.handle].exchange(true, std::memory_order_acq_rel);
+    me.held.push_back(got.handle);
+    return true;
+  }
+
+  // Unmaps the oldest handle here or hands it to another vCPU.
+  std::uint64_t unmap(int v, PerThread& me, ThreadContext& ctx) {
+    const std::uint32_t h = me.held.front();
+    me.held.pop_front();
+    if (vcpus_ > 1 && ctx.rng.chance(setup_.remote_pct)) {
+      const int to = (v + 1 + static_cast<int>(ctx.rng.next() % (vcpus_ - 1))) % vcpus_;
+      if (handoff(v, to).push(h)) return 0;  // the receiver completes the pair
+    }
+    put(h, ctx);
+    return 1;
+  }
+
+  std::uint64_t receive(int v, ThreadContext& ctx) {
+    std::uint64_t pairs = 0;
+    for (int from = 0; from < vcpus_; ++from) {
+      std::uint32_t h;
+      while (from != v && handoff(from, v).pop(h)) {
+        put(h, ctx);
+        ctx.count(kRemotePuts);
+        ++pairs;
+      }
+    }
+    return pairs;
+  }
+
+  void put(std::uint32_t h, ThreadContext& ctx) {
+    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    me.double_puts += !live_[h].exchange(false, std::memory_order_acq_rel);
+    impl_.put(h, ctx);
+  }
+
+  HandOff& handoff(int from, int to) {
+    return *handoffs_[static_cast<std::size_t>(from * vcpus_ + to)];
+  }
+
+  // INV3 and INV4, single-threaded at quiescence.
+  std::string check_free_lists() {
+    const Entries& entries = impl_.entries();
+    const std::uint64_t all = std::uint64_t{entries.frames()} * kPerFrame;
+    std::vector<bool> seen(all, false);
+    std::uint64_t free = 0;
+    std::string error;
+    impl_.for_each_list([&](int owner, std::uint32_t head, std::uint32_t tail) {
+      if (!error.empty() || head == kTail) {
+        if (error.empty() && tail != kTail)
+          error = "INV3 list of vCPU " + std::to_string(owner) + " has a tail but no head";
+        return;
+      }
+      std::uint32_t last = kTail;
+      for (std::uint32_t h = head; h != kTail; h = entries[h].ref.load(std::memory_order_relaxed)) {
+        if (h >= all || seen[h]) {
+          error = "INV3 the free list of vCPU " + std::to_string(owner) +
+                  " has a cycle or a bad entry at " + std::to_string(h);
+          return;
+        }
+        seen[h] = true;
+        ++free;
+        if (owner >= 0 && entries[h].owner.load(std::memory_order_relaxed) != owner) {
+          error = "INV4 free entry " + std::to_string(h) + " is on the list of vCPU " +
+                  std::to_string(owner) + " but owned by vCPU " +
+                  std::to_string(entries[h].owner.load(std::memory_order_relaxed));
+          return;
+        }
+        last = h;
+      }
+      if (owner >= 0 && last != tail) {
+        error = "INV3 the free list of vCPU " + std::to_string(owner) + " ends at " +
+                std::to_string(last) + " but its tail is " + std::to_string(tail);
+      }
+    });
+    if (!error.empty()) return error;
+    if (free != all) {
+      return "INV3 free + live != all: " + std::to_string(free) + " entries are free of " +
+             std::to_string(all) + " and none is live";
+    }
+    return "";
+  }
+
+  const WorkloadSetup setup_;
+  const int vcpus_;
+  const Delay uneven_;
+  Impl impl_;
+  std::vector<std::atomic<bool>> live_;
+  std::vector<spinlock::Padded<PerThread>> mine_;
+  std::vector<std::unique_ptr<HandOff>> handoffs_;
+};
+
+}  // namespace lockbench::maptrack
