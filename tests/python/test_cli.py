@@ -115,6 +115,17 @@ class CliTest(unittest.TestCase):
         self.assertTrue(all(e["counters"]["blocks"] > 0 and e["counters"]["kicks"] > 0
                             for e in entries))
 
+    def test_google_benchmark_filter_narrows_the_sweep(self):
+        out = os.path.join(self.dir, "filtered.json")
+        r = lockbench("run", "--config", QUICK, "--out", out, "--duration-ms", "20",
+                      "--benchmark_filter=spinlock/ticket/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, encoding="utf-8") as f:
+            names = {e["name"] for e in json.load(f)["benchmarks"]}
+        self.assertTrue(names)
+        self.assertTrue(all(n.startswith("spinlock/ticket/") for n in names), names)
+        self.assertIn(f"{len(names)} of {len(names)} points valid", r.stdout)
+
     def test_broken_variant_is_reported_invalid(self):
         config = self.write_config("broken.json", self.PV_STRESS)
         out = os.path.join(self.dir, "broken.json")
