@@ -9,6 +9,7 @@
 #include "harness/family.h"
 #include "harness/placement.h"
 #include "harness/run_point.h"
+#include "harness/topology.h"
 
 namespace lockbench {
 
@@ -31,6 +32,19 @@ inline RunSpec DefaultSpec(const std::string& family_name, const std::string& va
   spec.duration_ms = 150;
   spec.watchdog_s = 5;  // for run_point_isolated: a hang fails the test, not hangs it
   return spec;
+}
+
+// Runs a broken variant (isolated, so a hang costs its watchdog) until a run
+// fails, at most `attempts` times: each run could pass, since the race it
+// depends on may not happen. Returns the first failure's error, or "" if
+// every run passed.
+inline std::string FirstFailure(const RunSpec& spec, int attempts = 4) {
+  const Topology topology = Topology::load("");
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    const RunResult r = run_point_isolated(spec, topology);
+    if (!r.valid) return r.error;
+  }
+  return "";
 }
 
 }  // namespace lockbench
