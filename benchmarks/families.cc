@@ -1,4 +1,5 @@
 // The registry of families: adding one means adding it here.
+#include "benchmarks/evtchn/family.h"
 #include "benchmarks/maptrack/family.h"
 #include "benchmarks/spinlock/family.h"
 #include "benchmarks/tasklet/family.h"
@@ -8,7 +9,7 @@ namespace lockbench {
 
 const std::vector<const Family*>& all_families() {
   static const std::vector<const Family*> families = {&spinlock::family(), &tasklet::family(),
-                                                      &maptrack::family()};
+                                                      &maptrack::family(), &evtchn::family()};
   return families;
 }
 

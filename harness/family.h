@@ -93,6 +93,10 @@ class Family {
   virtual std::vector<int> assign_roles(const Params&, int threads) const {
     return std::vector<int>(static_cast<std::size_t>(threads), 0);
   }
+  // Throws std::invalid_argument, naming the parameter, its value and what is
+  // allowed, when params cannot run with these roles (checks that depend on
+  // the thread count; each parameter's own range is checked from ParamInfo).
+  virtual void check_point(const Params&, const std::vector<int>& /*roles*/) const {}
   // roles: one per thread, as assign_roles gave them.
   virtual std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
                                                   const std::vector<int>& roles) const = 0;

@@ -1,6 +1,7 @@
 #include "harness/placement.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -13,10 +14,13 @@ const std::map<std::string, Policy> kPolicies = {{"compact", Policy::compact},
                                                  {"scatter", Policy::scatter},
                                                  {"numa", Policy::numa},
                                                  {"split", Policy::split},
+                                                 {"split_cores", Policy::split_cores},
+                                                 {"interleave", Policy::interleave},
                                                  {"none", Policy::none}};
 
 constexpr const char* kAllowedPlacements =
-    "compact, scatter, numa, split, none (each optionally with +nosmt), or list:CPUS "
+    "compact, scatter, numa, split, split_cores, interleave, none (each optionally with +nosmt), "
+    "or list:CPUS "
     "(e.g. list:0,2,4-7)";
 
 std::vector<int> parse_cpu_list(const std::string& text, const std::string& whole) {
@@ -75,17 +79,31 @@ std::vector<int> round_robin(const std::vector<Pu>& pus, int Pu::*group) {
   return order;
 }
 
+// The CPU of the i-th thread filling order: past its end, round again or
+// unpinned.
+int cpu_at(const std::vector<int>& order, std::size_t i, Overflow overflow) {
+  if (i < order.size()) return order[i];
+  return overflow == Overflow::wrap ? order[i % order.size()] : kUnpinned;
+}
+
 std::vector<int> fill(const std::vector<int>& order, int threads, Overflow overflow) {
   std::vector<int> cpus;
-  for (int t = 0; t < threads; ++t) {
-    const auto i = static_cast<std::size_t>(t);
-    if (i < order.size()) {
-      cpus.push_back(order[i]);
-    } else {
-      cpus.push_back(overflow == Overflow::wrap ? order[i % order.size()] : kUnpinned);
-    }
-  }
+  for (int t = 0; t < threads; ++t)
+    cpus.push_back(cpu_at(order, static_cast<std::size_t>(t), overflow));
   return cpus;
+}
+
+// Threads per role (roles empty: every thread has role 0).
+std::vector<int> role_counts(const std::vector<int>& roles, int threads) {
+  if (roles.empty()) return {threads};
+  std::vector<int> counts(static_cast<std::size_t>(*std::max_element(roles.begin(), roles.end())) +
+                          1);
+  for (int r : roles) ++counts[static_cast<std::size_t>(r)];
+  return counts;
+}
+
+int role_of(const std::vector<int>& roles, int thread) {
+  return roles.empty() ? 0 : roles[static_cast<std::size_t>(thread)];
 }
 
 std::vector<int> split_by_role(const Topology& topology, const std::vector<Pu>& pus, int threads,
@@ -97,19 +115,72 @@ std::vector<int> split_by_role(const Topology& topology, const std::vector<Pu>& 
   }
   std::vector<std::vector<int>> per_package(static_cast<std::size_t>(packages));
   for (const Pu& pu : pus) per_package[static_cast<std::size_t>(pu.package)].push_back(pu.os_index);
-  std::vector<int> next(static_cast<std::size_t>(packages), 0);
+  std::vector<std::size_t> next(static_cast<std::size_t>(packages), 0);
   std::vector<int> cpus;
   for (int t = 0; t < threads; ++t) {
-    const int role = roles.empty() ? 0 : roles[static_cast<std::size_t>(t)];
-    const auto package = static_cast<std::size_t>(role % packages);
-    const std::vector<int>& order = per_package[package];
-    const int i = next[package]++;
-    if (static_cast<std::size_t>(i) < order.size()) {
-      cpus.push_back(order[static_cast<std::size_t>(i)]);
-    } else {
-      cpus.push_back(overflow == Overflow::wrap ? order[static_cast<std::size_t>(i) % order.size()]
-                                                : kUnpinned);
+    const auto package = static_cast<std::size_t>(role_of(roles, t) % packages);
+    cpus.push_back(cpu_at(per_package[package], next[package]++, overflow));
+  }
+  return cpus;
+}
+
+// Role r gets the r-th contiguous share of the compact order, sized in
+// proportion to its threads (at least one PU), and wraps within it: on one
+// package, producers and consumers on different cores.
+std::vector<int> split_cores_by_role(const std::vector<Pu>& pus, int threads, Overflow overflow,
+                                     const std::vector<int>& roles) {
+  const std::vector<int> counts = role_counts(roles, threads);
+  const int n = static_cast<int>(pus.size());
+  const int role_count = static_cast<int>(counts.size());
+  if (n < role_count) {
+    throw std::invalid_argument(
+        "placement 'split_cores' needs a PU per role: " + std::to_string(role_count) + " roles, " +
+        std::to_string(n) + " usable PUs");
+  }
+  std::vector<std::vector<int>> shares(counts.size());
+  int begin = 0, threads_before = 0;
+  for (int r = 0; r < role_count; ++r) {
+    threads_before += counts[static_cast<std::size_t>(r)];
+    const int fair =
+        static_cast<int>(std::lround(static_cast<double>(n) * threads_before / threads));
+    const int end = r + 1 == role_count ? n : std::clamp(fair, begin + 1, n - (role_count - r - 1));
+    for (int i = begin; i < end; ++i) {
+      shares[static_cast<std::size_t>(r)].push_back(pus[static_cast<std::size_t>(i)].os_index);
     }
+    begin = end;
+  }
+  std::vector<std::size_t> next(counts.size(), 0);
+  std::vector<int> cpus;
+  for (int t = 0; t < threads; ++t) {
+    const auto r = static_cast<std::size_t>(role_of(roles, t));
+    cpus.push_back(cpu_at(shares[r], next[r]++, overflow));
+  }
+  return cpus;
+}
+
+// Threads taken role by role in turn (the first of role 0, the first of role
+// 1, ..., the second of role 0, ...) fill the compact order: a producer next
+// to a consumer, on SMT siblings where the box has them. Where the roles
+// would land on the same PUs again in the next round of PUs (as many PUs as
+// a multiple of the roles), each round starts with the next role, so that an
+// oversubscribed PU hosts every role.
+std::vector<int> interleave_by_role(const std::vector<Pu>& pus, int threads, Overflow overflow,
+                                    const std::vector<int>& roles) {
+  const std::vector<int> counts = role_counts(roles, threads);
+  const std::size_t role_count = counts.size();
+  std::vector<std::vector<int>> members(role_count);
+  for (int t = threads - 1; t >= 0; --t) {
+    members[static_cast<std::size_t>(role_of(roles, t))].push_back(t);  // last first: pop_back
+  }
+  std::vector<int> order;
+  for (const Pu& pu : pus) order.push_back(pu.os_index);
+  const bool rotate = order.size() % role_count == 0;
+  std::vector<int> cpus(static_cast<std::size_t>(threads));
+  for (std::size_t slot = 0; slot < static_cast<std::size_t>(threads); ++slot) {
+    std::size_t role = (slot + (rotate ? slot / order.size() : 0)) % role_count;
+    while (members[role].empty()) role = (role + 1) % role_count;
+    cpus[static_cast<std::size_t>(members[role].back())] = cpu_at(order, slot, overflow);
+    members[role].pop_back();
   }
   return cpus;
 }
@@ -178,6 +249,10 @@ std::vector<int> plan_cpus(const Topology& topology, const PlacementSpec& spec, 
       return fill(round_robin(pus, &Pu::numa_node), threads, overflow);
     case Policy::split:
       return split_by_role(topology, pus, threads, overflow, roles);
+    case Policy::split_cores:
+      return split_cores_by_role(pus, threads, overflow, roles);
+    case Policy::interleave:
+      return interleave_by_role(pus, threads, overflow, roles);
     case Policy::list:
       for (int cpu : spec.cpus) {
         const bool exists =

@@ -343,6 +343,11 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
             p.params = params;
             p.roles = family->assign_roles(params, threads);
             try {
+              family->check_point(params, p.roles);
+            } catch (const std::invalid_argument& e) {
+              throw UsageError(where + "threads " + std::to_string(threads) + ": " + e.what());
+            }
+            try {
               p.cpus = plan_cpus(topology, placement, threads, s.overflow, p.roles);
             } catch (const std::invalid_argument& e) {
               throw UsageError(where + "placements: " + e.what());

@@ -188,6 +188,61 @@ TEST(PlacementTest, SplitNeedsTwoPackages) {
   EXPECT_THROW(Plan(Topology::load(kArmLike), "split", 2), std::invalid_argument);
 }
 
+// --- split_cores and interleave --------------------------------------------
+
+TEST(PlacementTest, SplitCoresGivesEachRoleItsOwnCoresOnOnePackage) {
+  const Topology topo = Topology::load("synthetic:pack:1 core:2 pu:1");
+  // Two consumers (role 0) and two producers (role 1) on a 2-core box.
+  EXPECT_THAT(Plan(topo, "split_cores", 4, Overflow::wrap, {0, 0, 1, 1}), ElementsAre(0, 0, 1, 1));
+  EXPECT_THAT(Plan(topo, "split_cores", 4, Overflow::unpinned, {0, 0, 1, 1}),
+              ElementsAre(0, kUnpinned, 1, kUnpinned));
+}
+
+TEST(PlacementTest, SplitCoresSharesFollowTheRatio) {
+  const Topology topo = Topology::load(kOnePackageSmt);  // 8 PUs
+  // 6 consumers, 2 producers: 6 PUs and 2 PUs, in compact order.
+  const std::vector<int> roles = {0, 0, 0, 0, 0, 0, 1, 1};
+  EXPECT_THAT(Plan(topo, "split_cores", 8, Overflow::wrap, roles),
+              ElementsAre(0, 1, 2, 3, 4, 5, 6, 7));
+  // One producer among seven consumers still gets a PU of its own.
+  const std::vector<int> one_producer = {0, 0, 0, 0, 0, 0, 0, 1};
+  const std::vector<int> cpus = Plan(topo, "split_cores", 8, Overflow::wrap, one_producer);
+  EXPECT_EQ(cpus[7], 7);
+  for (int t = 0; t < 7; ++t) EXPECT_NE(cpus[static_cast<std::size_t>(t)], 7) << "thread " << t;
+}
+
+TEST(PlacementTest, SplitCoresNeedsAPuPerRole) {
+  const Topology topo = Topology::load("synthetic:pack:1 core:1 pu:1");
+  try {
+    Plan(topo, "split_cores", 2, Overflow::wrap, {0, 1});
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("split_cores"));
+    EXPECT_THAT(e.what(), HasSubstr("2 roles, 1 usable PUs"));
+  }
+}
+
+TEST(PlacementTest, InterleaveAlternatesRolesOverCompactOrder) {
+  const Topology topo = Topology::load(kOnePackageSmt);  // cores {0,1}, {2,3}, ...
+  // Threads 0-1 consumers, 2-3 producers: consumer k and producer k share core k.
+  EXPECT_THAT(Plan(topo, "interleave", 4, Overflow::wrap, {0, 0, 1, 1}), ElementsAre(0, 2, 1, 3));
+  // Uneven roles: the leftover consumers follow.
+  EXPECT_THAT(Plan(topo, "interleave", 4, Overflow::wrap, {0, 0, 0, 1}), ElementsAre(0, 2, 3, 1));
+  // Without roles it is compact.
+  EXPECT_THAT(Plan(topo, "interleave", 3), ElementsAre(0, 1, 2));
+}
+
+TEST(PlacementTest, InterleaveOversubscribedPutsEveryRoleOnEveryPu) {
+  const Topology topo = Topology::load("synthetic:pack:1 core:2 pu:1");
+  // Round two starts with a producer: PU 0 hosts consumer 0 and producer 1,
+  // PU 1 producer 0 and consumer 1.
+  EXPECT_THAT(Plan(topo, "interleave", 4, Overflow::wrap, {0, 0, 1, 1}), ElementsAre(0, 1, 1, 0));
+  // With an odd PU count the plain alternation already mixes them.
+  const Topology three = Topology::load("synthetic:pack:1 core:3 pu:1");
+  EXPECT_THAT(Plan(three, "interleave", 6, Overflow::wrap, {0, 0, 0, 1, 1, 1}),
+              ElementsAre(0, 2, 1, 1, 0, 2));
+}
+
 // --- none and list ----------------------------------------------------------
 
 TEST(PlacementTest, NoneLeavesEveryThreadUnpinned) {
@@ -294,8 +349,9 @@ TEST(PlacementSpecTest, ErrorNamesTheTextAndWhatIsAllowed) {
 }
 
 TEST(PlacementSpecTest, RoundTripsToString) {
-  for (const char* text : {"compact", "scatter", "numa", "split", "none", "compact+nosmt",
-                           "scatter+nosmt", "numa+nosmt", "split+nosmt", "list:3", "list:0,2,4"}) {
+  for (const char* text :
+       {"compact", "scatter", "numa", "split", "split_cores", "interleave", "none", "compact+nosmt",
+        "scatter+nosmt", "numa+nosmt", "split+nosmt", "list:3", "list:0,2,4"}) {
     EXPECT_EQ(PlacementSpec::parse(text).to_string(), text);
   }
   // Ranges come back expanded, and parse again to the same CPUs.

@@ -1,0 +1,35 @@
+// What every event-channel variant shares: the port numbering, the binding
+// of ports to (vCPU, priority) queues, and what a raise did.
+#pragma once
+
+#include <cstdint>
+
+namespace lockbench::evtchn {
+
+// Ports 1..ports (0 means "none", as in the FIFO ABI's LINK field). Port p
+// is bound to consumer vCPU (p-1) % vcpus, and to priority ((p-1) / vcpus) %
+// priorities (0 highest).
+struct Binding {
+  int vcpus = 1;
+  int priorities = 1;
+  int vcpu_of(std::uint32_t port) const { return static_cast<int>((port - 1) % vcpus); }
+  int priority_of(std::uint32_t port) const {
+    return static_cast<int>(((port - 1) / vcpus) % priorities);
+  }
+};
+
+struct Raised {
+  bool transition = false;  // PENDING went 0 -> 1
+  bool masked = false;      // ... on a masked port: left pending, not delivered
+  bool notify = false;      // the vCPU's READY (selector) bit was set: it needs an upcall
+};
+
+// What a consumer's pass did with the event it took, if any.
+struct Taken {
+  std::uint32_t port = 0;  // 0: nothing was ready
+  bool handled = false;    // PENDING was set and the port unmasked: delivered
+  bool was_masked = false;
+  std::uint64_t link_seq = 0;  // the port's place in its queue's linking order
+};
+
+}  // namespace lockbench::evtchn

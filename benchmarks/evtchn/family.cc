@@ -1,0 +1,136 @@
+// The evtchn family: a domain-wide event lock vs the FIFO ABI's per-queue
+// locks with a lockless single consumer, and the 2-level ABI (seed 004).
+#include "benchmarks/evtchn/family.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "benchmarks/evtchn/fifo_events.h"
+#include "benchmarks/evtchn/twolevel_events.h"
+#include "benchmarks/evtchn/workload.h"
+
+namespace lockbench::evtchn {
+
+namespace {
+
+using Kind = ParamInfo::Kind;
+
+FamilyInfo describe() {
+  return FamilyInfo{
+      .name = "evtchn",
+      .summary =
+          "event channels: a domain-wide lock around every raise vs the FIFO ABI's "
+          "per-queue locks with a lockless single consumer (raise/consume)",
+      .variants =
+          {
+              {"global", Role::global,
+               "FIFO queues, but every raise under one domain-wide lock (event_lock, Xen < 4.6)"},
+              {"fifo", Role::scalable,
+               "the FIFO ABI: a lock per (vCPU, priority) queue, tail linking by compare-and-swap, "
+               "lockless consumer (xen/common/event_fifo.c)"},
+              {"2level", Role::reference,
+               "the 2-level ABI: pending bitmap and selector words, no lock, no order"},
+              {"fifo_nolock", Role::broken,
+               "FIFO linking without the queue lock: racing raises overwrite a link, events are "
+               "lost"},
+          },
+      .params =
+          {
+              {"ratio",
+               Kind::ratio,
+               "1:1",
+               0,
+               0,
+               {},
+               "producers:consumers (\"P:C\"): backend CPUs raising : guest vCPUs consuming"},
+              {"ports", Kind::integer, 64, 1, 4095, {}, "event channels, bound round-robin"},
+              {"priorities", Kind::integer, 2, 1, 16, {}, "priorities in use (0 highest)"},
+              {"fanin",
+               Kind::integer,
+               1,
+               1,
+               1024,
+               {},
+               "producers that raise to the same consumer's queues"},
+              {"mask_pct",
+               Kind::real,
+               0,
+               0,
+               100,
+               {},
+               "chance (percent) per consumer step of masking or unmasking one of its ports"},
+              {"handler_ns", Kind::integer, 100, 0, 1e8, {}, "work handling one event, ns"},
+              {"halt_poll_ns",
+               Kind::integer,
+               10000,
+               0,
+               1e9,
+               {},
+               "an idle vCPU polls this long, then blocks until a raise kicks it"},
+          },
+      .counter_names = {"raised", "coalesced", "masked_raises", "delivered_top_priority", "blocks",
+                        "kicks"},
+      .lock_classes = {"event_lock", "queue_lock"},
+      .role_names = {"vcpu", "producer"},
+  };
+}
+
+class EvtchnFamily final : public Family {
+ public:
+  EvtchnFamily() : Family(describe()) {}
+
+  std::vector<int> assign_roles(const Params& params, int threads) const override {
+    return roles_from_ratio(*parse_ratio(params.at("ratio").get<std::string>()), threads);
+  }
+
+  // Every consumer vCPU needs a port bound to it, or its producers would
+  // have nothing to raise.
+  void check_point(const Params& params, const std::vector<int>& roles) const override {
+    const auto ports = params.at("ports").get<std::uint32_t>();
+    const auto vcpus = static_cast<std::uint32_t>(std::count(roles.begin(), roles.end(), 0));
+    if (ports < vcpus) {
+      throw std::invalid_argument("param 'ports' = " + std::to_string(ports) +
+                                  " is fewer than the " + std::to_string(vcpus) +
+                                  " consumer vCPUs; allowed: ports >= consumer threads");
+    }
+  }
+
+  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
+                                          const std::vector<int>& roles) const override {
+    const WorkloadSetup setup{.ports = params.at("ports").get<std::uint32_t>(),
+                              .priorities = params.at("priorities").get<int>(),
+                              .fanin = params.at("fanin").get<int>(),
+                              .mask_pct = params.at("mask_pct").get<double>(),
+                              .handler_ns = params.at("handler_ns").get<std::uint64_t>(),
+                              .halt_poll_ns = params.at("halt_poll_ns").get<std::uint64_t>()};
+    using Factory = std::function<std::unique_ptr<Workload>()>;
+    const std::map<std::string, Factory> factories = {
+        {"global",
+         [&] {
+           return std::make_unique<EventWorkload<FifoEvents<LockScope::kDomain>>>(setup, roles);
+         }},
+        {"fifo",
+         [&] {
+           return std::make_unique<EventWorkload<FifoEvents<LockScope::kQueue>>>(setup, roles);
+         }},
+        {"2level", [&] { return std::make_unique<EventWorkload<TwoLevelEvents>>(setup, roles); }},
+        {"fifo_nolock",
+         [&] {
+           return std::make_unique<EventWorkload<FifoEvents<LockScope::kNone>>>(setup, roles);
+         }},
+    };
+    return factories.at(variant)();
+  }
+};
+
+}  // namespace
+
+const Family& family() {
+  static const EvtchnFamily instance;
+  return instance;
+}
+
+}  // namespace lockbench::evtchn

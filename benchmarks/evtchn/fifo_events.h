@@ -1,0 +1,202 @@
+// The FIFO event-channel ABI (Xen 4.4+, xen/common/event_fifo.c; guest side
+// drivers/xen/events/events_fifo.c). One 32-bit word per port: PENDING (31),
+// MASKED (30), LINKED (29), BUSY (28, unused here), LINK (0-16, next port).
+// Per vCPU a control block with READY (a bit per priority) and HEAD[16]; per
+// (vCPU, priority) a queue {tail, lock} in Xen, on its own cache line, away
+// from the event array (seed 004's answer to the contention question).
+//
+//   raise (Xen, any CPU): set PENDING; if it was neither pending nor masked,
+//     set LINKED, and under the queue's lock link the port after the tail
+//     with a compare-and-swap of the tail word's LINK that succeeds only while
+//     the tail is still LINKED; otherwise (empty queue, or the consumer took
+//     the tail meanwhile) HEAD = port. tail = port. Set the READY bit if the
+//     queue was empty.
+//   consume (the guest vCPU, lockless, one consumer per vCPU): take READY by
+//     exchange; for the highest ready priority take the head, clear its
+//     LINKED and LINK with a compare-and-swap loop (the old LINK is the next
+//     head; 0 means the queue is empty), handle it if pending and unmasked;
+//     one event per pass, then READY again, so higher priorities preempt.
+//
+// Scopes: kQueue is the FIFO ABI's per-queue lock; kDomain models Xen before
+// 4.6, where every send took the domain's event_lock around marking and
+// linking (commit de6acb78bf replaced it); kNone is the deliberately broken
+// variant, linking without the queue lock: two raises that both read the
+// same tail overwrite each other's link and an event is lost.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "benchmarks/common/profiled_lock.h"
+#include "benchmarks/evtchn/events.h"
+#include "benchmarks/spinlock/lock_api.h"
+
+namespace lockbench::evtchn {
+
+enum class LockScope { kQueue, kDomain, kNone };
+
+template <LockScope kScope>
+class FifoEvents {
+ public:
+  static constexpr bool kOrdered = true;
+  static constexpr std::uint32_t kPending = 1u << 31, kMasked = 1u << 30, kLinked = 1u << 29;
+  static constexpr std::uint32_t kLinkMask = (1u << 17) - 1;
+  static constexpr int kMaxPriorities = 16;
+
+  FifoEvents(Binding binding, std::uint32_t ports, int threads)
+      : binding_(binding), words_(ports + 1), link_seq_(ports + 1), domain_lock_(0, threads) {
+    for (int v = 0; v < binding.vcpus; ++v) {
+      vcpus_.push_back(std::make_unique<Vcpu>());
+      for (int p = 0; p < binding.priorities; ++p) {
+        vcpus_.back()->queues[static_cast<std::size_t>(p)] = std::make_unique<Queue>(threads);
+      }
+    }
+  }
+
+  Raised raise(std::uint32_t port, ThreadContext& ctx) {
+    std::optional<ProfiledGuard<spinlock::TicketLock>> domain;
+    if (kScope == LockScope::kDomain) domain.emplace(domain_lock_, ctx);
+    // acq_rel: the consumer that clears PENDING sees what preceded the raise.
+    const std::uint32_t old = word(port).fetch_or(kPending, std::memory_order_acq_rel);
+    if (old & kPending) return {};
+    if (old & kMasked) return {.transition = true, .masked = true};
+    return {.transition = true, .notify = link(port, ctx)};
+  }
+
+  // The guest clears MASKED; EVTCHNOP_unmask then links the port if an event
+  // arrived while it was masked.
+  void mask(std::uint32_t port) { word(port).fetch_or(kMasked, std::memory_order_acq_rel); }
+  void unmask(std::uint32_t port, ThreadContext& ctx) {
+    const std::uint32_t old = word(port).fetch_and(~kMasked, std::memory_order_acq_rel);
+    if (!(old & kPending)) return;
+    std::optional<ProfiledGuard<spinlock::TicketLock>> domain;
+    if (kScope == LockScope::kDomain) domain.emplace(domain_lock_, ctx);
+    link(port, ctx);
+  }
+
+  // One pass of vCPU v's upcall: at most one event taken off a queue.
+  Taken consume(int v) {
+    Vcpu& me = *vcpus_[static_cast<std::size_t>(v)];
+    me.ready_local |= me.ready.exchange(0, std::memory_order_acquire);
+    if (me.ready_local == 0) return {};
+    const int prio = __builtin_ctz(me.ready_local);
+    std::uint32_t port = me.head_local[static_cast<std::size_t>(prio)];
+    // Reached the tail last time: the new head is in the control block.
+    if (port == 0) port = me.head[static_cast<std::size_t>(prio)].load(std::memory_order_acquire);
+    Taken taken;
+    taken.port = port;
+    // Read while the port is still LINKED: once clear_linked returns, a raise
+    // may link the port again and overwrite its sequence number.
+    taken.link_seq = link_seq_[port].load(std::memory_order_relaxed);
+    const std::uint32_t old = clear_linked(port);
+    const std::uint32_t next = old & kLinkMask;
+    if (next == 0) me.ready_local &= ~(1u << prio);
+    me.head_local[static_cast<std::size_t>(prio)] = next;
+    taken.was_masked = old & kMasked;
+    if ((old & kPending) && !(old & kMasked)) {
+      taken.handled = word(port).fetch_and(~kPending, std::memory_order_acq_rel) & kPending;
+    }
+    return taken;
+  }
+
+  bool idle(int v) const {
+    const Vcpu& me = *vcpus_[static_cast<std::size_t>(v)];
+    return me.ready_local == 0 && me.ready.load(std::memory_order_acquire) == 0;
+  }
+
+  // Quiescent check: PENDING, MASKED or LINKED left on a port, as text.
+  std::uint32_t flags(std::uint32_t port) const {
+    return words_[port].load(std::memory_order_relaxed);
+  }
+  bool pending(std::uint32_t port) const { return flags(port) & kPending; }
+  bool linked(std::uint32_t port) const { return flags(port) & kLinked; }
+
+ private:
+  struct alignas(kCacheLine) Queue {
+    explicit Queue(int threads) : lock(1, threads) {}
+    ProfiledLock<> lock;
+    // Guarded by lock (or the domain lock); atomic only so that the broken
+    // variant's unguarded use is a race in the algorithm, not undefined
+    // behaviour: relaxed, the lock orders them.
+    std::atomic<std::uint32_t> tail{0};
+    std::atomic<std::uint64_t> next_seq{0};  // linking order
+  };
+  struct Vcpu {
+    // The guest's control block.
+    alignas(kCacheLine) std::atomic<std::uint32_t> ready{0};
+    std::array<std::atomic<std::uint32_t>, kMaxPriorities> head{};
+    // The guest's per-CPU copies (only this vCPU's thread touches them).
+    alignas(kCacheLine) std::uint32_t ready_local = 0;
+    std::array<std::uint32_t, kMaxPriorities> head_local{};
+    std::array<std::unique_ptr<Queue>, kMaxPriorities> queues;
+  };
+
+  std::atomic<std::uint32_t>& word(std::uint32_t port) { return words_[port]; }
+
+  // evtchn_fifo_set_link: LINK = port, only while the tail is still LINKED.
+  bool set_link(std::uint32_t tail, std::uint32_t port) {
+    std::uint32_t old = word(tail).load(std::memory_order_acquire);
+    while (old & kLinked) {
+      // Release: the consumer that follows this link sees the new port's
+      // sequence number and word.
+      if (word(tail).compare_exchange_weak(old, (old & ~kLinkMask) | port,
+                                           std::memory_order_acq_rel, std::memory_order_acquire)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The consumer's clear_linked: LINKED and LINK off together; returns the
+  // old word.
+  std::uint32_t clear_linked(std::uint32_t port) {
+    std::uint32_t old = word(port).load(std::memory_order_acquire);
+    while (!word(port).compare_exchange_weak(
+        old, old & ~(kLinked | kLinkMask), std::memory_order_acq_rel, std::memory_order_acquire)) {
+    }
+    return old;
+  }
+
+  // Returns whether the queue's READY bit was newly set (the guest's
+  // upcall is due).
+  bool link(std::uint32_t port, ThreadContext& ctx) {
+    Vcpu& target = *vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))];
+    const int prio = binding_.priority_of(port);
+    Queue& q = *target.queues[static_cast<std::size_t>(prio)];
+    bool linked = false;
+    {
+      std::optional<ProfiledGuard<spinlock::TicketLock>> guard;
+      if (kScope == LockScope::kQueue) guard.emplace(q.lock, ctx);
+      // LINKED is set under the queue lock (as Xen does since 4.6): set
+      // outside it, a consumed tail whose port is being linked again would
+      // look linked to another linker, which would link after it, and both
+      // ports would be lost.
+      if (word(port).fetch_or(kLinked, std::memory_order_acq_rel) & kLinked) return false;
+      const std::uint64_t seq = q.next_seq.load(std::memory_order_relaxed);
+      q.next_seq.store(seq + 1, std::memory_order_relaxed);
+      link_seq_[port].store(seq, std::memory_order_relaxed);
+      // A tail equal to port means the queue is empty: it only looks linked
+      // because LINKED was just set above (as Xen's comment says).
+      const std::uint32_t tail = q.tail.load(std::memory_order_relaxed);
+      if (tail != 0 && tail != port) linked = set_link(tail, port);
+      if (!linked)
+        target.head[static_cast<std::size_t>(prio)].store(port, std::memory_order_release);
+      q.tail.store(port, std::memory_order_relaxed);
+    }
+    if (linked) return false;
+    // Release: the consumer that takes READY sees HEAD.
+    return !(target.ready.fetch_or(1u << prio, std::memory_order_acq_rel) & (1u << prio));
+  }
+
+  const Binding binding_;
+  std::vector<std::atomic<std::uint32_t>> words_;  // the event array
+  std::vector<std::atomic<std::uint64_t>> link_seq_;
+  ProfiledLock<> domain_lock_;
+  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+};
+
+}  // namespace lockbench::evtchn

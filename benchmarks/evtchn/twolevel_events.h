@@ -1,0 +1,111 @@
+// The 2-level event-channel ABI (xen/common/event_2l.c; guest side
+// drivers/xen/events/events_2l.c): a bitmap of pending ports and one of
+// masked ports, shared by the domain, and per vCPU a selector word with a bit
+// per pending word that may hold its events. No lock, no queue, no order, a
+// fixed number of ports (4096 on 64-bit guests; here as many as asked).
+//
+//   raise: set the port's pending bit; if it was clear and the port is
+//     unmasked, set the selector bit of its word in the bound vCPU.
+//   consume: take the selector by exchange; in the lowest selected word, the
+//     lowest pending, unmasked bit bound to this vCPU; clear it and handle.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "benchmarks/evtchn/events.h"
+#include "harness/platform.h"
+#include "harness/thread_context.h"
+
+namespace lockbench::evtchn {
+
+class TwoLevelEvents {
+ public:
+  static constexpr bool kOrdered = false;
+
+  TwoLevelEvents(Binding binding, std::uint32_t ports, int /*threads*/)
+      : binding_(binding), pending_(words_for(ports)), masked_(words_for(ports)) {
+    for (int v = 0; v < binding.vcpus; ++v) {
+      auto me = std::make_unique<Vcpu>();
+      me->bound.resize(pending_.size());
+      for (std::uint32_t p = 1; p <= ports; ++p) {
+        if (binding.vcpu_of(p) == v) me->bound[p / 64] |= bit(p);
+      }
+      vcpus_.push_back(std::move(me));
+    }
+  }
+
+  Raised raise(std::uint32_t port, ThreadContext&) {
+    const std::uint64_t old = pending_[port / 64].fetch_or(bit(port), std::memory_order_acq_rel);
+    if (old & bit(port)) return {};
+    if (masked_[port / 64].load(std::memory_order_acquire) & bit(port)) {
+      return {.transition = true, .masked = true};
+    }
+    return {.transition = true, .notify = select(port)};
+  }
+
+  void mask(std::uint32_t port) {
+    masked_[port / 64].fetch_or(bit(port), std::memory_order_acq_rel);
+  }
+  // evtchn_2l_unmask: an event that arrived while masked is selected now.
+  void unmask(std::uint32_t port, ThreadContext&) {
+    masked_[port / 64].fetch_and(~bit(port), std::memory_order_acq_rel);
+    if (pending_[port / 64].load(std::memory_order_acquire) & bit(port)) select(port);
+  }
+
+  Taken consume(int v) {
+    Vcpu& me = *vcpus_[static_cast<std::size_t>(v)];
+    me.selected |= me.selector.exchange(0, std::memory_order_acquire);
+    while (me.selected) {
+      const int w = __builtin_ctzll(me.selected);
+      const auto idx = static_cast<std::size_t>(w);
+      const std::uint64_t ready = pending_[idx].load(std::memory_order_acquire) &
+                                  ~masked_[idx].load(std::memory_order_acquire) & me.bound[idx];
+      if (ready == 0) {
+        me.selected &= ~(std::uint64_t{1} << w);
+        continue;
+      }
+      const auto port = static_cast<std::uint32_t>(w * 64 + __builtin_ctzll(ready));
+      Taken taken{.port = port};
+      taken.handled = pending_[idx].fetch_and(~bit(port), std::memory_order_acq_rel) & bit(port);
+      return taken;
+    }
+    return {};
+  }
+
+  bool idle(int v) const {
+    const Vcpu& me = *vcpus_[static_cast<std::size_t>(v)];
+    return me.selected == 0 && me.selector.load(std::memory_order_acquire) == 0;
+  }
+  bool pending(std::uint32_t port) const {
+    return pending_[port / 64].load(std::memory_order_relaxed) & bit(port);
+  }
+  bool linked(std::uint32_t) const { return false; }
+
+ private:
+  struct Vcpu {
+    alignas(kCacheLine) std::atomic<std::uint64_t> selector{0};  // evtchn_pending_sel
+    alignas(kCacheLine) std::uint64_t selected = 0;              // the guest's copy
+    std::vector<std::uint64_t> bound;  // per word: the ports bound to this vCPU
+  };
+
+  static std::size_t words_for(std::uint32_t ports) { return ports / 64 + 1; }
+  static std::uint64_t bit(std::uint32_t port) { return std::uint64_t{1} << (port % 64); }
+
+  // Returns whether the selector bit was newly set (the guest's upcall is
+  // due).
+  bool select(std::uint32_t port) {
+    Vcpu& target = *vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))];
+    const std::uint64_t word_bit = std::uint64_t{1} << (port / 64);
+    return !(target.selector.fetch_or(word_bit, std::memory_order_acq_rel) & word_bit);
+  }
+
+  const Binding binding_;
+  std::vector<std::atomic<std::uint64_t>> pending_;
+  std::vector<std::atomic<std::uint64_t>> masked_;
+  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+};
+
+}  // namespace lockbench::evtchn

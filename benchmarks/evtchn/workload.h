@@ -1,0 +1,265 @@
+// The evtchn family's workload. Consumers (role 0) are guest vCPUs, each
+// draining the queues of the ports bound to it; producers (role 1) are the
+// hypervisor raising events on behalf of backend CPUs. Producer i raises
+// random ports bound to consumer (i / fanin) % consumers, so `fanin`
+// producers share each target queue set. With mask_pct a consumer masks or
+// unmasks one of its ports now and then; unmasking links a port that became
+// pending while masked.
+//
+// Idle vCPUs halt, as guests do: a consumer that has found nothing to handle
+// for halt_poll_ns clears its evtchn_upcall_pending and blocks, and the raise
+// that sets a READY (selector) bit marks the upcall pending and kicks the vCPU
+// if it is blocked (Xen's vcpu_mark_events_pending and vcpu_kick). The block
+// also ends after 1 ms, the guest's timer tick. A running vCPU is not kicked:
+// its upcall_pending stays set while it runs (the IPI that would re-enter the
+// upcall is not modelled).
+//
+// Invariants checked at quiescence (every port unmasked and every queue
+// drained first):
+//   INV1 every PENDING 0->1 raise is handled exactly once, masked ones once
+//        unmasked (handled == raises that set PENDING, per port);
+//   INV2 per queue, events are consumed in the order they were linked (FIFO
+//        variants);
+//   INV3 a masked event is never handled;
+//   INV4 nothing is left pending or linked.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "benchmarks/evtchn/events.h"
+#include "benchmarks/spinlock/lock_api.h"
+#include "harness/delay.h"
+#include "harness/family.h"
+#include "harness/futex.h"
+#include "harness/histogram.h"
+
+namespace lockbench::evtchn {
+
+enum Counter : int { kRaised, kCoalesced, kMaskedRaises, kDeliveredTopPriority, kBlocks, kKicks };
+
+struct WorkloadSetup {
+  std::uint32_t ports = 64;
+  int priorities = 2;
+  int fanin = 1;
+  double mask_pct = 0;
+  std::uint64_t handler_ns = 0;
+  std::uint64_t halt_poll_ns = 0;
+};
+
+template <typename Impl>
+class EventWorkload final : public Workload {
+ public:
+  EventWorkload(const WorkloadSetup& setup, const std::vector<int>& roles)
+      : setup_(setup),
+        handler_(setup.handler_ns),
+        thread_to_vcpu_(roles.size(), -1),
+        binding_{count(roles, 0), setup.priorities},
+        impl_(binding_, setup.ports, static_cast<int>(roles.size())),
+        transitions_(setup.ports + 1),
+        handled_(setup.ports + 1),
+        raised_at_(setup.ports + 1),
+        mine_(roles.size()),
+        upcalls_(static_cast<std::size_t>(binding_.vcpus)) {
+    int vcpu = 0, producer = 0;
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+      thread_to_vcpu_[i] = roles[i] == 0 ? vcpu++ : -1;
+      if (roles[i] != 0) mine_[i].value.target = (producer++ / setup.fanin) % binding_.vcpus;
+    }
+    for (int v = 0; v < binding_.vcpus; ++v) {
+      queues_seen_.emplace_back(static_cast<std::size_t>(setup.priorities), 0);
+    }
+  }
+
+  std::uint64_t operation(ThreadContext& ctx) override {
+    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
+    if (v < 0) {
+      raise(random_port_of(me.target, ctx), ctx);
+      return 0;
+    }
+    if (ctx.rng.chance(setup_.mask_pct)) toggle_mask(v, me, ctx);
+    const Taken taken = impl_.consume(v);
+    if (taken.port == 0) {
+      idle(v, me, ctx);
+      return 0;
+    }
+    me.idle_since = 0;
+    return deliver(v, taken, me, ctx);
+  }
+
+  void drain(ThreadContext& ctx) override {
+    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
+    if (v < 0) return;
+    for (std::uint32_t port : me.masked) impl_.unmask(port, ctx);
+    me.masked.clear();
+    while (!impl_.idle(v)) deliver(v, impl_.consume(v), me, ctx);
+  }
+
+  std::string check_invariants(const std::vector<ThreadContext*>&) override {
+    std::uint64_t out_of_order = 0, masked_handled = 0;
+    for (const auto& slot : mine_) {
+      out_of_order += slot.value.out_of_order;
+      masked_handled += slot.value.masked_handled;
+    }
+    if (masked_handled)
+      return "INV3 " + std::to_string(masked_handled) + " masked events were handled";
+    if (out_of_order)
+      return "INV2 " + std::to_string(out_of_order) + " events were consumed out of linking order";
+    for (std::uint32_t p = 1; p <= setup_.ports; ++p) {
+      const std::uint64_t raised = transitions_[p].load(std::memory_order_relaxed);
+      const std::uint64_t handled = handled_[p].load(std::memory_order_relaxed);
+      if (raised != handled) {
+        return "INV1 port " + std::to_string(p) + ": " + std::to_string(raised) +
+               " raises set PENDING but " + std::to_string(handled) + " were handled";
+      }
+      if (impl_.pending(p) || impl_.linked(p)) {
+        return "INV4 port " + std::to_string(p) + " is still " +
+               (impl_.pending(p) ? "pending" : "linked") + " at quiescence";
+      }
+    }
+    return "";
+  }
+
+  void derive_counters(const std::vector<ThreadContext*>&, double seconds,
+                       nlohmann::json& counters) override {
+    counters["raised_per_sec"] = counters["raised"].get<double>() / seconds;
+    Histogram delivery;
+    for (const auto& slot : mine_) delivery.merge(slot.value.delivery);
+    counters["raise_to_handle_p50_ns"] = delivery.percentile(0.50);
+    counters["raise_to_handle_p99_ns"] = delivery.percentile(0.99);
+  }
+
+ private:
+  struct PerThread {
+    int target = 0;                  // producers: the consumer whose ports they raise
+    std::set<std::uint32_t> masked;  // consumers: their ports masked now
+    std::uint64_t out_of_order = 0;
+    std::uint64_t masked_handled = 0;
+    Histogram delivery;            // consumers: raise to handle, sampled while measuring
+    std::uint64_t idle_since = 0;  // consumers: cycle_clock() of the first empty pass, or 0
+  };
+
+  // A vCPU's evtchn_upcall_pending, and whether it is blocked.
+  struct Upcall {
+    std::atomic<std::uint32_t> pending{0};
+    std::atomic<bool> blocked{false};
+  };
+
+  static int count(const std::vector<int>& roles, int role) {
+    int n = 0;
+    for (int r : roles) n += r == role;
+    return n;
+  }
+
+  std::uint32_t random_port_of(int v, ThreadContext& ctx) {
+    const std::uint32_t per_vcpu = (setup_.ports + static_cast<std::uint32_t>(binding_.vcpus) - 1 -
+                                    static_cast<std::uint32_t>(v)) /
+                                   static_cast<std::uint32_t>(binding_.vcpus);
+    const auto k =
+        static_cast<std::uint32_t>(ctx.rng.next() % std::max<std::uint32_t>(per_vcpu, 1));
+    return 1 + static_cast<std::uint32_t>(v) + k * static_cast<std::uint32_t>(binding_.vcpus);
+  }
+
+  // The raise is the contended operation: latency_ns times it.
+  void raise(std::uint32_t port, ThreadContext& ctx) {
+    const bool timed = ctx.sample_now();
+    const std::uint64_t t0 = cycle_clock();
+    // Stamped before the raise can make the port visible; a coalesced raise
+    // overwrites it, so raise-to-handle is from the latest raise (a lower bound).
+    raised_at_[port].store(t0, std::memory_order_relaxed);
+    const Raised r = impl_.raise(port, ctx);
+    if (r.notify) mark_events_pending(binding_.vcpu_of(port), ctx);
+    if (timed) ctx.latency.record(ticks_to_ns(cycle_clock() - t0));
+    ctx.count(kRaised);
+    ctx.count(kCoalesced, !r.transition);
+    ctx.count(kMaskedRaises, r.masked);
+    transitions_[port].fetch_add(r.transition, std::memory_order_relaxed);
+  }
+
+  void toggle_mask(int v, PerThread& me, ThreadContext& ctx) {
+    const std::uint32_t port = random_port_of(v, ctx);
+    if (me.masked.erase(port)) {
+      impl_.unmask(port, ctx);
+    } else {
+      impl_.mask(port);
+      me.masked.insert(port);
+    }
+  }
+
+  // The fences here and in idle() pair (a store-buffering pattern): either
+  // the vCPU about to block sees the READY bit this raise set, or this raise
+  // sees the vCPU blocked and kicks it.
+  void mark_events_pending(int v, ThreadContext& ctx) {
+    Upcall& upcall = upcalls_[static_cast<std::size_t>(v)].value;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (upcall.pending.exchange(1, std::memory_order_seq_cst) != 0) return;
+    if (upcall.blocked.load(std::memory_order_seq_cst)) {
+      futex_wake_one(upcall.pending);
+      ctx.count(kKicks);
+    }
+  }
+
+  // A consumer's empty pass: poll on until halt_poll_ns have gone by, then
+  // halt (SCHEDOP_block: block unless events became pending meanwhile).
+  void idle(int v, PerThread& me, ThreadContext& ctx) {
+    const std::uint64_t now = cycle_clock();
+    if (me.idle_since == 0) me.idle_since = now;
+    if (ticks_to_ns(now - me.idle_since) < setup_.halt_poll_ns) return;
+    me.idle_since = 0;
+    Upcall& upcall = upcalls_[static_cast<std::size_t>(v)].value;
+    upcall.pending.store(0, std::memory_order_seq_cst);
+    upcall.blocked.store(true, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (impl_.idle(v)) {
+      ctx.count(kBlocks);
+      futex_wait_for(upcall.pending, 0, std::chrono::milliseconds(1));
+    }
+    upcall.blocked.store(false, std::memory_order_relaxed);
+  }
+
+  // Handles what a consumer pass took (nothing, when port is 0); returns the
+  // events delivered.
+  std::uint64_t deliver(int v, const Taken& taken, PerThread& me, ThreadContext& ctx) {
+    if (taken.port == 0) return 0;
+    if constexpr (Impl::kOrdered) {
+      std::uint64_t& expected =
+          queues_seen_[static_cast<std::size_t>(v)]
+                      [static_cast<std::size_t>(binding_.priority_of(taken.port))];
+      me.out_of_order += taken.link_seq != expected;
+      expected = taken.link_seq + 1;
+    }
+    if (!taken.handled) return 0;
+    me.masked_handled += me.masked.count(taken.port);
+    handled_[taken.port].fetch_add(1, std::memory_order_relaxed);
+    if (binding_.priority_of(taken.port) == 0) ctx.count(kDeliveredTopPriority);
+    if (ctx.sample_now()) {
+      const std::uint64_t now = cycle_clock();
+      const std::uint64_t at = raised_at_[taken.port].load(std::memory_order_relaxed);
+      me.delivery.record(now > at ? ticks_to_ns(now - at) : 0);  // clocks of two CPUs
+    }
+    handler_.run();
+    return 1;
+  }
+
+  const WorkloadSetup setup_;
+  const Delay handler_;
+  std::vector<int> thread_to_vcpu_;
+  const Binding binding_;
+  Impl impl_;
+  std::vector<std::atomic<std::uint64_t>> transitions_;
+  std::vector<std::atomic<std::uint64_t>> handled_;
+  std::vector<std::atomic<std::uint64_t>> raised_at_;
+  std::vector<spinlock::Padded<PerThread>> mine_;
+  std::vector<spinlock::Padded<Upcall>> upcalls_;
+  // Per consumer vCPU and priority: the link sequence expected next. Only the
+  // consumer touches its row.
+  std::vector<std::vector<std::uint64_t>> queues_seen_;
+};
+
+}  // namespace lockbench::evtchn
