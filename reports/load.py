@@ -1,6 +1,7 @@
 """Reading lockbench results files, refusing anything that is not one."""
 
 import json
+import os
 from dataclasses import dataclass
 
 SCHEMA_VERSION = 1
@@ -45,3 +46,13 @@ def load_all(paths):
     if not paths:
         raise ReportError("no results files given")
     return [load_results(p) for p in paths]
+
+
+def file_names(result_sets):
+    """{path: short name} to tell several files apart in figures; None for one."""
+    if len(result_sets) < 2:
+        return None
+    names = [os.path.basename(rs.path) for rs in result_sets]
+    if len(set(names)) < len(names):
+        names = [rs.path for rs in result_sets]
+    return {rs.path: name for rs, name in zip(result_sets, names)}

@@ -5,7 +5,7 @@ import os
 
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:1400px}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}
-tr.failed td{background:#fdd}img{max-width:100%}code{background:#eee}"""
+tr.failed td{background:#fdd}tr.better td{background:#dfd}img{max-width:100%}code{background:#eee}"""
 
 
 def machine_rows(result_sets):
@@ -21,21 +21,22 @@ def machine_rows(result_sets):
     return out
 
 
-def write_page(out_dir, result_sets, sections, table_html):
+def write_page(out_dir, result_sets, sections, table_html, title="lockbench report", intro="",
+               table_title="All points"):
     header = ["file", "host", "arch", "CPU", "topology", "cache line", "relax", "commit",
               "config", "date"]
     machines = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
         for r in machine_rows(result_sets))
     figures = "".join(
-        f"<h2>{html.escape(title)}</h2><img src=\"{html.escape(os.path.basename(png))}\" "
-        f"alt=\"{html.escape(title)}\">" for title, png in sections)
+        f"<h2>{html.escape(caption)}</h2><img src=\"{html.escape(os.path.basename(png))}\" "
+        f"alt=\"{html.escape(caption)}\">" for caption, png in sections)
     page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>lockbench report</title><style>{STYLE}</style></head>
-<body><h1>lockbench report</h1>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
+<body><h1>{html.escape(title)}</h1>{intro}
 <table><thead><tr>{''.join(f'<th>{h}</th>' for h in header)}</tr></thead><tbody>{machines}</tbody></table>
 {figures}
-<h2>All points</h2>{table_html}
+<h2>{html.escape(table_title)}</h2>{table_html}
 </body></html>
 """
     path = os.path.join(out_dir, "index.html")

@@ -15,6 +15,7 @@ class Point:
     threads: int
     params: dict
     source: str  # the results file
+    name: str  # the run name, the same for the same point in any file
     runs: list = field(default_factory=list)  # valid iteration entries
     error: str = ""  # set when any repetition failed
 
@@ -31,9 +32,14 @@ class Point:
 
     def spread(self, key, subkey=None):
         """(median - min, max - median): the error bar over repetitions."""
-        v = self.values(key, subkey)
-        m = np.median(v)
-        return m - v.min(), v.max() - m
+        return median_spread(self.values(key, subkey))[1]
+
+
+def median_spread(values):
+    """The median of repetitions and its error bar (median - min, max - median)."""
+    v = np.asarray(values, dtype=float)
+    m = float(np.median(v))
+    return m, (m - float(v.min()), float(v.max()) - m)
 
 
 def series_key(point):
@@ -53,7 +59,7 @@ def collect_points(result_sets):
             p = points.get(key)
             if p is None:
                 p = points[key] = Point(e["family"], e["variant"], e["role"], e["placement"],
-                                        e["threads"], e["params"], rs.path)
+                                        e["threads"], e["params"], rs.path, e["run_name"])
             if e.get("valid"):
                 p.runs.append(e)
             else:

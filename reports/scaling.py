@@ -1,68 +1,195 @@
-"""Throughput vs threads: one figure per family, one panel per placement."""
+"""The figures of one family: measurements vs threads, one panel per placement.
 
-import matplotlib
-import matplotlib.ticker
+Throughput, speedup of the scalable variants over the global one, fairness,
+latency percentiles, and the family's own counters where they tell its story.
+"""
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import os
 
-from reports.points import series_key, varying_params  # noqa: E402
+import matplotlib.pyplot as plt
 
-# Roles are told apart by line style, so the design under test stands out.
-ROLE_STYLE = {
-    "global": dict(linestyle="-", marker="o", linewidth=2.2),
-    "scalable": dict(linestyle="-", marker="s", linewidth=2.2),
-    "reference": dict(linestyle="--", marker=".", linewidth=1.2, alpha=0.8),
-    "broken": dict(linestyle=":", marker="x", linewidth=1.0),
+from reports.figures import ROLE_STYLE, Curve, Panel, draw_panels
+from reports.points import median_spread, series_key, varying_params
+
+# Counters drawn per family: (counter, axis label). Totals are drawn per second
+# of the measured window; rates, ratios and times as they are.
+FAMILY_COUNTERS = {
+    "spinlock": [("blocks", "PV waiters that blocked (per s)"),
+                 ("kicks", "unlocks that kicked a waiter (per s)")],
+    "tasklet": [("lock_acquisitions_per_run", "lock acquisitions per tasklet run"),
+                ("feeds", "feeder lists moved (per s)")],
+    "maptrack": [("steals", "handles stolen at the cap (per s)"),
+                 ("remote_puts", "unmaps on another vCPU (per s)"),
+                 ("exhausted", "gets that found no handle (per s)")],
+    "evtchn": [("coalesced", "raises of an already pending port (per s)"),
+               ("kicks", "raises that woke a halted vCPU (per s)"),
+               ("raise_to_handle_p99_ns", "raise to handle, p99 (ns)")],
 }
 
-
-def curve_label(first, varying):
-    extra = ", ".join(f"{n}={first.params[n]}" for n in varying if n in first.params)
-    return f"{first.variant} ({first.role})" + (f" {extra}" if extra else "")
+def _is_rate(counter):
+    return counter.endswith(("_per_sec", "_per_run", "_ns"))
 
 
-def draw_family(family, points, path_stem):
-    """Saves PATH_STEM.png and .svg; returns the PNG path, or None if nothing valid."""
-    valid = [p for p in points if p.valid]
-    if not valid:
-        return None
-    placements = sorted({p.placement for p in valid})
-    fig, axes = plt.subplots(1, len(placements), figsize=(6.5 * len(placements), 4.8),
-                             squeeze=False, sharey=True)
-    varying = [n for n in varying_params(valid)]
-    for ax, placement in zip(axes[0], placements):
-        curves = {}
-        for p in valid:
+def counter_values(point, counter):
+    """Per repetition: the counter, as a rate per second unless it is one already."""
+    out = []
+    for r in point.runs:
+        value = float(r["counters"][counter])
+        out.append(value if _is_rate(counter) else value / float(r["seconds"]))
+    return out
+
+
+# Line styles of the results files when one figure overlays several.
+SOURCE_LINESTYLES = ["--", "-", ":", "-."]
+
+
+class FamilyPlot:
+    """The points of one family, grouped into curves per placement.
+
+    sources: {results file: name} when the points come from several files
+    (compare, arch): each curve is then tagged with its file's name and drawn in
+    the file's line style, in the colour of its variant and parameters.
+    """
+
+    def __init__(self, family, points, sources=None):
+        self.family = family
+        self.points = points
+        self.valid = [p for p in points if p.valid]
+        self.varying = varying_params(self.valid)
+        self.placements = sorted({p.placement for p in points})
+        self.sources = sources or {}
+        self.source_index = {path: i for i, path in enumerate(self.sources)}
+        # A colour per variant and parameters, the same in every figure.
+        labels = sorted({self.series_label(p) for p in points})
+        cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        self.colors = {label: cycle[i % len(cycle)] for i, label in enumerate(labels)}
+
+    def series_label(self, point):
+        extra = ", ".join(f"{n}={point.params[n]}" for n in self.varying if n in point.params)
+        return f"{point.variant} ({point.role})" + (f" {extra}" if extra else "")
+
+    def label(self, point):
+        name = self.sources.get(point.source)
+        return self.series_label(point) + (f" [{name}]" if name else "")
+
+    def style(self, point, **override):
+        style = {**ROLE_STYLE.get(point.role, {}), "color": self.colors[self.series_label(point)]}
+        if point.source in self.source_index:
+            index = self.source_index[point.source]
+            style["linestyle"] = SOURCE_LINESTYLES[index % len(SOURCE_LINESTYLES)]
+        return {**style, **override}
+
+    def curves(self, placement):
+        """{series key: points sorted by threads} of the valid points of a placement."""
+        out = {}
+        for p in self.valid:
             if p.placement == placement:
-                curves.setdefault(series_key(p), []).append(p)
-        values = []
-        for curve in curves.values():
+                out.setdefault(series_key(p), []).append(p)
+        for curve in out.values():
             curve.sort(key=lambda p: p.threads)
-            first = curve[0]
-            y = [p.median("ops_per_sec") for p in curve]
-            err = list(zip(*[p.spread("ops_per_sec") for p in curve]))
-            values += y
-            ax.errorbar([p.threads for p in curve], y, yerr=err, capsize=3,
-                        label=curve_label(first, varying), **ROLE_STYLE.get(first.role, {}))
-        failed = [p for p in points if p.placement == placement and not p.valid]
-        for p in failed:
-            ax.axvline(p.threads, color="red", alpha=0.3, linestyle=":")
-        positive = [v for v in values if v > 0]
-        if positive and max(positive) / min(positive) > 10:
-            ax.set_yscale("log")
-        ax.set_xscale("log", base=2)
-        ticks = sorted({p.threads for p in points if p.placement == placement})
-        ax.set_xticks(ticks, [str(t) for t in ticks])
-        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        ax.set_xlabel("threads")
-        ax.set_title(f"placement: {placement}" + (f" ({len(failed)} failed)" if failed else ""))
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0][0].set_ylabel("throughput (operations/s, median, bars: min-max)")
-    fig.suptitle(f"{family}: throughput vs threads")
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(f"{path_stem}.{ext}", dpi=110)
-    plt.close(fig)
-    return f"{path_stem}.png"
+        return out
+
+    def failed(self, placement):
+        return sorted({p.threads for p in self.points
+                       if p.placement == placement and not p.valid})
+
+    def metric_panels(self, values_of, style_override=None, label_suffix=""):
+        """values_of(point, curve) gives a point's per-repetition values."""
+        panels = []
+        for placement in self.placements:
+            curves = []
+            for curve in self.curves(placement).values():
+                stats = [median_spread(values_of(p, curve)) for p in curve]
+                curves.append(Curve(self.label(curve[0]) + label_suffix,
+                                    [p.threads for p in curve], [m for m, _ in stats],
+                                    [s for _, s in stats],
+                                    self.style(curve[0], **(style_override or {}))))
+            panels.append(Panel(f"placement: {placement}", curves, self.failed(placement)))
+        return panels
+
+    def speedup_panels(self):
+        """Median throughput of each scalable variant over the global one with the
+        same parameters, at each thread count both measured."""
+        panels = []
+        for placement in self.placements:
+            curves = self.curves(placement)
+            baselines = {}
+            for curve in curves.values():
+                if curve[0].role == "global":
+                    baselines[_baseline_key(curve[0])] = {p.threads: p for p in curve}
+            lines = []
+            for curve in curves.values():
+                base = baselines.get(_baseline_key(curve[0]))
+                if curve[0].role != "scalable" or not base:
+                    continue
+                pairs = [(p, base[p.threads]) for p in curve if p.threads in base]
+                pairs = [(p, b) for p, b in pairs if b.median("ops_per_sec") > 0]
+                if pairs:
+                    lines.append(Curve(self.label(curve[0]) + " / global",
+                                       [p.threads for p, _ in pairs],
+                                       [p.median("ops_per_sec") / b.median("ops_per_sec")
+                                        for p, b in pairs], None, self.style(curve[0])))
+            panels.append(Panel(f"placement: {placement}", lines, self.failed(placement),
+                                reference_line=1.0))
+        return panels
+
+
+def _baseline_key(point):
+    """What a scalable curve and its global baseline share: file and parameters."""
+    return point.source, tuple(sorted((k, str(v)) for k, v in point.params.items()))
+
+
+def _throughput(point, _curve):
+    return point.values("ops_per_sec")
+
+
+def _normalised_throughput(point, curve):
+    """Throughput over the curve's fewest-thread (single-thread) median."""
+    base = curve[0].median("ops_per_sec")
+    return point.values("ops_per_sec") / base if base > 0 else point.values("ops_per_sec") * 0
+
+
+THROUGHPUT_LABEL = "throughput (operations/s; median, bars: min-max)"
+ALL_FIGURES = ("throughput", "speedup", "fairness", "latency", "counters")
+
+
+def family_figures(family, points, out_dir, sources=None, kinds=ALL_FIGURES, prefix=""):
+    """Draws the family's figures of the given kinds into out_dir; returns
+    [(title, png)]. sources as for FamilyPlot; prefix starts the file names."""
+    plot = FamilyPlot(family, points, sources)
+    stem = os.path.join(out_dir, prefix + family)
+    figures = []
+
+    def add(title, ylabel, panels, name, **kwargs):
+        png = draw_panels(f"{family}: {title}", ylabel, panels, f"{stem}-{name}", **kwargs)
+        if png:
+            figures.append((f"{family}: {title}", png))
+
+    if "throughput" in kinds:
+        add("throughput vs threads", THROUGHPUT_LABEL, plot.metric_panels(_throughput),
+            "throughput")
+    if "normalised" in kinds:
+        add("throughput relative to one thread", "throughput / single-thread throughput (x)",
+            plot.metric_panels(_normalised_throughput), "normalised")
+    if "speedup" in kinds:
+        add("speedup of the scalable design over the global lock",
+            "speedup (median throughput ratio, x)", plot.speedup_panels(), "speedup")
+    if "fairness" in kinds:
+        add("fairness vs threads", "Jain's fairness index (1 = equal shares)",
+            plot.metric_panels(lambda p, _: p.values("fairness")), "fairness", ylim=(0, 1.05))
+    if "latency" in kinds:
+        latency = plot.metric_panels(lambda p, _: p.values("latency_ns", "p99"),
+                                     dict(linestyle="-", marker="o"), " p99")
+        if not sources:  # one file: p50 beside p99; several: p99 only, to stay readable
+            p50 = plot.metric_panels(lambda p, _: p.values("latency_ns", "p50"),
+                                     dict(linestyle=":", marker="."), " p50")
+            for panel, lower in zip(latency, p50):
+                panel.curves += lower.curves
+        add("latency percentiles vs threads", "latency of the contended operation (ns)",
+            latency, "latency")
+    if "counters" in kinds:
+        for counter, ylabel in FAMILY_COUNTERS.get(family, []):
+            if any(counter in r.get("counters", {}) for p in plot.valid for r in p.runs):
+                add(f"{counter} vs threads", ylabel,
+                    plot.metric_panels(lambda p, _, c=counter: counter_values(p, c)), counter)
+    return figures

@@ -1,0 +1,172 @@
+"""scripts/report compare BASELINE.json CANDIDATE.json -o DIR: what changed, per point.
+
+Per point present in both files: the change in median throughput and in median
+p99 latency, each with a two-sided Mann-Whitney U test over the repetitions (as
+Google Benchmark's compare.py does). A change counts only when it is both
+beyond the minimum effect (threshold, relative) and significant (p < alpha);
+a change beyond the threshold that the test cannot confirm (too few
+repetitions, overlapping samples) is reported as inconclusive. A point that
+is valid in the baseline and failed in the candidate is a regression.
+"""
+
+import html
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import mannwhitneyu
+
+from reports.page import write_page
+from reports.points import collect_points
+from reports.scaling import family_figures
+
+# (metric, how to read it from a point, whether higher is better)
+METRICS = [("throughput", lambda p: p.values("ops_per_sec"), True),
+           ("p99 latency", lambda p: p.values("latency_ns", "p99"), False)]
+
+
+@dataclass
+class Change:
+    name: str
+    metric: str
+    baseline: float  # median
+    candidate: float
+    change: float  # relative: candidate / baseline - 1
+    p_value: float  # nan when the test cannot be made
+    verdict: str  # regression, improvement, inconclusive, same
+
+
+def judge(baseline, candidate, higher_is_better, threshold, alpha):
+    """The verdict on two samples of repetitions: (change, p_value, verdict)."""
+    base, cand = float(np.median(baseline)), float(np.median(candidate))
+    change = cand / base - 1 if base > 0 else (0.0 if cand == base else math.inf)
+    if len(baseline) >= 2 and len(candidate) >= 2:
+        p_value = float(mannwhitneyu(baseline, candidate, alternative="two-sided").pvalue)
+    else:
+        p_value = math.nan
+    worse = change < -threshold if higher_is_better else change > threshold
+    better = change > threshold if higher_is_better else change < -threshold
+    if not (worse or better):
+        return change, p_value, "same"
+    if not p_value < alpha:  # nan: too few repetitions to test
+        return change, p_value, "inconclusive"
+    return change, p_value, "regression" if worse else "improvement"
+
+
+@dataclass
+class Comparison:
+    changes: list
+    failed: list  # (name, error): valid in the baseline, failed in the candidate
+    only_baseline: list
+    only_candidate: list
+
+    @property
+    def regressions(self):
+        return [c for c in self.changes if c.verdict == "regression"]
+
+    @property
+    def improvements(self):
+        return [c for c in self.changes if c.verdict == "improvement"]
+
+    @property
+    def regressed(self):
+        return bool(self.regressions or self.failed)
+
+
+def compare_sets(baseline, candidate, threshold, alpha):
+    base = {p.name: p for p in collect_points([baseline])}
+    cand = {p.name: p for p in collect_points([candidate])}
+    changes, failed = [], []
+    for name in sorted(base.keys() & cand.keys()):
+        b, c = base[name], cand[name]
+        if b.valid and not c.valid:
+            failed.append((name, c.error))
+        if not (b.valid and c.valid):
+            continue
+        for metric, values_of, higher_is_better in METRICS:
+            bv, cv = values_of(b), values_of(c)
+            change, p_value, verdict = judge(bv, cv, higher_is_better, threshold, alpha)
+            changes.append(Change(name, metric, float(np.median(bv)), float(np.median(cv)),
+                                  change, p_value, verdict))
+    return Comparison(changes, failed, sorted(base.keys() - cand.keys()),
+                      sorted(cand.keys() - base.keys()))
+
+
+def _row(c):
+    p = "n/a" if math.isnan(c.p_value) else f"{c.p_value:.3f}"
+    return [c.name, c.metric, f"{c.baseline:.4g}", f"{c.candidate:.4g}", f"{c.change:+.1%}", p,
+            c.verdict]
+
+
+HEADER = ["point", "metric", "baseline (median)", "candidate (median)", "change", "U test p",
+          "verdict"]
+
+
+def markdown(comparison, threshold, alpha):
+    lines = [f"Regression check: a change beyond {threshold:.0%} with Mann-Whitney U "
+             f"p < {alpha} counts.", ""]
+    notable = [c for c in comparison.changes if c.verdict != "same"]
+    if notable:
+        lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        lines += ["| " + " | ".join(_row(c)) + " |" for c in notable]
+    else:
+        lines.append(f"No change beyond the threshold in {len(comparison.changes)} comparisons.")
+    for name, error in comparison.failed:
+        lines.append(f"- FAILED in the candidate: {name}: {error}")
+    for title, names in (("only in the baseline", comparison.only_baseline),
+                         ("only in the candidate", comparison.only_candidate)):
+        if names:
+            lines.append(f"- {len(names)} points {title}: " + ", ".join(names))
+    verdict = "REGRESSION" if comparison.regressed else "no regression"
+    lines += ["", f"**{verdict}**: {len(comparison.regressions)} regressions "
+              f"({len(comparison.failed)} newly failing points), "
+              f"{len(comparison.improvements)} improvements."]
+    return "\n".join(lines) + "\n"
+
+
+def overlay_figures(baseline, candidate, out_dir):
+    """Throughput and p99 latency curves of both files, overlaid per family."""
+    points = collect_points([baseline, candidate])
+    sources = {baseline.path: "baseline", candidate.path: "candidate"}
+    if baseline.path == candidate.path:
+        sources = None
+    figures = []
+    for family in sorted({p.family for p in points}):
+        figures += family_figures(family, [p for p in points if p.family == family], out_dir,
+                                  sources=sources, kinds=("throughput", "latency"),
+                                  prefix="compare-")
+    return figures
+
+
+def write_comparison(baseline, candidate, out_dir, threshold, alpha):
+    """Writes compare.md and index.html into out_dir; returns the Comparison and
+    the Markdown summary."""
+    comparison = compare_sets(baseline, candidate, threshold, alpha)
+    os.makedirs(out_dir, exist_ok=True)
+    text = markdown(comparison, threshold, alpha)
+    with open(os.path.join(out_dir, "compare.md"), "w", encoding="utf-8") as f:
+        f.write(text)
+    write_page(out_dir, [baseline, candidate], overlay_figures(baseline, candidate, out_dir),
+               _html_table(comparison), title="lockbench comparison",
+               table_title="Changes per point",
+               intro=f"<p>Baseline <code>{baseline.path}</code>, candidate "
+                     f"<code>{candidate.path}</code>.</p>")
+    return comparison, text
+
+
+def _html_table(comparison):
+    rows = []
+    for c in comparison.changes:
+        cls = {"regression": ' class="failed"', "improvement": ' class="better"'}.get(c.verdict, "")
+        rows.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(x)}</td>" for x in _row(c)) +
+                    "</tr>")
+    for name, error in comparison.failed:
+        rows.append(f'<tr class="failed"><td>{html.escape(name)}</td><td colspan="6">'
+                    f"FAILED in the candidate: {html.escape(error)}</td></tr>")
+    for title, names in (("only in the baseline", comparison.only_baseline),
+                         ("only in the candidate", comparison.only_candidate)):
+        for name in names:
+            rows.append(f"<tr><td>{html.escape(name)}</td><td colspan=\"6\">{title}</td></tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -1,0 +1,84 @@
+"""Drawing: a figure of panels side by side, each a set of curves over threads.
+
+Every report figure goes through draw_panels, so they share their look: thread
+counts on a log2 axis with the measured counts as ticks, a log y axis when the
+values span more than a decade, error bars from the repetitions, failed points
+marked where they would have been.
+"""
+
+from dataclasses import dataclass, field
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Roles are told apart by line style, so the design under test stands out.
+ROLE_STYLE = {
+    "global": dict(linestyle="-", marker="o", linewidth=2.2),
+    "scalable": dict(linestyle="-", marker="s", linewidth=2.2),
+    "reference": dict(linestyle="--", marker=".", linewidth=1.2, alpha=0.8),
+    "broken": dict(linestyle=":", marker="x", linewidth=1.0),
+}
+
+
+@dataclass
+class Curve:
+    label: str
+    xs: list
+    ys: list
+    err: list = None  # [(below, above)] per point, or None
+    style: dict = field(default_factory=dict)
+
+
+@dataclass
+class Panel:
+    title: str
+    curves: list
+    failed_threads: list = field(default_factory=list)
+    reference_line: float = None  # a horizontal line (1.0 for speedups)
+
+
+def _ticks(panel):
+    return sorted({x for c in panel.curves for x in c.xs} | set(panel.failed_threads))
+
+
+def draw_panels(title, ylabel, panels, path_stem, ylim=None):
+    """Saves PATH_STEM.png and .svg; returns the PNG path, or None with no curve."""
+    panels = [p for p in panels if p.curves]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.8), squeeze=False,
+                             sharey=True)
+    values = [y for p in panels for c in p.curves for y in c.ys if y > 0]
+    log_y = ylim is None and values and max(values) / min(values) > 10
+    for ax, panel in zip(axes[0], panels):
+        for c in panel.curves:
+            yerr = list(zip(*c.err)) if c.err else None
+            ax.errorbar(c.xs, c.ys, yerr=yerr, capsize=3 if yerr else 0, label=c.label,
+                        **c.style)
+        for threads in panel.failed_threads:
+            ax.axvline(threads, color="red", alpha=0.3, linestyle=":")
+        if panel.reference_line is not None:
+            ax.axhline(panel.reference_line, color="grey", linewidth=1)
+        if log_y:
+            ax.set_yscale("log")
+        if ylim:
+            ax.set_ylim(*ylim)
+        ax.set_xscale("log", base=2)
+        ticks = _ticks(panel)
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_xlabel("threads")
+        failed = f" ({len(panel.failed_threads)} failed)" if panel.failed_threads else ""
+        ax.set_title(panel.title + failed)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(f"{path_stem}.{ext}", dpi=110)
+    plt.close(fig)
+    return f"{path_stem}.png"
