@@ -44,18 +44,18 @@ build_lockbench() {
   cmake --build "$LOCKBENCH_BUILD" -j"$(nproc)" >&2
 }
 
-# A python3 that can import numpy and matplotlib. `python3` on PATH may be a
+# A python3 that can import numpy, matplotlib and scipy. `python3` on PATH may be a
 # pyenv or venv interpreter without the distribution's packages, so the
 # distribution's own interpreter is tried too. LOCKBENCH_PYTHON overrides.
 find_python() {
   local candidate
   for candidate in "${LOCKBENCH_PYTHON:-}" python3 /usr/bin/python3; do
     [ -n "$candidate" ] || continue
-    if "$candidate" -c 'import numpy, matplotlib' >/dev/null 2>&1; then
+    if "$candidate" -c 'import numpy, matplotlib, scipy' >/dev/null 2>&1; then
       echo "$candidate"
       return 0
     fi
   done
-  say "no python3 with numpy and matplotlib found; install python3-numpy python3-matplotlib (apt) or set LOCKBENCH_PYTHON"
+  say "no python3 with numpy, matplotlib and scipy found; install python3-numpy python3-matplotlib python3-scipy (apt) or set LOCKBENCH_PYTHON"
   return 2
 }

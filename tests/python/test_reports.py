@@ -46,12 +46,15 @@ class ReportTest(unittest.TestCase):
 
     def test_report_files(self):
         index = build_report([FIXTURE], self.dir)
-        for name in ("index.html", "summary.md", "spinlock-throughput.png",
-                     "spinlock-throughput.svg"):
+        figures = ["throughput", "speedup", "fairness", "latency", "blocks", "kicks"]
+        names = ["index.html", "summary.md"] + [f"spinlock-{figure}.{ext}" for figure in figures
+                                                for ext in ("png", "svg")]
+        for name in names:
             self.assertTrue(os.path.getsize(os.path.join(self.dir, name)) > 0, name)
         with open(index, encoding="utf-8") as f:
             page = f.read()
-        self.assertIn("spinlock-throughput.png", page)
+        for figure in figures:
+            self.assertIn(f"spinlock-{figure}.png", page)
         self.assertIn("Fixture CPU", page)
         self.assertIn("FAILED", page)
 
