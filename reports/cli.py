@@ -48,9 +48,12 @@ def run_compare(argv):
                         help="minimum relative change that counts (default 0.10)")
     parser.add_argument("--alpha", type=fraction, default=0.05,
                         help="significance level of the Mann-Whitney U test (default 0.05)")
+    parser.add_argument("--latency-floor-ns", type=float, default=100.0,
+                        help="smallest p99 latency change that counts, ns (default 100)")
     args = parser.parse_args(argv)
     comparison, text = write_comparison(load_results(args.baseline), load_results(args.candidate),
-                                        args.out, args.threshold, args.alpha)
+                                        args.out, args.threshold, args.alpha,
+                                        args.latency_floor_ns)
     print(text, end="")
     print(os.path.join(args.out, "index.html"))
     return 1 if comparison.regressed else 0

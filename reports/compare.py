@@ -3,7 +3,9 @@
 Per point present in both files: the change in median throughput and in median
 p99 latency, each with a two-sided Mann-Whitney U test over the repetitions (as
 Google Benchmark's compare.py does). A change counts only when it is both
-beyond the minimum effect (threshold, relative) and significant (p < alpha);
+beyond the minimum effect (threshold, relative; for latency also
+latency_floor_ns, absolute, since p99 comes from a log-bucket histogram whose
+neighbouring buckets near 100 ns are ~10% apart) and significant (p < alpha);
 a change beyond the threshold that the test cannot confirm (too few
 repetitions, overlapping samples) is reported as inconclusive. A point that
 is valid in the baseline and failed in the candidate is a regression.
@@ -21,9 +23,10 @@ from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
 
-# (metric, how to read it from a point, whether higher is better)
-METRICS = [("throughput", lambda p: p.values("ops_per_sec"), True),
-           ("p99 latency", lambda p: p.values("latency_ns", "p99"), False)]
+# (metric, how to read it from a point, whether higher is better, whether
+# the absolute latency floor applies)
+METRICS = [("throughput", lambda p: p.values("ops_per_sec"), True, False),
+           ("p99 latency", lambda p: p.values("latency_ns", "p99"), False, True)]
 
 
 @dataclass
@@ -37,8 +40,9 @@ class Change:
     verdict: str  # regression, improvement, inconclusive, same
 
 
-def judge(baseline, candidate, higher_is_better, threshold, alpha):
-    """The verdict on two samples of repetitions: (change, p_value, verdict)."""
+def judge(baseline, candidate, higher_is_better, threshold, alpha, floor=0.0):
+    """The verdict on two samples of repetitions: (change, p_value, verdict).
+    A change of the medians by floor or less (absolute) does not count."""
     base, cand = float(np.median(baseline)), float(np.median(candidate))
     change = cand / base - 1 if base > 0 else (0.0 if cand == base else math.inf)
     if len(baseline) >= 2 and len(candidate) >= 2:
@@ -47,7 +51,7 @@ def judge(baseline, candidate, higher_is_better, threshold, alpha):
         p_value = math.nan
     worse = change < -threshold if higher_is_better else change > threshold
     better = change > threshold if higher_is_better else change < -threshold
-    if not (worse or better):
+    if not (worse or better) or abs(cand - base) <= floor:
         return change, p_value, "same"
     if not p_value < alpha:  # nan: too few repetitions to test
         return change, p_value, "inconclusive"
@@ -74,7 +78,7 @@ class Comparison:
         return bool(self.regressions or self.failed)
 
 
-def compare_sets(baseline, candidate, threshold, alpha):
+def compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns=100.0):
     base = {p.name: p for p in collect_points([baseline])}
     cand = {p.name: p for p in collect_points([candidate])}
     changes, failed = [], []
@@ -84,9 +88,10 @@ def compare_sets(baseline, candidate, threshold, alpha):
             failed.append((name, c.error))
         if not (b.valid and c.valid):
             continue
-        for metric, values_of, higher_is_better in METRICS:
+        for metric, values_of, higher_is_better, floored in METRICS:
             bv, cv = values_of(b), values_of(c)
-            change, p_value, verdict = judge(bv, cv, higher_is_better, threshold, alpha)
+            change, p_value, verdict = judge(bv, cv, higher_is_better, threshold, alpha,
+                                             latency_floor_ns if floored else 0.0)
             changes.append(Change(name, metric, float(np.median(bv)), float(np.median(cv)),
                                   change, p_value, verdict))
     return Comparison(changes, failed, sorted(base.keys() - cand.keys()),
@@ -103,9 +108,9 @@ HEADER = ["point", "metric", "baseline (median)", "candidate (median)", "change"
           "verdict"]
 
 
-def markdown(comparison, threshold, alpha):
-    lines = [f"Regression check: a change beyond {threshold:.0%} with Mann-Whitney U "
-             f"p < {alpha} counts.", ""]
+def markdown(comparison, threshold, alpha, latency_floor_ns):
+    lines = [f"Regression check: a change beyond {threshold:.0%} (and, for latency, beyond "
+             f"{latency_floor_ns:g} ns) with Mann-Whitney U p < {alpha} counts.", ""]
     notable = [c for c in comparison.changes if c.verdict != "same"]
     if notable:
         lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
@@ -139,12 +144,12 @@ def overlay_figures(baseline, candidate, out_dir):
     return figures
 
 
-def write_comparison(baseline, candidate, out_dir, threshold, alpha):
+def write_comparison(baseline, candidate, out_dir, threshold, alpha, latency_floor_ns):
     """Writes compare.md and index.html into out_dir; returns the Comparison and
     the Markdown summary."""
-    comparison = compare_sets(baseline, candidate, threshold, alpha)
+    comparison = compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns)
     os.makedirs(out_dir, exist_ok=True)
-    text = markdown(comparison, threshold, alpha)
+    text = markdown(comparison, threshold, alpha, latency_floor_ns)
     with open(os.path.join(out_dir, "compare.md"), "w", encoding="utf-8") as f:
         f.write(text)
     write_page(out_dir, [baseline, candidate], overlay_figures(baseline, candidate, out_dir),

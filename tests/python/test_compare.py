@@ -73,6 +73,12 @@ class JudgeTest(unittest.TestCase):
         self.assertEqual(judge(self.BASE, [v * 0.95 for v in self.BASE], True, 0.10, 0.05)[2],
                          "same")
 
+    def test_a_latency_change_within_the_floor_does_not_count(self):
+        # 81 -> 91 ns: one histogram bucket, 12% but 10 ns.
+        self.assertEqual(judge([81.0] * 5, [91.0] * 5, False, 0.10, 0.05, floor=100)[2], "same")
+        self.assertEqual(judge([810.0] * 5, [910.0] * 5, False, 0.10, 0.05, floor=50)[2],
+                         "regression")
+
     def test_higher_latency_is_a_regression(self):
         self.assertEqual(judge(self.BASE, [v * 1.5 for v in self.BASE], False, 0.10, 0.05)[2],
                          "regression")
