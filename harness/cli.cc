@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "harness/family.h"
 #include "harness/gbench_driver.h"
+#include "harness/results.h"
 #include "harness/sweep.h"
 #include "harness/topology.h"
 
@@ -25,6 +27,9 @@ commands:
                                      estimated duration; runs nothing
   run --config FILE --out FILE [selection] [--benchmark_* ...]
                                      run the sweep, write results as points finish
+  run --config FILE --resume FILE [--out FILE] [selection]
+                                     the same, skipping the points FILE measured
+                                     (Ctrl-C or SIGTERM stop a sweep and keep them)
 
 selection (narrows the config's sweep; lists are comma-separated):
   --family F   --variant V   --threads LIST   --placement P
@@ -32,7 +37,8 @@ selection (narrows the config's sweep; lists are comma-separated):
 
 SPEC: 'synthetic:<hwloc synthetic description>' (e.g. 'synthetic:pack:2 core:8 pu:2')
       or the path of an hwloc XML file; without it, this machine.
-exit status: 0 all points valid, 1 a point failed, 2 bad usage or config
+exit status: 0 all points valid, 1 a point failed, 2 bad usage or config,
+             130/143 stopped by SIGINT/SIGTERM
 )";
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -280,13 +286,22 @@ int cmd_plan(const std::vector<std::string>& args) {
 
 int cmd_run(const std::vector<std::string>& args) {
   std::vector<std::string> flags = kSelectionFlags;
-  flags.insert(flags.end(), {"--config", "--out"});
+  flags.insert(flags.end(), {"--config", "--out", "--resume"});
   const Options o = parse_options(args, flags, true);
   if (o.get("--config").empty()) throw UsageError("run needs --config FILE");
-  if (o.get("--out").empty()) throw UsageError("run needs --out FILE");
+  const std::string out = o.get("--out").empty() ? o.get("--resume") : o.get("--out");
+  if (out.empty()) throw UsageError("run needs --out FILE (or --resume FILE)");
   const Topology topology = load_topology("");
-  const Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
-  return run_sweep(sweep, topology, o.get("--out"), o.gbench);
+  Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  if (o.get("--resume").empty()) return run_sweep(sweep, topology, out, o.gbench);
+
+  Resumed resumed = resume_from(o.get("--resume"), sweep);
+  const std::set<std::string> done(resumed.done.begin(), resumed.done.end());
+  std::erase_if(sweep.points, [&](const Point& p) { return done.count(p.name()) > 0; });
+  std::printf("lockbench: resuming %s: %zu points already measured, %zu to run\n",
+              o.get("--resume").c_str(), done.size(), sweep.points.size());
+  if (sweep.points.empty()) return 0;
+  return run_sweep(sweep, topology, out, o.gbench, std::move(resumed.entries));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 
+#include "harness/interrupt.h"
 #include "harness/platform.h"
 #include "harness/results.h"
 #include "harness/run_point.h"
@@ -21,6 +22,7 @@ namespace {
 // cannot carry (arrays, the failure reason), in repetition order.
 struct PointLog {
   std::vector<RunResult> runs;
+  bool interrupted = false;  // stopped by Ctrl-C or SIGTERM: not recorded at all
   bool failed() const { return !runs.empty() && !runs.back().valid; }
 };
 
@@ -73,15 +75,19 @@ nlohmann::json google_benchmark_context() {
 class ResultsReporter final : public benchmark::BenchmarkReporter {
  public:
   ResultsReporter(const Sweep& sweep, const Topology& topology, std::string path,
-                  const std::vector<PointLog>& logs)
-      : sweep_(sweep), topology_(topology), path_(std::move(path)), logs_(logs) {
+                  const std::vector<PointLog>& logs, std::vector<nlohmann::json> kept)
+      : sweep_(sweep),
+        topology_(topology),
+        path_(std::move(path)),
+        logs_(logs),
+        kept_(std::move(kept)) {
     for (std::size_t i = 0; i < sweep.points.size(); ++i) index_of_[sweep.points[i].name()] = i;
   }
 
   bool ReportContext(const Context&) override {
     nlohmann::json context = google_benchmark_context();
     context["lockbench"] = lockbench_context(sweep_, topology_);
-    file_ = std::make_unique<ResultsFile>(path_, context);
+    file_ = std::make_unique<ResultsFile>(path_, context, kept_);
     started_ns_ = now_ns();
     std::printf("lockbench: %zu points x %d repetitions on %s, about %.0f s; results in %s\n",
                 sweep_.points.size(), sweep_.settings.repetitions, topology_.summary().c_str(),
@@ -98,6 +104,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     const std::size_t index = index_of_.at(runs.front().run_name.function_name);
     const Point& point = sweep_.points[index];
     const PointLog& log = logs_[index];
+    if (log.interrupted) return;
     std::vector<nlohmann::json> entries;
     for (const Run& run : runs) entries.push_back(entry(point, log, run));
     file_->append(entries);
@@ -108,9 +115,16 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   }
 
   void Finalize() override {
+    const double seconds = static_cast<double>(now_ns() - started_ns_) * 1e-9;
+    if (const int signal = interrupt_signal()) {
+      std::printf(
+          "interrupted by signal %d after %.1f s: %zu of %zu points measured (%zu failed) are "
+          "in %s; the same command with --resume %s measures the rest\n",
+          signal, seconds, done_, sweep_.points.size(), failed_, path_.c_str(), path_.c_str());
+      return;
+    }
     std::printf("%zu of %zu points valid in %.1f s; results in %s\n",
-                sweep_.points.size() - failed_, sweep_.points.size(),
-                static_cast<double>(now_ns() - started_ns_) * 1e-9, path_.c_str());
+                sweep_.points.size() - failed_, sweep_.points.size(), seconds, path_.c_str());
   }
 
   std::size_t failed() const { return failed_; }
@@ -205,6 +219,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   const Topology& topology_;
   const std::string path_;
   const std::vector<PointLog>& logs_;
+  const std::vector<nlohmann::json> kept_;  // entries of points measured before a resume
   std::map<std::string, std::size_t> index_of_;  // point name -> index in the sweep
   std::unique_ptr<ResultsFile> file_;
   std::uint64_t started_ns_ = 0;
@@ -261,8 +276,9 @@ RunSpec spec_of(const Point& point, const RunSettings& settings) {
 }  // namespace
 
 int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::string& out_path,
-              std::vector<std::string> gbench_args) {
+              std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries) {
   const Sweep sweep = filtered(whole_sweep, gbench_args);
+  install_interrupt_handlers();
   std::vector<char*> argv;
   std::string program = "lockbench";
   argv.push_back(program.data());
@@ -283,11 +299,21 @@ int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::str
         sweep.points[i].name().c_str(),
         [spec, log, &topology](benchmark::State& state) {
           for (auto _ : state) {
+            if (interrupt_signal()) {
+              log->interrupted = true;
+              state.SkipWithError("interrupted");
+              break;
+            }
             if (log->failed()) {
               state.SkipWithError("skipped: an earlier repetition of this point failed");
               break;
             }
             log->runs.push_back(run_point_isolated(spec, topology));
+            if (interrupt_signal()) {
+              log->interrupted = true;
+              state.SkipWithError("interrupted");
+              break;
+            }
             const RunResult& r = log->runs.back();
             if (!r.valid) {
               state.SkipWithError(r.error.c_str());
@@ -302,10 +328,11 @@ int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::str
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   }
-  ResultsReporter reporter(sweep, topology, out_path, logs);
+  ResultsReporter reporter(sweep, topology, out_path, logs, std::move(kept_entries));
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::ClearRegisteredBenchmarks();
   benchmark::Shutdown();
+  if (const int signal = interrupt_signal()) return 128 + signal;
   return reporter.failed() == 0 ? 0 : 1;
 }
 

@@ -4,7 +4,9 @@
 // table with progress.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "harness/sweep.h"
 #include "harness/topology.h"
@@ -12,9 +14,12 @@
 namespace lockbench {
 
 // gbench_args: Google Benchmark's own flags (--benchmark_...), passed
-// through. Returns the process exit status: 0 all points valid, 1 a point
-// failed. Throws UsageError for flags Google Benchmark does not know.
+// through. kept_entries: results of points measured by an earlier run (see
+// resume_from), written first. Returns the process exit status: 0 all points
+// valid, 1 a point failed, 128 + the signal when Ctrl-C or SIGTERM stopped the
+// sweep (the file then holds every point that finished). Throws UsageError for
+// flags Google Benchmark does not know.
 int run_sweep(const Sweep& sweep, const Topology& topology, const std::string& out_path,
-              std::vector<std::string> gbench_args);
+              std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries = {});
 
 }  // namespace lockbench

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "harness/interrupt.h"
 #include "harness/platform.h"
 #include "harness/run_point.h"
 
@@ -68,6 +69,8 @@ RunResult run_point_isolated(const RunSpec& spec, const Topology& topology) {
   bool timed_out = false;
   char buffer[65536];
   for (;;) {
+    // Ctrl-C or SIGTERM: the sweep stops; this point is abandoned.
+    if (interrupt_signal()) break;
     const std::uint64_t now = now_ns();
     if (now >= deadline) {
       timed_out = true;
@@ -83,9 +86,12 @@ RunResult run_point_isolated(const RunSpec& spec, const Topology& topology) {
     payload.append(buffer, static_cast<std::size_t>(n));
   }
   close(fds[0]);
-  if (timed_out) kill(pid, SIGKILL);
+  if (timed_out || interrupt_signal()) kill(pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (interrupt_signal()) {
+    return RunResult::failed("interrupted by signal " + std::to_string(interrupt_signal()));
   }
   if (timed_out) {
     return RunResult::failed("watchdog: the run did not finish within " + std::to_string(limit_s) +

@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
 #include <stdexcept>
 
 #include "harness/platform.h"
@@ -80,9 +83,51 @@ nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
           {"config", sweep.config}};
 }
 
-ResultsFile::ResultsFile(std::string path, nlohmann::json context)
+Resumed resume_from(const std::string& path, const Sweep& sweep) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("--resume " + path + ": cannot be read");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw UsageError("--resume " + path + ": not valid JSON (" + e.what() + ")");
+  }
+  const nlohmann::json* lockbench = doc.contains("context") ? &doc["context"] : nullptr;
+  if (!lockbench || !lockbench->contains("lockbench") || !doc.contains("benchmarks") ||
+      !doc["benchmarks"].is_array()) {
+    throw UsageError("--resume " + path + ": not a lockbench results file");
+  }
+  const nlohmann::json& earlier = (*lockbench)["lockbench"];
+  const nlohmann::json now = lockbench_context(sweep, Topology::load(""));
+  for (const char* key : {"schema_version", "config", "settings"}) {
+    if (earlier.value(key, nlohmann::json()) != now.at(key)) {
+      throw UsageError("--resume " + path + ": measured with another " + key +
+                       "; allowed: the same config and settings as the run that wrote it");
+    }
+  }
+  std::map<std::string, int> repetitions;
+  for (const nlohmann::json& e : doc["benchmarks"]) {
+    if (e.value("run_type", "") == "iteration") ++repetitions[e.value("run_name", "")];
+  }
+  Resumed kept;
+  std::set<std::string> complete;
+  for (const Point& p : sweep.points) {
+    const auto it = repetitions.find(p.name());
+    if (it != repetitions.end() && it->second >= sweep.settings.repetitions) {
+      complete.insert(p.name());
+      kept.done.push_back(p.name());
+    }
+  }
+  for (const nlohmann::json& e : doc["benchmarks"]) {
+    if (complete.count(e.value("run_name", ""))) kept.entries.push_back(e);
+  }
+  return kept;
+}
+
+ResultsFile::ResultsFile(std::string path, nlohmann::json context,
+                         std::vector<nlohmann::json> entries)
     : path_(std::move(path)),
-      document_({{"context", std::move(context)}, {"benchmarks", nlohmann::json::array()}}) {
+      document_({{"context", std::move(context)}, {"benchmarks", std::move(entries)}}) {
   flush();
 }
 

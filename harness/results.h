@@ -23,9 +23,22 @@ void write_file_atomically(const std::string& path, const std::string& content);
 // line, compiler and flags, git revision, the config.
 nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology);
 
+// What --resume keeps of an earlier results file: the entries of the points
+// it measured completely (every repetition, valid or failed), which the sweep
+// then leaves out. Throws UsageError, naming the file and why, when the file
+// is not a lockbench results file or was measured with another config or
+// other settings.
+struct Resumed {
+  std::vector<nlohmann::json> entries;
+  std::vector<std::string> done;  // point names
+};
+Resumed resume_from(const std::string& path, const Sweep& sweep);
+
 class ResultsFile {
  public:
-  ResultsFile(std::string path, nlohmann::json context);
+  // entries: those the file starts with (points kept from an earlier run).
+  ResultsFile(std::string path, nlohmann::json context,
+              std::vector<nlohmann::json> entries = {});
   void append(const std::vector<nlohmann::json>& entries);
   const nlohmann::json& document() const { return document_; }
 

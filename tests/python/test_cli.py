@@ -5,8 +5,10 @@ refused, plans on synthetic topologies. LOCKBENCH_BIN names the binary."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 from reports.cli import build_report
@@ -140,6 +142,50 @@ class CliTest(unittest.TestCase):
             self.assertIn("watchdog", e["error"])
             self.assertNotIn("ops_per_sec", e)
             self.assertNotIn("latency_ns", e)
+
+    def test_sigterm_keeps_finished_points_and_resume_measures_the_rest(self):
+        config = self.write_config("long.json", {
+            "duration_ms": 200, "warmup_ms": 10, "repetitions": 1, "watchdog_s": 5,
+            "sweeps": [{"family": "spinlock", "variants": ["ticket", "mcs"],
+                        "threads": [1, 2, 3, 4, 5, 6, 7, 8], "placements": ["none"]}]})
+        out = os.path.join(self.dir, "long-results.json")
+        process = subprocess.Popen([BIN, "run", "--config", config, "--out", out],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until two points are in the file
+            try:
+                with open(out, encoding="utf-8") as f:
+                    if len(json.load(f)["benchmarks"]) >= 2:
+                        break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        stdout, _ = process.communicate(timeout=30)
+        self.assertLess(time.monotonic() - sent, 1.0)
+        self.assertEqual(process.returncode, 128 + signal.SIGTERM)
+        self.assertIn(f"--resume {out}", stdout)
+        with open(out, encoding="utf-8") as f:
+            kept = json.load(f)["benchmarks"]
+        self.assertTrue(2 <= len(kept) < 16)
+        self.assertTrue(all(e["valid"] for e in kept))  # the stopped point is not recorded
+        self.assertEqual([f for f in os.listdir(self.dir) if ".tmp." in f], [])
+
+        resumed = lockbench("run", "--config", config, "--resume", out)
+        self.assertEqual(resumed.returncode, 0, resumed.stdout + resumed.stderr)
+        self.assertIn(f"{len(kept)} points already measured", resumed.stdout)
+        with open(out, encoding="utf-8") as f:
+            names = [e["run_name"] for e in json.load(f)["benchmarks"]]
+        self.assertEqual(len(names), 16)
+        self.assertEqual(len(set(names)), 16)
+        self.assertEqual(names[:len(kept)], [e["run_name"] for e in kept])
+
+        other = self.write_config("other.json", {"duration_ms": 100, "sweeps": [
+            {"family": "spinlock", "threads": [1]}]})
+        refused = lockbench("run", "--config", other, "--resume", out)
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn("measured with another config", refused.stderr)
 
     def test_bad_config_names_key_value_and_allowed(self):
         config = self.write_config("bad.json", {
