@@ -8,6 +8,7 @@
 
 #include "harness/family.h"
 #include "harness/gbench_driver.h"
+#include "harness/memory_check.h"
 #include "harness/results.h"
 #include "harness/sweep.h"
 #include "harness/topology.h"
@@ -293,6 +294,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (out.empty()) throw UsageError("run needs --out FILE (or --resume FILE)");
   const Topology topology = load_topology("");
   Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  check_memory(sweep, available_memory_bytes());
   if (o.get("--resume").empty()) return run_sweep(sweep, topology, out, o.gbench);
 
   Resumed resumed = resume_from(o.get("--resume"), sweep);

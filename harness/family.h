@@ -97,6 +97,11 @@ class Family {
   // allowed, when params cannot run with these roles (checks that depend on
   // the thread count; each parameter's own range is checked from ParamInfo).
   virtual void check_point(const Params&, const std::vector<int>& /*roles*/) const {}
+  // Bytes the workload allocates, estimated from its parameters, for the
+  // memory check before a sweep runs (0: small whatever the parameters).
+  virtual std::uint64_t memory_bytes(const Params&, const std::vector<int>& /*roles*/) const {
+    return 0;
+  }
   // roles: one per thread, as assign_roles gave them.
   virtual std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
                                                   const std::vector<int>& roles) const = 0;

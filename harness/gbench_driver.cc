@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <regex>
 #include <memory>
+#include <regex>
 #include <sstream>
 
 #include "harness/interrupt.h"
@@ -219,7 +219,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   const Topology& topology_;
   const std::string path_;
   const std::vector<PointLog>& logs_;
-  const std::vector<nlohmann::json> kept_;  // entries of points measured before a resume
+  const std::vector<nlohmann::json> kept_;       // entries of points measured before a resume
   std::map<std::string, std::size_t> index_of_;  // point name -> index in the sweep
   std::unique_ptr<ResultsFile> file_;
   std::uint64_t started_ns_ = 0;
@@ -250,9 +250,8 @@ Sweep filtered(const Sweep& sweep, std::vector<std::string>& gbench_args) {
       throw UsageError("--benchmark_filter: '" + pattern + "' is not a regular expression (" +
                        e.what() + ")");
     }
-    std::erase_if(kept.points, [&](const Point& p) {
-      return std::regex_search(p.name(), re) == negated;
-    });
+    std::erase_if(kept.points,
+                  [&](const Point& p) { return std::regex_search(p.name(), re) == negated; });
   }
   if (kept.points.empty()) throw UsageError("--benchmark_filter leaves no point to run");
   return kept;

@@ -12,17 +12,30 @@ namespace lockbench {
 
 #if defined(__x86_64__) || defined(__i386__)
 inline constexpr const char* kRelaxInstruction = "pause";
+inline constexpr const char* kAtomics = "x86 lock-prefixed instructions";
 inline constexpr std::size_t kCacheLine = 64;
 inline void cpu_relax() { __builtin_ia32_pause(); }
 inline std::uint64_t cycle_clock() { return __builtin_ia32_rdtsc(); }
 #elif defined(__aarch64__)
 // yield is a hint the core may ignore; isb stalls for a pipeline flush and is
-// what several runtimes use as a shorter, more predictable back-off.
+// what several runtimes use as a shorter, more predictable back-off. The
+// build chooses (LOCKBENCH_AARCH64_RELAX), as it chooses how atomics compile
+// (LOCKBENCH_AARCH64_ATOMICS: LSE instructions, load/store-exclusive loops,
+// or outline helpers that pick at run time).
+#if defined(LOCKBENCH_RELAX_ISB)
+inline constexpr const char* kRelaxInstruction = "isb";
+#else
 inline constexpr const char* kRelaxInstruction = "yield";
+#endif
+inline constexpr const char* kAtomics = LOCKBENCH_ATOMICS;
 // Neoverse cores have 64-byte lines but prefetch pairs; pad to 128 so two
 // padded objects never share a prefetched pair.
 inline constexpr std::size_t kCacheLine = 128;
+#if defined(LOCKBENCH_RELAX_ISB)
+inline void cpu_relax() { asm volatile("isb" ::: "memory"); }
+#else
 inline void cpu_relax() { asm volatile("yield" ::: "memory"); }
+#endif
 inline std::uint64_t cycle_clock() {
   std::uint64_t ticks;
   asm volatile("mrs %0, cntvct_el0" : "=r"(ticks));

@@ -68,6 +68,7 @@ nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
           {"cpu_model", topology.cpu_model()},
           {"topology", topology.describe()},
           {"relax_instruction", kRelaxInstruction},
+          {"atomics", kAtomics},
           {"cache_line", {{"hwloc", topology.cache_line_size()}, {"padding", kCacheLine}}},
           {"compiler", __VERSION__},
           {"compiler_flags", LOCKBENCH_CXX_FLAGS},

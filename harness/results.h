@@ -37,8 +37,7 @@ Resumed resume_from(const std::string& path, const Sweep& sweep);
 class ResultsFile {
  public:
   // entries: those the file starts with (points kept from an earlier run).
-  ResultsFile(std::string path, nlohmann::json context,
-              std::vector<nlohmann::json> entries = {});
+  ResultsFile(std::string path, nlohmann::json context, std::vector<nlohmann::json> entries = {});
   void append(const std::vector<nlohmann::json>& entries);
   const nlohmann::json& document() const { return document_; }
 

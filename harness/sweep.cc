@@ -212,14 +212,20 @@ int resolve_threads(const nlohmann::json& spec, const Topology& topology, const 
   return static_cast<int>(threads);
 }
 
-nlohmann::json read_config_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError("config file '" + path + "' cannot be read");
-  nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
+nlohmann::json parse_config(const std::string& text, const std::string& path) {
+  nlohmann::json config = nlohmann::json::parse(text, nullptr, false);
   if (config.is_discarded() || !config.is_object()) {
     throw UsageError("config file '" + path + "' is not a JSON object");
   }
   return config;
+}
+
+nlohmann::json read_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("config file '" + path + "' cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
 }
 
 Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,

@@ -68,6 +68,8 @@ struct Sweep {
 };
 
 nlohmann::json read_config_file(const std::string& path);
+// The same from text already read; path only names it in errors.
+nlohmann::json parse_config(const std::string& text, const std::string& path);
 Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
                    const Topology& topology);
 

@@ -59,3 +59,56 @@ find_python() {
   say "no python3 with numpy, matplotlib and scipy found; install python3-numpy python3-matplotlib python3-scipy (apt) or set LOCKBENCH_PYTHON"
   return 2
 }
+
+# The stress test programs again under AddressSanitizer with UBSan, and under
+# ThreadSanitizer (the presets in CMakePresets.json; build-asan/, build-tsan/).
+# LOCKBENCH_SANITIZERS=0 skips them.
+sanitizer_tests() {
+  [ "${LOCKBENCH_SANITIZERS:-1}" != 0 ] || { say "sanitizer tests skipped (LOCKBENCH_SANITIZERS=0)"; return 0; }
+  local preset status=0
+  for preset in asan tsan; do
+    say "stress tests under $preset"
+    (cd "$LOCKBENCH_ROOT" &&
+      cmake --preset "$preset" >&2 &&
+      cmake --build --preset "$preset" -j"$(nproc)" >&2 &&
+      ctest --preset "$preset" -j"$(nproc)") || status=1
+  done
+  return "$status"
+}
+
+# aarch64 on this x86-64 machine: Debian's cross compiler, qemu-user, and the
+# arm64 libraries through multiarch. libck-dev is not multiarch (its headers
+# are per architecture), so its arm64 package is unpacked into build-aarch64/ck
+# instead of installed.
+LOCKBENCH_AARCH64_PACKAGES=(
+  g++-aarch64-linux-gnu qemu-user
+  libbenchmark-dev:arm64 libhwloc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
+)
+
+install_aarch64_packages() {
+  command -v dpkg-query >/dev/null || { say "not a Debian-like system: cross-building needs Debian's multiarch"; exit 2; }
+  local p missing=()
+  for p in "${LOCKBENCH_AARCH64_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || { say "missing packages: ${missing[*]} (as root: dpkg --add-architecture arm64; apt-get install)"; exit 2; }
+  dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+# Unpacks libck's arm64 packages into $1/ck and writes a pkg-config file for
+# them there.
+unpack_aarch64_ck() {
+  local dir=$1/ck
+  [ -f "$dir/ck.pc" ] && return 0
+  mkdir -p "$dir/debs"
+  (cd "$dir/debs" && apt-get download libck-dev:arm64 libck0:arm64 >&2)
+  local deb
+  for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  sed -e "s|^prefix=.*|prefix=$dir/usr|" -e "s|^includedir=.*|includedir=$dir/usr/include|" \
+      -e "s|^libdir=.*|libdir=$dir/usr/lib/aarch64-linux-gnu|" \
+      "$dir/usr/lib/aarch64-linux-gnu/pkgconfig/ck.pc" > "$dir/ck.pc"
+}

@@ -75,6 +75,11 @@ class MaptrackFamily final : public Family {
  public:
   MaptrackFamily() : Family(describe()) {}
 
+  // The entries of every frame up to the cap are reserved up front.
+  std::uint64_t memory_bytes(const Params& params, const std::vector<int>&) const override {
+    return params.at("max_frames").get<std::uint64_t>() * kPerFrame * sizeof(Entry);
+  }
+
   std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
                                           const std::vector<int>& roles) const override {
     const WorkloadSetup setup{.inflight = params.at("inflight").get<int>(),

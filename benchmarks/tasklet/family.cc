@@ -72,6 +72,12 @@ class TaskletFamily final : public Family {
     return roles_from_ratio(*parse_ratio(params.at("ratio").get<std::string>()), threads);
   }
 
+  std::uint64_t memory_bytes(const Params& params, const std::vector<int>& roles) const override {
+    // A tasklet with its list links and epochs, on its own cache line.
+    constexpr std::uint64_t kTaskletBytes = 2 * kCacheLine;
+    return params.at("tasklets_per_cpu").get<std::uint64_t>() * roles.size() * kTaskletBytes;
+  }
+
   std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
                                           const std::vector<int>& roles) const override {
     const WorkloadSetup setup{.tasklets_per_cpu = params.at("tasklets_per_cpu").get<int>(),

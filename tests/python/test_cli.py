@@ -187,6 +187,17 @@ class CliTest(unittest.TestCase):
         self.assertEqual(refused.returncode, 2)
         self.assertIn("measured with another config", refused.stderr)
 
+    def test_a_point_larger_than_memory_is_refused_before_anything_runs(self):
+        out = os.path.join(self.dir, "never-written.json")
+        env = dict(os.environ, LOCKBENCH_MEMORY_LIMIT_MB="64")
+        r = subprocess.run([BIN, "run", "--config", QUICK, "--family", "maptrack", "--set",
+                            "max_frames=65536", "--out", out], capture_output=True, text=True,
+                           env=env, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("max_frames", r.stderr)
+        self.assertIn("more than the 64 MiB available", r.stderr)
+        self.assertFalse(os.path.exists(out))
+
     def test_bad_config_names_key_value_and_allowed(self):
         config = self.write_config("bad.json", {
             "sweeps": [{"family": "spinlock", "params": {"cs_ns": -5}}]})
