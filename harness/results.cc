@@ -1,11 +1,13 @@
 #include "harness/results.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -125,10 +127,33 @@ Resumed resume_from(const std::string& path, const Sweep& sweep) {
   return kept;
 }
 
+namespace {
+
+// Temporaries of earlier writes to path whose process is gone (killed
+// between writing and renaming): removed, so nothing half-written stays.
+void remove_stale_temporaries(const std::string& path) {
+  const std::filesystem::path target(path);
+  const std::filesystem::path dir =
+      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  const std::string prefix = target.filename().string() + ".tmp.";
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), error);
+  }
+}
+
+}  // namespace
+
 ResultsFile::ResultsFile(std::string path, nlohmann::json context,
                          std::vector<nlohmann::json> entries)
     : path_(std::move(path)),
       document_({{"context", std::move(context)}, {"benchmarks", std::move(entries)}}) {
+  remove_stale_temporaries(path_);
   flush();
 }
 

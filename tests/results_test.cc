@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -151,6 +152,23 @@ TEST_F(TempDirTest, ResultsFileAppendKeepsEarlierEntries) {
   EXPECT_EQ(doc["benchmarks"][2]["name"], "c");
   EXPECT_EQ(doc, file.document());
   EXPECT_THAT(Files(), ElementsAre("results.json"));
+}
+
+// A process killed between writing its temporary and renaming it leaves the
+// temporary behind; the next results file of that name removes it, but not
+// the temporary of a process still alive (a sweep writing beside it).
+TEST_F(TempDirTest, ResultsFileRemovesTemporariesOfDeadProcesses) {
+  const std::string path = dir_ + "/results.json";
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const std::string stale = path + ".tmp." + std::to_string(dead);
+  const std::string live = path + ".tmp." + std::to_string(getppid());
+  std::ofstream(stale) << "{\"half\":";
+  std::ofstream(live) << "{";
+  ResultsFile file(path, json{{"schema_version", kSchemaVersion}});
+  const std::string live_name = "results.json.tmp." + std::to_string(getppid());
+  EXPECT_THAT(Files(), ::testing::UnorderedElementsAre("results.json", live_name));
 }
 
 TEST(ResultsContextTest, NamesTheMachineAndTheSweep) {
