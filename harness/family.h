@@ -6,7 +6,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -61,6 +64,29 @@ class Workload {
   virtual void derive_counters(const std::vector<ThreadContext*>&, double /*seconds*/,
                                nlohmann::json&) {}
 };
+
+// A variant's name and the workload type that runs it, for make_variant.
+template <typename W>
+struct VariantOf {
+  std::string_view name;
+};
+
+// Builds the workload of the named variant from args (the same for every
+// variant of a family). Throws std::invalid_argument for a name none has.
+template <typename... Args, typename... Workloads>
+std::unique_ptr<Workload> make_variant(const std::string& variant,
+                                       const std::tuple<const Args&...>& args,
+                                       VariantOf<Workloads>... variants) {
+  std::unique_ptr<Workload> made;
+  const auto build = [&]<typename W>(VariantOf<W> v) {
+    if (v.name == variant) {
+      made = std::apply([](const auto&... a) { return std::make_unique<W>(a...); }, args);
+    }
+  };
+  (build(variants), ...);
+  if (!made) throw std::invalid_argument("no workload for variant '" + variant + "'");
+  return made;
+}
 
 // What a family declares about itself: the harness plans, validates and
 // reports from this alone.

@@ -47,14 +47,16 @@ std::uint64_t available_memory_bytes() {
 
 void check_memory(const Sweep& sweep, std::uint64_t available) {
   const Point* largest = nullptr;
+  std::uint64_t most = 0;
   for (const Point& p : sweep.points) {
-    if (!largest || point_bytes(p) > point_bytes(*largest)) largest = &p;
+    const std::uint64_t bytes = point_bytes(p);
+    if (!largest || bytes > most) largest = &p, most = bytes;
   }
-  if (!largest || point_bytes(*largest) <= available) return;
-  throw UsageError("point " + largest->name() + " needs about " +
-                   std::to_string(point_bytes(*largest) / kMiB) + " MiB (params " +
-                   largest->params.dump() + ", " + std::to_string(largest->threads) +
-                   " threads), more than the " + std::to_string(available / kMiB) +
+  if (!largest || most <= available) return;
+  throw UsageError("point " + largest->name() + " needs about " + std::to_string(most / kMiB) +
+                   " MiB (params " + largest->params.dump() + ", " +
+                   std::to_string(largest->threads) + " threads), more than the " +
+                   std::to_string(available / kMiB) +
                    " MiB available; allowed: points that fit (fewer threads or smaller "
                    "parameters)");
 }

@@ -64,6 +64,16 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   }
 }
 
+namespace {
+
+nlohmann::json settings_json(const RunSettings& settings) {
+  return {{"duration_ms", settings.duration_ms},   {"warmup_ms", settings.warmup_ms},
+          {"repetitions", settings.repetitions},   {"watchdog_s", settings.watchdog_s},
+          {"sample_every", settings.sample_every}, {"overflow", to_string(settings.overflow)}};
+}
+
+}  // namespace
+
 nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
   return {{"schema_version", kSchemaVersion},
           {"arch", architecture()},
@@ -76,13 +86,7 @@ nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
           {"compiler_flags", LOCKBENCH_CXX_FLAGS},
           {"git_revision", LOCKBENCH_GIT_REVISION},
           {"perf_counters", "not collected"},
-          {"settings",
-           {{"duration_ms", sweep.settings.duration_ms},
-            {"warmup_ms", sweep.settings.warmup_ms},
-            {"repetitions", sweep.settings.repetitions},
-            {"watchdog_s", sweep.settings.watchdog_s},
-            {"sample_every", sweep.settings.sample_every},
-            {"overflow", to_string(sweep.settings.overflow)}}},
+          {"settings", settings_json(sweep.settings)},
           {"config", sweep.config}};
 }
 
@@ -101,9 +105,11 @@ Resumed resume_from(const std::string& path, const Sweep& sweep) {
     throw UsageError("--resume " + path + ": not a lockbench results file");
   }
   const nlohmann::json& earlier = (*lockbench)["lockbench"];
-  const nlohmann::json now = lockbench_context(sweep, Topology::load(""));
-  for (const char* key : {"schema_version", "config", "settings"}) {
-    if (earlier.value(key, nlohmann::json()) != now.at(key)) {
+  const nlohmann::json now = {{"schema_version", kSchemaVersion},
+                              {"config", sweep.config},
+                              {"settings", settings_json(sweep.settings)}};
+  for (const auto& [key, value] : now.items()) {
+    if (earlier.value(key, nlohmann::json()) != value) {
       throw UsageError("--resume " + path + ": measured with another " + key +
                        "; allowed: the same config and settings as the run that wrote it");
     }

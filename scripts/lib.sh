@@ -15,17 +15,22 @@ LOCKBENCH_PACKAGES=(
 
 say() { printf 'lockbench: %s\n' "$*" >&2; }
 
+# Prints those of the named packages that are not installed.
 missing_packages() {
   local p
-  for p in "${LOCKBENCH_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
   done
 }
 
+# Installs what is missing of the named packages (default: lockbench's own);
+# as another user than root, says what to install and stops.
 install_packages() {
-  command -v dpkg-query >/dev/null || { say "not a Debian-like system: install the equivalents of: ${LOCKBENCH_PACKAGES[*]}"; return 0; }
+  local packages=("$@")
+  [ ${#packages[@]} -gt 0 ] || packages=("${LOCKBENCH_PACKAGES[@]}")
+  command -v dpkg-query >/dev/null || { say "not a Debian-like system: install the equivalents of: ${packages[*]}"; return 0; }
   local missing
-  missing=$(missing_packages | tr '\n' ' ')
+  missing=$(missing_packages "${packages[@]}" | tr '\n' ' ')
   [ -z "${missing// /}" ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     say "missing packages: $missing"
@@ -86,17 +91,10 @@ LOCKBENCH_AARCH64_PACKAGES=(
 )
 
 install_aarch64_packages() {
-  command -v dpkg-query >/dev/null || { say "not a Debian-like system: cross-building needs Debian's multiarch"; exit 2; }
-  local p missing=()
-  for p in "${LOCKBENCH_AARCH64_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" -eq 0 ] || { say "missing packages: ${missing[*]} (as root: dpkg --add-architecture arm64; apt-get install)"; exit 2; }
-  dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >&2
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  if [ "$(id -u)" -eq 0 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    dpkg --add-architecture arm64
+  fi
+  install_packages "${LOCKBENCH_AARCH64_PACKAGES[@]}"
 }
 
 # Unpacks libck's arm64 packages into $1/ck and writes a pkg-config file for

@@ -3,8 +3,6 @@
 #include "benchmarks/evtchn/family.h"
 
 #include <algorithm>
-#include <functional>
-#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -106,23 +104,11 @@ class EvtchnFamily final : public Family {
                               .mask_pct = params.at("mask_pct").get<double>(),
                               .handler_ns = params.at("handler_ns").get<std::uint64_t>(),
                               .halt_poll_ns = params.at("halt_poll_ns").get<std::uint64_t>()};
-    using Factory = std::function<std::unique_ptr<Workload>()>;
-    const std::map<std::string, Factory> factories = {
-        {"global",
-         [&] {
-           return std::make_unique<EventWorkload<FifoEvents<LockScope::kDomain>>>(setup, roles);
-         }},
-        {"fifo",
-         [&] {
-           return std::make_unique<EventWorkload<FifoEvents<LockScope::kQueue>>>(setup, roles);
-         }},
-        {"2level", [&] { return std::make_unique<EventWorkload<TwoLevelEvents>>(setup, roles); }},
-        {"fifo_nolock",
-         [&] {
-           return std::make_unique<EventWorkload<FifoEvents<LockScope::kNone>>>(setup, roles);
-         }},
-    };
-    return factories.at(variant)();
+    return make_variant(variant, std::tie(setup, roles),
+                        VariantOf<EventWorkload<FifoEvents<LockScope::kDomain>>>{"global"},
+                        VariantOf<EventWorkload<FifoEvents<LockScope::kQueue>>>{"fifo"},
+                        VariantOf<EventWorkload<TwoLevelEvents>>{"2level"},
+                        VariantOf<EventWorkload<FifoEvents<LockScope::kNone>>>{"fifo_nolock"});
   }
 };
 

@@ -2,9 +2,6 @@
 // with stealing (seed 001).
 #include "benchmarks/maptrack/family.h"
 
-#include <functional>
-#include <map>
-
 #include "benchmarks/maptrack/global_maptrack.h"
 #include "benchmarks/maptrack/pervcpu_maptrack.h"
 #include "benchmarks/maptrack/workload.h"
@@ -88,26 +85,11 @@ class MaptrackFamily final : public Family {
                               .uneven_ns = params.at("uneven_ns").get<std::uint64_t>(),
                               .steal_delay_ns = params.at("steal_delay_ns").get<std::uint64_t>()};
     const int vcpus = static_cast<int>(roles.size());
-    using Factory = std::function<std::unique_ptr<Workload>()>;
-    const std::map<std::string, Factory> factories = {
-        {"global",
-         [&] { return std::make_unique<MaptrackWorkload<GlobalMaptrack>>(setup, vcpus); }},
-        {"pervcpu",
-         [&] {
-           return std::make_unique<MaptrackWorkload<PerVcpuMaptrack<Design::lockfree>>>(setup,
-                                                                                        vcpus);
-         }},
-        {"pervcpu_locked",
-         [&] {
-           return std::make_unique<MaptrackWorkload<PerVcpuMaptrack<Design::locked>>>(setup, vcpus);
-         }},
-        {"pervcpu_steal_aba",
-         [&] {
-           return std::make_unique<MaptrackWorkload<PerVcpuMaptrack<Design::lockfree_steal>>>(
-               setup, vcpus);
-         }},
-    };
-    return factories.at(variant)();
+    return make_variant(
+        variant, std::tie(setup, vcpus), VariantOf<MaptrackWorkload<GlobalMaptrack>>{"global"},
+        VariantOf<MaptrackWorkload<PerVcpuMaptrack<Design::lockfree>>>{"pervcpu"},
+        VariantOf<MaptrackWorkload<PerVcpuMaptrack<Design::locked>>>{"pervcpu_locked"},
+        VariantOf<MaptrackWorkload<PerVcpuMaptrack<Design::lockfree_steal>>>{"pervcpu_steal_aba"});
   }
 };
 

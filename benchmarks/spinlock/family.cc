@@ -2,9 +2,6 @@
 // with std::mutex, Concurrency Kit's ticket lock and MCS as references.
 #include "benchmarks/spinlock/family.h"
 
-#include <functional>
-#include <map>
-
 #include "benchmarks/spinlock/ck_ticket_lock.h"
 #include "benchmarks/spinlock/mcs_lock.h"
 #include "benchmarks/spinlock/pv_ticket_lock.h"
@@ -89,17 +86,12 @@ class SpinlockFamily final : public Family {
                              .ncs_ns = params.at("ncs_ns").get<std::uint64_t>(),
                              .preempt_pct = params.at("preempt_pct").get<double>(),
                              .preempt_us = params.at("preempt_us").get<std::uint64_t>()};
-    using Factory = std::function<std::unique_ptr<Workload>()>;
-    const std::map<std::string, Factory> factories = {
-        {"ticket", [&] { return std::make_unique<LockWorkload<TicketLock>>(lock, work); }},
-        {"pv_ticket", [&] { return std::make_unique<LockWorkload<PvTicketLock>>(lock, work); }},
-        {"std_mutex", [&] { return std::make_unique<LockWorkload<StdMutexLock>>(lock, work); }},
-        {"ck_ticket", [&] { return std::make_unique<LockWorkload<CkTicketLock>>(lock, work); }},
-        {"mcs", [&] { return std::make_unique<LockWorkload<McsLock>>(lock, work); }},
-        {"pv_ticket_norecheck",
-         [&] { return std::make_unique<LockWorkload<PvTicketLockNoRecheck>>(lock, work); }},
-    };
-    return factories.at(variant)();
+    return make_variant(
+        variant, std::tie(lock, work), VariantOf<LockWorkload<TicketLock>>{"ticket"},
+        VariantOf<LockWorkload<PvTicketLock>>{"pv_ticket"},
+        VariantOf<LockWorkload<StdMutexLock>>{"std_mutex"},
+        VariantOf<LockWorkload<CkTicketLock>>{"ck_ticket"}, VariantOf<LockWorkload<McsLock>>{"mcs"},
+        VariantOf<LockWorkload<PvTicketLockNoRecheck>>{"pv_ticket_norecheck"});
   }
 };
 

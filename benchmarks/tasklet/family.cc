@@ -1,9 +1,6 @@
 // The tasklet family: Xen's global tasklet lock vs per-CPU tasklets (seed 000).
 #include "benchmarks/tasklet/family.h"
 
-#include <functional>
-#include <map>
-
 #include "benchmarks/tasklet/global_tasklets.h"
 #include "benchmarks/tasklet/percpu_tasklets.h"
 #include "benchmarks/tasklet/workload.h"
@@ -84,14 +81,10 @@ class TaskletFamily final : public Family {
                               .work_ns = params.at("work_ns").get<std::uint64_t>(),
                               .remote_pct = params.at("remote_pct").get<double>(),
                               .producer_gap_ns = params.at("producer_gap_ns").get<std::uint64_t>()};
-    using Factory = std::function<std::unique_ptr<Workload>()>;
-    const std::map<std::string, Factory> factories = {
-        {"global", [&] { return std::make_unique<TaskletWorkload<GlobalTasklets>>(setup, roles); }},
-        {"percpu", [&] { return std::make_unique<TaskletWorkload<PerCpuTasklets>>(setup, roles); }},
-        {"percpu_norun",
-         [&] { return std::make_unique<TaskletWorkload<PerCpuTaskletsNoRun>>(setup, roles); }},
-    };
-    return factories.at(variant)();
+    return make_variant(variant, std::tie(setup, roles),
+                        VariantOf<TaskletWorkload<GlobalTasklets>>{"global"},
+                        VariantOf<TaskletWorkload<PerCpuTasklets>>{"percpu"},
+                        VariantOf<TaskletWorkload<PerCpuTaskletsNoRun>>{"percpu_norun"});
   }
 };
 
