@@ -150,7 +150,8 @@ int cmd_list(const std::vector<std::string>& args) {
       variants.push_back({{"name", v.name},
                           {"role", to_string(v.role)},
                           {"summary", v.summary},
-                          {"default_on", v.role != Role::broken}});
+                          {"default_on", v.role != Role::broken},
+                          {"overrides", v.overrides}});
     }
     for (const ParamInfo& p : info.params) {
       nlohmann::json param = {{"name", p.name},
@@ -189,6 +190,13 @@ int cmd_list(const std::vector<std::string>& args) {
       std::printf("    %-22s %-10s %s%s\n", v["name"].get<std::string>().c_str(),
                   v["role"].get<std::string>().c_str(), v["summary"].get<std::string>().c_str(),
                   v["default_on"].get<bool>() ? "" : " (off by default)");
+      if (!v["overrides"].empty()) {
+        std::string sets;
+        for (const auto& [key, value] : v["overrides"].items()) {
+          sets += " " + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+        }
+        std::printf("    %-22s %-10s runs with%s (--set changes them)\n", "", "", sets.c_str());
+      }
     }
     std::cout << "  parameters:\n";
     for (const nlohmann::json& p : f["params"]) {
@@ -245,6 +253,17 @@ std::string cpus_text(const std::vector<int>& cpus) {
   return text;
 }
 
+// A sweep that would run for more than a day is most likely a slip (a
+// duration in microseconds, a repetition count too many): said before it runs.
+void warn_if_long(const Sweep& sweep) {
+  if (sweep.estimated_seconds() <= kLongSweepS) return;
+  std::cerr << "lockbench: warning: sweep '" << sweep.name << "' is estimated at "
+            << sweep.estimate_text() << " (" << sweep.points.size() << " points x "
+            << sweep.settings.repetitions << " repetitions of " << sweep.settings.warmup_ms
+            << " + " << sweep.settings.duration_ms
+            << " ms); narrow it with --duration-ms, --repetitions or a selection\n";
+}
+
 int cmd_plan(const std::vector<std::string>& args) {
   std::vector<std::string> flags = kSelectionFlags;
   flags.insert(flags.end(), {"--config", "--topology"});
@@ -252,6 +271,7 @@ int cmd_plan(const std::vector<std::string>& args) {
   if (o.get("--config").empty()) throw UsageError("plan needs --config FILE");
   const Topology topology = load_topology(o.get("--topology"));
   const Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  warn_if_long(sweep);
   if (o.json) {
     nlohmann::json points = nlohmann::json::array();
     for (const Point& p : sweep.points) {
@@ -280,8 +300,8 @@ int cmd_plan(const std::vector<std::string>& args) {
   for (const Point& p : sweep.points) {
     std::printf("  %-64s cpus %s\n", p.name().c_str(), cpus_text(p.cpus).c_str());
   }
-  std::printf("%zu points x %d repetitions, estimated %.0f s\n", sweep.points.size(),
-              sweep.settings.repetitions, sweep.estimated_seconds());
+  std::printf("%zu points x %d repetitions, estimated %s\n", sweep.points.size(),
+              sweep.settings.repetitions, sweep.estimate_text().c_str());
   return 0;
 }
 
@@ -295,6 +315,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const Topology topology = load_topology("");
   Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
   check_memory(sweep, available_memory_bytes());
+  warn_if_long(sweep);
   if (o.get("--resume").empty()) return run_sweep(sweep, topology, out, o.gbench);
 
   Resumed resumed = resume_from(o.get("--resume"), sweep);

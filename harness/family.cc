@@ -39,6 +39,12 @@ std::optional<std::pair<int, int>> parse_ratio(const std::string& text) {
 
 std::vector<int> roles_from_ratio(std::pair<int, int> ratio, int threads) {
   const auto [p, c] = ratio;
+  if (p > 0 && threads < 2) {
+    throw std::invalid_argument("a ratio of " + std::to_string(p) + ":" + std::to_string(c) +
+                                " needs a producer and a consumer, but the point has " +
+                                std::to_string(threads) +
+                                " thread; allowed: 2 threads or more, or a ratio 0:C");
+  }
   int producers = static_cast<int>(std::lround(static_cast<double>(threads) * p / (p + c)));
   if (p > 0 && threads >= 2) producers = std::max(producers, 1);
   producers = std::min(producers, threads - 1);
@@ -46,6 +52,56 @@ std::vector<int> roles_from_ratio(std::pair<int, int> ratio, int threads) {
   for (int i = threads - producers; i < threads; ++i) roles[static_cast<std::size_t>(i)] = 1;
   return roles;
 }
+
+namespace {
+
+[[noreturn]] void refuse_family(const FamilyInfo& info, const std::string& what) {
+  throw std::logic_error("family '" + info.name + "' " + what);
+}
+
+void check_unique(const FamilyInfo& info, const std::vector<std::string>& names,
+                  const char* what) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (std::count(names.begin(), names.end(), names[i]) > 1) {
+      refuse_family(info, "declares the " + std::string(what) + " '" + names[i] + "' twice");
+    }
+  }
+}
+
+// What the harness relies on when it runs a family: the per-thread arrays
+// of ThreadContext are sized at compile time, names index the results.
+void check_registration(const FamilyInfo& info) {
+  if (info.counter_names.size() > static_cast<std::size_t>(kMaxCounters)) {
+    refuse_family(info, "declares " + std::to_string(info.counter_names.size()) +
+                            " counters; allowed: at most kMaxCounters = " +
+                            std::to_string(kMaxCounters) + " (harness/thread_context.h)");
+  }
+  if (info.lock_classes.size() > static_cast<std::size_t>(kMaxLockClasses)) {
+    refuse_family(info, "declares " + std::to_string(info.lock_classes.size()) +
+                            " lock classes; allowed: at most kMaxLockClasses = " +
+                            std::to_string(kMaxLockClasses) + " (harness/thread_context.h)");
+  }
+  if (info.role_names.empty()) refuse_family(info, "declares no thread role");
+  std::vector<std::string> variants, params;
+  for (const VariantInfo& v : info.variants) variants.push_back(v.name);
+  for (const ParamInfo& p : info.params) params.push_back(p.name);
+  check_unique(info, variants, "variant");
+  check_unique(info, params, "parameter");
+  check_unique(info, info.counter_names, "counter");
+  check_unique(info, info.lock_classes, "lock class");
+  for (const VariantInfo& v : info.variants) {
+    for (const auto& [key, value] : v.overrides.items()) {
+      if (std::count(params.begin(), params.end(), key) == 0) {
+        refuse_family(info, "variant '" + v.name + "' overrides '" + key +
+                                "', which is not one of its parameters");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Family::Family(FamilyInfo info) : info_(std::move(info)) { check_registration(info_); }
 
 const VariantInfo* Family::find_variant(const std::string& name) const {
   for (const VariantInfo& v : info_.variants) {

@@ -24,6 +24,11 @@ struct VariantInfo {
   std::string name;
   Role role;
   std::string summary;
+  // Parameter values that replace the family defaults and a config's values
+  // whenever this variant runs (a --set still wins). A broken variant carries
+  // the ones that provoke its violation within seconds, so selecting it shows
+  // the checks at work without knowing the recipe.
+  nlohmann::json overrides = nlohmann::json::object();
 };
 
 // A parameter a sweep can vary. Values are JSON numbers (integer or real) or,
@@ -106,7 +111,10 @@ struct FamilyInfo {
 
 class Family {
  public:
-  explicit Family(FamilyInfo info) : info_(std::move(info)) {}
+  // Throws std::logic_error when the family declares more than a
+  // ThreadContext holds (counters, lock classes), a name twice, or overrides
+  // of parameters it does not have.
+  explicit Family(FamilyInfo info);
   virtual ~Family() = default;
 
   const FamilyInfo& info() const { return info_; }
@@ -141,7 +149,8 @@ std::optional<std::pair<int, int>> parse_ratio(const std::string& text);
 
 // Roles for a producer:consumer ratio over `threads`: consumers (role 0)
 // first, then producers (role 1), split in proportion; at least one consumer,
-// and at least one producer when P > 0 and there are two threads or more.
+// and at least one producer when P > 0. Throws std::invalid_argument when
+// P > 0 and one thread cannot be both: such a point would measure nothing.
 std::vector<int> roles_from_ratio(std::pair<int, int> ratio, int threads);
 
 // Every family lockbench has, in the order they are listed (defined with

@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -34,7 +35,12 @@ void add_counters(benchmark::State& state, const RunResult& r) {
   state.counters["ops_per_sec"] = Counter(ops, Counter::kIsRate);
   // Wall time per operation across all threads (1/throughput): what the
   // results' real_time holds, so compare.py's time columns compare throughput.
-  state.counters["ns_per_op"] = Counter(ops / 1e9, Counter::kIsRate | Counter::kInvert);
+  // A window in which no operation completed (a collapsed lock) has no
+  // finite time per operation; the window itself is a lower bound on it, and
+  // keeps every entry a finite number.
+  state.counters["ns_per_op"] = r.ops > 0
+                                    ? Counter(ops / 1e9, Counter::kIsRate | Counter::kInvert)
+                                    : Counter(r.seconds * 1e9);
   state.counters["fairness"] = r.fairness;
   state.counters["share_min"] = r.share_min;
   state.counters["share_max"] = r.share_max;
@@ -50,12 +56,15 @@ void add_counters(benchmark::State& state, const RunResult& r) {
   }
 }
 
+// A figure that is undefined for a window (a ratio over no events, the CV of
+// repetitions that all measured zero) is written as 0: JSON has no NaN, and
+// a null breaks readers such as Google Benchmark's compare.py.
 nlohmann::json nested_counters(const benchmark::UserCounters& counters) {
   nlohmann::json flat = nlohmann::json::object();
   for (const auto& [name, counter] : counters) {
     std::string pointer = "/" + name;
     for (char& c : pointer) c = c == '.' ? '/' : c;
-    flat[pointer] = counter.value;
+    flat[pointer] = std::isfinite(counter.value) ? counter.value : 0.0;
   }
   return flat.unflatten();
 }
@@ -89,9 +98,9 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     context["lockbench"] = lockbench_context(sweep_, topology_);
     file_ = std::make_unique<ResultsFile>(path_, context, kept_);
     started_ns_ = now_ns();
-    std::printf("lockbench: %zu points x %d repetitions on %s, about %.0f s; results in %s\n",
+    std::printf("lockbench: %zu points x %d repetitions on %s, %s; results in %s\n",
                 sweep_.points.size(), sweep_.settings.repetitions, topology_.summary().c_str(),
-                sweep_.estimated_seconds(), path_.c_str());
+                sweep_.estimate_text().c_str(), path_.c_str());
     std::printf("%-64s %14s %9s %12s  %s\n", "point", "ops/s", "fairness", "p99 ns", "status");
     return true;
   }
@@ -269,6 +278,7 @@ RunSpec spec_of(const Point& point, const RunSettings& settings) {
   spec.duration_ms = settings.duration_ms;
   spec.sample_every = settings.sample_every;
   spec.watchdog_s = settings.watchdog_s;
+  spec.drain_limit_s = settings.drain_limit_s;
   return spec;
 }
 

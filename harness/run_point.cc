@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <numeric>
 #include <thread>
@@ -66,10 +68,14 @@ nlohmann::json summarize_counters(const std::vector<ThreadContext*>& threads,
   return counters;
 }
 
+void milestone(std::atomic<std::uint32_t> RunProgress::*counter, RunProgress* progress) {
+  if (progress) (progress->*counter).fetch_add(1, std::memory_order_relaxed);
+}
+
 void thread_body(const Topology& topology, Workload& workload, ThreadContext& ctx,
                  std::barrier<>& start, std::barrier<>& stopped, std::barrier<>& drained,
-                 const std::atomic<int>& phase) {
-  if (ctx.cpu != kUnpinned) topology.bind_this_thread(ctx.cpu);
+                 const std::atomic<int>& phase, RunProgress* progress) {
+  if (ctx.cpu != kUnpinned && !topology.bind_this_thread(ctx.cpu)) ctx.bind_errno = errno;
   start.arrive_and_wait();
   for (;;) {
     const int now = phase.load(std::memory_order_relaxed);
@@ -80,10 +86,32 @@ void thread_body(const Topology& topology, Workload& workload, ThreadContext& ct
     if (counted) ctx.ops += done;
   }
   ctx.measuring = false;
+  milestone(&RunProgress::stopped, progress);
   stopped.arrive_and_wait();
   workload.drain(ctx);
+  milestone(&RunProgress::drained, progress);
   drained.arrive_and_wait();
   ctx.cpu_seen = topology.is_this_system() ? topology.last_cpu_of_this_thread() : -1;
+}
+
+// "" when every thread runs where it was planned to, else why not: a point
+// whose threads are not where its results say measures another placement.
+std::string binding_failures(const std::vector<ThreadContext*>& threads) {
+  std::string failures;
+  int count = 0;
+  for (const ThreadContext* t : threads) {
+    if (t->bind_errno == 0) continue;
+    if (++count <= 3) {
+      failures += (failures.empty() ? "" : "; ") + std::string("thread ") +
+                  std::to_string(t->index) + " to CPU " + std::to_string(t->cpu) + " (" +
+                  std::strerror(t->bind_errno) + ")";
+    }
+  }
+  if (count == 0) return "";
+  return "placement: " + std::to_string(count) + " of " + std::to_string(threads.size()) +
+         " threads could not be bound as planned: " + failures +
+         (count > 3 ? "; ..." : "") +
+         "; is lockbench limited to fewer CPUs (taskset, a cgroup cpuset)?";
 }
 
 }  // namespace
@@ -122,16 +150,28 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   std::vector<std::thread> team;
   for (ThreadContext* ctx : threads) {
     team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::ref(*ctx),
-                      std::ref(start), std::ref(stopped), std::ref(drained), std::cref(phase));
+                      std::ref(start), std::ref(stopped), std::ref(drained), std::cref(phase),
+                      spec.progress);
   }
   start.arrive_and_wait();
-  std::this_thread::sleep_for(std::chrono::milliseconds(spec.warmup_ms));
-  const std::uint64_t begin = now_ns();
-  phase.store(kMeasure, std::memory_order_relaxed);
-  std::this_thread::sleep_for(std::chrono::milliseconds(spec.duration_ms));
-  phase.store(kStop, std::memory_order_relaxed);
-  const std::uint64_t end = now_ns();
+  // The barrier orders each thread's bind_errno before this read.
+  const std::string unbound = binding_failures(threads);
+  if (!unbound.empty()) phase.store(kStop, std::memory_order_relaxed);
+  if (spec.progress) {
+    spec.progress->window_end_ns.store(now_ns() + (spec.warmup_ms + spec.duration_ms) * 1000000,
+                                       std::memory_order_relaxed);
+  }
+  std::uint64_t begin = 0, end = 0;
+  if (unbound.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(spec.warmup_ms));
+    begin = now_ns();
+    phase.store(kMeasure, std::memory_order_relaxed);
+    std::this_thread::sleep_for(std::chrono::milliseconds(spec.duration_ms));
+    phase.store(kStop, std::memory_order_relaxed);
+    end = now_ns();
+  }
   for (std::thread& t : team) t.join();
+  if (!unbound.empty()) return RunResult::failed(unbound);
 
   RunResult result;
   result.error = workload->check_invariants(threads);

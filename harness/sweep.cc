@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -120,6 +121,20 @@ std::pair<std::string, nlohmann::json> parse_set(const std::string& text) {
   return {text.substr(0, eq), parsed};
 }
 
+// A variant's own parameter values (VariantInfo::overrides) replace the
+// family defaults and the config's values; a --set replaces them in turn.
+Params with_overrides(const Family& family, const VariantInfo& variant, Params params,
+                      const std::vector<std::pair<std::string, nlohmann::json>>& sets) {
+  for (const auto& [key, value] : variant.overrides.items()) {
+    const bool set_by_user = std::any_of(sets.begin(), sets.end(),
+                                         [&](const auto& set) { return set.first == key; });
+    if (set_by_user) continue;
+    params[key] = checked_param(*family.find_param(key), value,
+                                "variant '" + variant.name + "' override " + key);
+  }
+  return params;
+}
+
 template <typename T>
 bool selected(const std::vector<T>& filter, const T& value) {
   return filter.empty() || std::count(filter.begin(), filter.end(), value) > 0;
@@ -159,6 +174,61 @@ std::vector<Params> param_grid(const Family& family, const nlohmann::json& sweep
   return grid;
 }
 
+// A parser callback that refuses a key given twice in one object: JSON
+// parsers keep the last value without a word, so {"family": "spinlock",
+// "family": "tasklet"} would quietly plan tasklet.
+class DuplicateKeyCheck {
+ public:
+  explicit DuplicateKeyCheck(std::string path) : path_(std::move(path)) {}
+
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        frames_.push_back({event == Event::array_start, 0, {}, child_path()});
+        break;
+      case Event::object_end:
+      case Event::array_end:
+        frames_.pop_back();
+        break;
+      case Event::key: {
+        Frame& object = frames_.back();
+        key_ = parsed.get<std::string>();
+        if (!object.keys.insert(key_).second) {
+          throw UsageError("config file '" + path_ + "': key '" + child_path() +
+                           "' is given twice; allowed: each key once per object");
+        }
+        break;
+      }
+      case Event::value:
+        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    std::size_t index;  // arrays: the next element's
+    std::set<std::string> keys;
+    std::string path;
+  };
+
+  // The path of the value about to be read: "sweeps[0].family".
+  std::string child_path() {
+    if (frames_.empty()) return "";
+    Frame& parent = frames_.back();
+    if (parent.array) return parent.path + "[" + std::to_string(parent.index++) + "]";
+    return parent.path.empty() ? key_ : parent.path + "." + key_;
+  }
+
+  std::string path_;
+  std::vector<Frame> frames_;
+  std::string key_;  // the last key read
+};
+
 }  // namespace
 
 std::string Point::name() const {
@@ -176,6 +246,19 @@ double Sweep::estimated_seconds() const {
   const double per_run =
       static_cast<double>(settings.warmup_ms + settings.duration_ms) / 1000.0 + kStartAllowanceS;
   return static_cast<double>(points.size()) * settings.repetitions * per_run;
+}
+
+std::string Sweep::estimate_text() const {
+  const double s = estimated_seconds();
+  char text[96];
+  if (s < 600) {
+    std::snprintf(text, sizeof text, "about %.0f s", s);
+  } else if (s < 2 * 86400) {
+    std::snprintf(text, sizeof text, "about %.1f h (%.0f s)", s / 3600, s);
+  } else {
+    std::snprintf(text, sizeof text, "about %.0f days (%.0f s)", s / 86400, s);
+  }
+  return text;
 }
 
 int resolve_threads(const nlohmann::json& spec, const Topology& topology, const std::string& key) {
@@ -213,7 +296,7 @@ int resolve_threads(const nlohmann::json& spec, const Topology& topology, const 
 }
 
 nlohmann::json parse_config(const std::string& text, const std::string& path) {
-  nlohmann::json config = nlohmann::json::parse(text, nullptr, false);
+  nlohmann::json config = nlohmann::json::parse(text, DuplicateKeyCheck(path), false);
   if (config.is_discarded() || !config.is_object()) {
     throw UsageError("config file '" + path + "' is not a JSON object");
   }
@@ -232,17 +315,25 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
                    const Topology& topology) {
   check_keys(config, "",
              {"name", "description", "duration_ms", "warmup_ms", "repetitions", "watchdog_s",
-              "sample_every", "overflow", "sweeps"});
+              "drain_limit_s", "sample_every", "overflow", "min_packages", "sweeps"});
   Sweep sweep;
   sweep.config = config;
   sweep.name = string_in(config, "name", "", "unnamed", "a string");
   string_in(config, "description", "", "", "a string");
+  const auto min_packages = static_cast<int>(number_in(config, "min_packages", "", 1, 1, 1024, true));
+  if (topology.packages() < min_packages) {
+    throw UsageError("config '" + sweep.name + "' needs at least " + std::to_string(min_packages) +
+                     " packages (min_packages); the topology has " + topology.summary() +
+                     "; allowed: a machine (or --topology) with " + std::to_string(min_packages) +
+                     " packages or more");
+  }
   RunSettings& s = sweep.settings;
   s.duration_ms =
       static_cast<std::uint64_t>(number_in(config, "duration_ms", "", 1000, 1, 3.6e6, true));
   s.warmup_ms = static_cast<std::uint64_t>(number_in(config, "warmup_ms", "", 100, 0, 3.6e6, true));
   s.repetitions = static_cast<int>(number_in(config, "repetitions", "", 3, 1, 1000, true));
   s.watchdog_s = number_in(config, "watchdog_s", "", 10, 0.1, 86400, false);
+  s.drain_limit_s = number_in(config, "drain_limit_s", "", 600, 0.1, 86400, false);
   s.sample_every =
       static_cast<std::uint32_t>(number_in(config, "sample_every", "", 64, 1, 1e9, true));
   const std::string overflow =
@@ -338,7 +429,8 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     const std::vector<Params> grid = param_grid(*family, entry, where, sets);
 
     for (const VariantInfo* variant : variants) {
-      for (const Params& params : grid) {
+      for (const Params& grid_params : grid) {
+        const Params params = with_overrides(*family, *variant, grid_params, sets);
         for (const PlacementSpec& placement : placements) {
           for (int threads : thread_counts) {
             Point p;
@@ -347,11 +439,14 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
             p.threads = threads;
             p.placement = placement;
             p.params = params;
-            p.roles = family->assign_roles(params, threads);
+            // A point whose roles cannot be filled, or whose parameters cannot
+            // run with them, would measure nothing: refused before anything runs.
             try {
+              p.roles = family->assign_roles(params, threads);
               family->check_point(params, p.roles);
             } catch (const std::invalid_argument& e) {
-              throw UsageError(where + "threads " + std::to_string(threads) + ": " + e.what());
+              throw UsageError(where + "threads " + std::to_string(threads) + " (point " +
+                               p.name() + "): " + e.what());
             }
             try {
               p.cpus = plan_cpus(topology, placement, threads, s.overflow, p.roles);

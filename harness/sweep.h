@@ -26,7 +26,11 @@ struct RunSettings {
   std::uint64_t duration_ms = 1000;
   std::uint64_t warmup_ms = 100;
   int repetitions = 3;
+  // A run that completes no milestone (threads started, each thread
+  // stopped, each drained) for watchdog_s after its window is stuck; one
+  // that keeps completing them may take drain_limit_s beyond its window.
   double watchdog_s = 10;
+  double drain_limit_s = 600;
   std::uint32_t sample_every = 64;
   Overflow overflow = Overflow::wrap;
 };
@@ -65,7 +69,12 @@ struct Sweep {
   // Seconds the sweep should take, from the settings and an allowance for
   // starting each run.
   double estimated_seconds() const;
+  // "about 95 s", "about 3.2 h (11520 s)", "about 417 days (36001300 s)".
+  std::string estimate_text() const;
 };
+
+// Sweeps estimated beyond this are run, with a warning (stderr) first.
+inline constexpr double kLongSweepS = 86400;
 
 nlohmann::json read_config_file(const std::string& path);
 // The same from text already read; path only names it in errors.
@@ -77,6 +86,6 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
 // topology. Throws UsageError naming `key` when the spec is not one of these.
 int resolve_threads(const nlohmann::json& spec, const Topology& topology, const std::string& key);
 
-inline constexpr int kMaxThreads = 4096;
+inline constexpr int kMaxThreads = 8192;  // 8x oversubscription of 1024 PUs
 
 }  // namespace lockbench

@@ -37,6 +37,7 @@ struct alignas(kCacheLine) ThreadContext {
   const int index;
   const int role;  // index into the family's roles
   const int cpu;   // planned CPU (OS index), or -1 when unpinned
+  int bind_errno = 0;  // why binding to cpu failed; 0: bound, or unpinned
   int cpu_seen = -1;
 
   // Set by the harness each time round the loop: false during warm-up.

@@ -1,5 +1,12 @@
 #include "harness/topology.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -39,12 +46,57 @@ std::vector<Pu> list_pus(hwloc_topology_t topo) {
   return pus;
 }
 
+// hwloc says why an XML file or a synthetic description cannot be loaded
+// ("cannot import XML version 3.0 > 2") only on stderr, and only when asked
+// to be verbose. While alive, this asks it to be and keeps what it writes.
+class HwlocMessages {
+ public:
+  HwlocMessages() {
+    setenv("HWLOC_XML_VERBOSE", "1", 0);
+    setenv("HWLOC_SYNTHETIC_VERBOSE", "1", 0);
+    std::fflush(stderr);
+    saved_stderr_ = dup(STDERR_FILENO);
+    capture_ = memfd_create("hwloc-messages", 0);
+    if (saved_stderr_ >= 0 && capture_ >= 0) dup2(capture_, STDERR_FILENO);
+  }
+  ~HwlocMessages() { restore(); }
+  HwlocMessages(const HwlocMessages&) = delete;
+  HwlocMessages& operator=(const HwlocMessages&) = delete;
+
+  // What hwloc wrote, on one line; stderr is stderr again.
+  std::string text() {
+    restore();
+    std::string text;
+    if (capture_ < 0) return text;
+    char buffer[4096];
+    ssize_t n;
+    lseek(capture_, 0, SEEK_SET);
+    while ((n = read(capture_, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+    for (char& c : text) c = c == '\n' ? ' ' : c;
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    return text;
+  }
+
+ private:
+  void restore() {
+    if (saved_stderr_ < 0) return;
+    std::fflush(stderr);
+    dup2(saved_stderr_, STDERR_FILENO);
+    close(saved_stderr_);
+    saved_stderr_ = -1;
+  }
+
+  int saved_stderr_ = -1;
+  int capture_ = -1;
+};
+
 }  // namespace
 
 Topology Topology::load(const std::string& spec) {
   hwloc_topology_t handle;
   if (hwloc_topology_init(&handle) != 0) throw std::runtime_error("hwloc_topology_init failed");
   const std::string synthetic_prefix = "synthetic:";
+  HwlocMessages messages;
   int rc = 0;
   if (spec.rfind(synthetic_prefix, 0) == 0) {
     rc = hwloc_topology_set_synthetic(handle, spec.substr(synthetic_prefix.size()).c_str());
@@ -52,14 +104,19 @@ Topology Topology::load(const std::string& spec) {
     rc = hwloc_topology_set_xml(handle, spec.c_str());
   }
   if (rc == 0) rc = hwloc_topology_load(handle);
+  const int error = errno;
+  const std::string said = messages.text();
   if (rc != 0) {
     hwloc_topology_destroy(handle);
     throw std::invalid_argument(
-        "topology '" + spec +
-        "' cannot be loaded; allowed: 'synthetic:<hwloc synthetic description>' "
+        "topology '" + spec + "' cannot be loaded: hwloc says \"" +
+        (said.empty() ? std::string(std::strerror(error)) : said) +
+        "\"; allowed: 'synthetic:<hwloc synthetic description>' "
         "(e.g. 'synthetic:pack:2 core:8 pu:2') or the path of an hwloc XML file "
-        "(lstopo --of xml)");
+        "(lstopo --of xml) that this hwloc (" HWLOC_VERSION ") can import");
   }
+  // Loaded: what verbose hwloc said is information ("Inserting a NUMA level
+  // ..."), not a reason.
   return Topology(handle, spec);
 }
 

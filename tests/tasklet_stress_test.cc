@@ -37,19 +37,14 @@ TEST_P(TaskletStressTest, InvariantsHoldOversubscribed) {
   const auto& [variant, c] = GetParam();
   const RunResult r =
       run_point_isolated(DefaultSpec("tasklet", variant, c.threads, c.params), Topology::load(""));
+  // Oversubscribed, a window can see no operation at all (the global ticket
+  // lock collapses; under a sanitizer or qemu any thread may not run): the
+  // invariants, checked over warm-up, window and drain, are what this tests,
+  // and that each design takes only its own lock.
   ASSERT_TRUE(r.valid) << r.error;
   const double global = r.lock_stats.at("tasklet_lock").at("acquisitions").get<double>();
   const double feeder = r.lock_stats.at("feeder_lock").at("acquisitions").get<double>();
-  if (variant == "global") {
-    // Oversubscribed, the global ticket lock can collapse to no operation in
-    // the measured window (as it does under a sanitizer or qemu): validity,
-    // warm-up and drain are what this checks for it.
-    EXPECT_EQ(feeder, 0);
-  } else {
-    EXPECT_GT(r.ops, 0u);
-    EXPECT_GT(r.counters.at("schedules").get<double>(), 0);
-    EXPECT_EQ(global, 0);
-  }
+  EXPECT_EQ(variant == "global" ? feeder : global, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(VariantsAndCases, TaskletStressTest,
@@ -61,32 +56,34 @@ INSTANTIATE_TEST_SUITE_P(VariantsAndCases, TaskletStressTest,
 
 // Local scheduling only: every run costs the global design exactly three
 // acquisitions of its lock, and the per-CPU design none of the feeder lock.
+bool Ran(const RunResult& r) { return r.ops > 0; }
+bool Fed(const RunResult& r) { return r.counters.at("feeds").get<double>() > 0; }
+
 TEST(TaskletLockCountTest, GlobalTakesItsLockThreeTimesPerRun) {
-  const Topology topo = Topology::load("");
-  const RunResult global = run_point_isolated(DefaultSpec("tasklet", "global", 2), topo);
+  const RunResult global = RunUntil(DefaultSpec("tasklet", "global", 2), Ran);
   ASSERT_TRUE(global.valid) << global.error;
+  ASSERT_TRUE(Ran(global)) << "no tasklet ran in 60 s of runs";
   EXPECT_NEAR(global.counters.at("lock_acquisitions_per_run").get<double>(), 3.0, 0.001);
   EXPECT_EQ(global.counters.at("merged").get<double>(), 0);
-  const RunResult percpu = run_point_isolated(DefaultSpec("tasklet", "percpu", 2), topo);
+  const RunResult percpu = RunUntil(DefaultSpec("tasklet", "percpu", 2), Ran);
   ASSERT_TRUE(percpu.valid) << percpu.error;
   EXPECT_EQ(percpu.counters.at("lock_acquisitions_per_run").get<double>(), 0);
 }
 
 // Producers schedule onto the CPUs across the feeder path.
 TEST(TaskletLockCountTest, ProducersFeedThroughTheFeederLock) {
-  const RunResult r = run_point_isolated(DefaultSpec("tasklet", "percpu", 2, {{"ratio", "1:1"}}),
-                                         Topology::load(""));
+  const RunResult r = RunUntil(DefaultSpec("tasklet", "percpu", 2, {{"ratio", "1:1"}}), Fed);
   ASSERT_TRUE(r.valid) << r.error;
-  EXPECT_GT(r.counters.at("feeds").get<double>(), 0);
+  ASSERT_TRUE(Fed(r)) << "no producer fed a CPU in 60 s of runs";
   EXPECT_GT(r.lock_stats.at("feeder_lock").at("acquisitions").get<double>(), 0);
 }
 
 // Running without the RUN bit lets a tasklet scheduled onto another CPU run
-// there while it still runs here. Each attempt can pass; one of a few must not.
+// there while it still runs here. Each attempt can pass; one of a few must
+// not. The variant's own parameters (remote_pct, work_ns, tasklets_per_cpu)
+// provoke it.
 TEST(TaskletBrokenTest, RunningWithoutRunBitIsCaught) {
-  const std::string error =
-      FirstFailure(DefaultSpec("tasklet", "percpu_norun", 4,
-                               {{"remote_pct", 50}, {"work_ns", 2000}, {"tasklets_per_cpu", 2}}));
+  const std::string error = FirstFailure(DefaultSpec("tasklet", "percpu_norun", 4));
   ASSERT_FALSE(error.empty()) << "a tasklet never ran on two threads at once in 4 runs";
   EXPECT_THAT(error, HasSubstr("INV1"));
 }

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <set>
 #include <stdexcept>
 
@@ -79,6 +81,30 @@ TEST(TopologyTest, BadSpecThrowsNamingIt) {
     EXPECT_THAT(e.what(), HasSubstr("synthetic:bogus:7"));
   }
   EXPECT_THROW(Topology::load("/nonexistent/topology.xml"), std::invalid_argument);
+}
+
+// hwloc's own reason reaches the user: here, an XML from a newer hwloc.
+TEST(TopologyTest, HwlocSaysWhyAnXmlCannotBeLoaded) {
+  const std::string path = ::testing::TempDir() + "/lockbench_topology_v3.xml";
+  std::ofstream(path) << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                         "<!DOCTYPE topology SYSTEM \"hwloc2.dtd\">\n"
+                         "<topology version=\"3.0\">\n"
+                         "  <object type=\"Machine\" os_index=\"0\" cpuset=\"0x1\"/>\n"
+                         "</topology>\n";
+  try {
+    Topology::load(path);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot import XML version 3.0"));
+    EXPECT_THAT(e.what(), HasSubstr(path));
+  }
+  std::remove(path.c_str());
+  try {
+    Topology::load("synthetic:pack:2 cre:3");
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("unknown object type at 'cre:3'"));
+  }
 }
 
 TEST(TopologyTest, ThisMachineLoads) {

@@ -6,13 +6,22 @@
 
 namespace lockbench::evtchn {
 
+// EVTCHN_FIFO_NR_CHANNELS: the most ports a domain has under the FIFO ABI.
+inline constexpr std::uint32_t kMaxPorts = 1u << 17;
+
 // Ports 1..ports (0 means "none", as in the FIFO ABI's LINK field). Port p
-// is bound to consumer vCPU (p-1) % vcpus, and to priority ((p-1) / vcpus) %
-// priorities (0 highest).
+// is bound to consumer vCPU (p-1) % vcpus, as that vCPU's port number
+// (p-1) / vcpus, and to priority ((p-1) / vcpus) % priorities (0 highest).
 struct Binding {
   int vcpus = 1;
   int priorities = 1;
   int vcpu_of(std::uint32_t port) const { return static_cast<int>((port - 1) % vcpus); }
+  std::uint32_t rank_of(std::uint32_t port) const {
+    return (port - 1) / static_cast<std::uint32_t>(vcpus);
+  }
+  std::uint32_t port_of(int vcpu, std::uint32_t rank) const {
+    return 1 + static_cast<std::uint32_t>(vcpu) + rank * static_cast<std::uint32_t>(vcpus);
+  }
   int priority_of(std::uint32_t port) const {
     return static_cast<int>(((port - 1) / vcpus) % priorities);
   }

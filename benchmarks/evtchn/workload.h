@@ -44,7 +44,7 @@ namespace lockbench::evtchn {
 enum Counter : int { kRaised, kCoalesced, kMaskedRaises, kDeliveredTopPriority, kBlocks, kKicks };
 
 struct WorkloadSetup {
-  std::uint32_t ports = 64;
+  std::uint32_t ports = 64;  // a multiple of the consumer vCPUs
   int priorities = 2;
   int fanin = 1;
   double mask_pct = 0;
@@ -67,7 +67,7 @@ class EventWorkload final : public Workload {
     int vcpu = 0, producer = 0;
     for (std::size_t i = 0; i < roles.size(); ++i) {
       thread_to_vcpu_[i] = roles[i] == 0 ? vcpu++ : -1;
-      mine_[i].value.per_port.assign(setup.ports + 1, 0);
+      mine_[i].value.per_port.assign(ports_per_vcpu(), 0);
       if (roles[i] != 0) mine_[i].value.target = (producer++ / setup.fanin) % binding_.vcpus;
     }
     for (int v = 0; v < binding_.vcpus; ++v) {
@@ -113,8 +113,12 @@ class EventWorkload final : public Workload {
       return "INV2 " + std::to_string(out_of_order) + " events were consumed out of linking order";
     std::vector<std::uint64_t> raised_by_port(setup_.ports + 1), handled_by_port(setup_.ports + 1);
     for (std::size_t i = 0; i < mine_.size(); ++i) {
-      std::vector<std::uint64_t>& sum = thread_to_vcpu_[i] < 0 ? raised_by_port : handled_by_port;
-      for (std::uint32_t p = 1; p <= setup_.ports; ++p) sum[p] += mine_[i].value.per_port[p];
+      const PerThread& t = mine_[i].value;
+      const int v = thread_to_vcpu_[i];
+      std::vector<std::uint64_t>& sum = v < 0 ? raised_by_port : handled_by_port;
+      for (std::uint32_t rank = 0; rank < ports_per_vcpu(); ++rank) {
+        sum[binding_.port_of(v < 0 ? t.target : v, rank)] += t.per_port[rank];
+      }
     }
     for (std::uint32_t p = 1; p <= setup_.ports; ++p) {
       const std::uint64_t raised = raised_by_port[p];
@@ -147,9 +151,10 @@ class EventWorkload final : public Workload {
     std::uint64_t out_of_order = 0;
     std::uint64_t masked_handled = 0;
     Histogram delivery;  // consumers: raise to handle, sampled while measuring
-    // Per port: producers count the raises that set PENDING, consumers the
-    // events they handled. Per thread, so that counting for INV1 shares no
-    // cache line in the measured loop; summed at quiescence.
+    // Per port of the one vCPU a thread serves (by Binding::rank_of):
+    // producers count the raises that set PENDING, consumers the events they
+    // handled. Per thread, so that counting for INV1 shares no cache line in
+    // the measured loop; summed per port at quiescence.
     std::vector<std::uint64_t> per_port;
     std::uint64_t idle_since = 0;  // consumers: cycle_clock() of the first empty pass, or 0
   };
@@ -160,13 +165,12 @@ class EventWorkload final : public Workload {
     std::atomic<bool> blocked{false};
   };
 
+  std::uint32_t ports_per_vcpu() const {
+    return setup_.ports / static_cast<std::uint32_t>(binding_.vcpus);
+  }
+
   std::uint32_t random_port_of(int v, ThreadContext& ctx) {
-    const std::uint32_t per_vcpu = (setup_.ports + static_cast<std::uint32_t>(binding_.vcpus) - 1 -
-                                    static_cast<std::uint32_t>(v)) /
-                                   static_cast<std::uint32_t>(binding_.vcpus);
-    const auto k =
-        static_cast<std::uint32_t>(ctx.rng.next() % std::max<std::uint32_t>(per_vcpu, 1));
-    return 1 + static_cast<std::uint32_t>(v) + k * static_cast<std::uint32_t>(binding_.vcpus);
+    return binding_.port_of(v, static_cast<std::uint32_t>(ctx.rng.next() % ports_per_vcpu()));
   }
 
   // The raise is the contended operation: latency_ns times it.
@@ -182,7 +186,7 @@ class EventWorkload final : public Workload {
     ctx.count(kRaised);
     ctx.count(kCoalesced, !r.transition);
     ctx.count(kMaskedRaises, r.masked);
-    me.per_port[port] += r.transition;
+    me.per_port[binding_.rank_of(port)] += r.transition;
   }
 
   void toggle_mask(int v, PerThread& me, ThreadContext& ctx) {
@@ -239,7 +243,7 @@ class EventWorkload final : public Workload {
     }
     if (!taken.handled) return 0;
     me.masked_handled += me.masked.count(taken.port);
-    ++me.per_port[taken.port];
+    ++me.per_port[binding_.rank_of(taken.port)];
     if (binding_.priority_of(taken.port) == 0) ctx.count(kDeliveredTopPriority);
     if (ctx.sample_now()) {
       const std::uint64_t now = cycle_clock();

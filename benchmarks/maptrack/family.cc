@@ -28,7 +28,10 @@ FamilyInfo describe() {
                "per-vCPU free-list lock, stealing at the frame cap (Xen after XSA-228)"},
               {"pervcpu_steal_aba", Role::broken,
                "lock-free per-vCPU lists with stealing by CAS on the victim's head: the ABA "
-               "race of XSA-228 hands a handle out twice"},
+               "race of XSA-228 hands a handle out twice",
+               // Nearly every entry in use, so vCPUs steal all the time, and a
+               // stall between reading the victim's head and the CAS.
+               {{"max_frames", 1}, {"inflight", 60}, {"remote_pct", 50}, {"steal_delay_ns", 20000}}},
           },
       .params =
           {

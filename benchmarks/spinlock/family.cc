@@ -31,7 +31,10 @@ FamilyInfo describe() {
               {"ck_ticket", Role::reference, "Concurrency Kit ck_spinlock_ticket"},
               {"mcs", Role::reference, "MCS queue lock (Concurrency Kit ck_spinlock_mcs)"},
               {"pv_ticket_norecheck", Role::broken,
-               "PV ticket lock without the re-check after setting SLOWPATH: loses wakeups"},
+               "PV ticket lock without the re-check after setting SLOWPATH: loses wakeups",
+               // Waiters block soon, and sleeps at each slow-path step widen
+               // the window a release slips into.
+               {{"spin_threshold", 16}, {"step_sleep_pct", 20}}},
           },
       .params =
           {

@@ -25,7 +25,9 @@ FamilyInfo describe() {
                "per-CPU tasklets: SCHED/RUN bits, owner-only lists, a feeder list per CPU under "
                "one feeder lock (the per-CPU RFC)"},
               {"percpu_norun", Role::broken,
-               "per-CPU tasklets that run without taking RUN: a tasklet can run on two CPUs"},
+               "per-CPU tasklets that run without taking RUN: a tasklet can run on two CPUs",
+               // Half the schedules cross CPUs, onto tasklets that run long.
+               {{"remote_pct", 50}, {"work_ns", 2000}, {"tasklets_per_cpu", 2}}},
           },
       .params =
           {

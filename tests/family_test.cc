@@ -1,0 +1,97 @@
+// What a family may declare: the harness refuses, when the family is built,
+// declarations it could not run (more counters or lock classes than a
+// ThreadContext holds, a name twice, an override of no parameter); and the
+// producer:consumer split refuses a point that cannot have both.
+#include "harness/family.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace lockbench {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class DeclaredFamily final : public Family {
+ public:
+  explicit DeclaredFamily(FamilyInfo info) : Family(std::move(info)) {}
+  std::unique_ptr<Workload> make_workload(const std::string&, const Params&,
+                                          const std::vector<int>&) const override {
+    return nullptr;
+  }
+};
+
+FamilyInfo Valid() {
+  return FamilyInfo{.name = "declared",
+                    .summary = "a family for its declarations",
+                    .variants = {{"a", Role::global, "one"}, {"b", Role::scalable, "two"}},
+                    .params = {{"n", ParamInfo::Kind::integer, 1, 0, 10, {}, "a number"}},
+                    .counter_names = {"events"},
+                    .lock_classes = {"lock"}};
+}
+
+std::string RefusalOf(const FamilyInfo& info) {
+  try {
+    DeclaredFamily family(info);
+  } catch (const std::logic_error& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+std::vector<std::string> Names(const char* stem, int n) {
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) names.push_back(std::string(stem).append(std::to_string(i)));
+  return names;
+}
+
+TEST(FamilyRegistrationTest, AValidDeclarationIsAccepted) { EXPECT_EQ(RefusalOf(Valid()), "accepted"); }
+
+TEST(FamilyRegistrationTest, AsManyCountersAndLockClassesAsAThreadContextHolds) {
+  FamilyInfo info = Valid();
+  info.counter_names = Names("c", kMaxCounters);
+  info.lock_classes = Names("l", kMaxLockClasses);
+  EXPECT_EQ(RefusalOf(info), "accepted");
+  info.counter_names = Names("c", kMaxCounters + 1);
+  EXPECT_THAT(RefusalOf(info), HasSubstr("family 'declared' declares 17 counters; allowed: at most kMaxCounters = 16"));
+  info.counter_names = Names("c", 2);
+  info.lock_classes = Names("l", kMaxLockClasses + 1);
+  EXPECT_THAT(RefusalOf(info), HasSubstr("5 lock classes; allowed: at most kMaxLockClasses = 4"));
+}
+
+TEST(FamilyRegistrationTest, NamesAreDeclaredOnce) {
+  FamilyInfo info = Valid();
+  info.variants.push_back({"a", Role::reference, "again"});
+  EXPECT_THAT(RefusalOf(info), HasSubstr("declares the variant 'a' twice"));
+  info = Valid();
+  info.counter_names = {"x", "x"};
+  EXPECT_THAT(RefusalOf(info), HasSubstr("declares the counter 'x' twice"));
+}
+
+TEST(FamilyRegistrationTest, OverridesNameParameters) {
+  FamilyInfo info = Valid();
+  info.variants.push_back({"c", Role::broken, "broken", {{"m", 3}}});
+  EXPECT_THAT(RefusalOf(info), HasSubstr("variant 'c' overrides 'm'"));
+  info.variants.back().overrides = {{"n", 3}};
+  EXPECT_EQ(RefusalOf(info), "accepted");
+}
+
+TEST(RolesFromRatioTest, ProducersAndConsumersBothPresent) {
+  EXPECT_THAT(roles_from_ratio({1, 1}, 2), ElementsAre(0, 1));
+  EXPECT_THAT(roles_from_ratio({1, 3}, 4), ElementsAre(0, 0, 0, 1));
+  EXPECT_THAT(roles_from_ratio({0, 1}, 1), ElementsAre(0));
+  EXPECT_THAT(roles_from_ratio({3, 1}, 2), ElementsAre(0, 1));
+  try {
+    roles_from_ratio({1, 1}, 1);
+    FAIL() << "one thread cannot be a producer and a consumer";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("ratio of 1:1 needs a producer and a consumer"));
+  }
+}
+
+}  // namespace
+}  // namespace lockbench
