@@ -69,7 +69,8 @@ namespace {
 nlohmann::json settings_json(const RunSettings& settings) {
   return {{"duration_ms", settings.duration_ms},   {"warmup_ms", settings.warmup_ms},
           {"repetitions", settings.repetitions},   {"watchdog_s", settings.watchdog_s},
-          {"sample_every", settings.sample_every}, {"overflow", to_string(settings.overflow)}};
+          {"drain_limit_s", settings.drain_limit_s}, {"sample_every", settings.sample_every},
+          {"overflow", to_string(settings.overflow)}};
 }
 
 }  // namespace
