@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 
+#include "harness/calibration.h"
 #include "harness/interrupt.h"
 #include "harness/platform.h"
 #include "harness/results.h"
@@ -83,10 +84,12 @@ nlohmann::json google_benchmark_context() {
 
 class ResultsReporter final : public benchmark::BenchmarkReporter {
  public:
-  ResultsReporter(const Sweep& sweep, const Topology& topology, std::string path,
-                  const std::vector<PointLog>& logs, std::vector<nlohmann::json> kept)
+  ResultsReporter(const Sweep& sweep, const Topology& topology, const Calibration& calibration,
+                  std::string path, const std::vector<PointLog>& logs,
+                  std::vector<nlohmann::json> kept)
       : sweep_(sweep),
         topology_(topology),
+        calibration_(calibration),
         path_(std::move(path)),
         logs_(logs),
         kept_(std::move(kept)) {
@@ -96,6 +99,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   bool ReportContext(const Context&) override {
     nlohmann::json context = google_benchmark_context();
     context["lockbench"] = lockbench_context(sweep_, topology_);
+    context["lockbench"]["calibration"] = calibration_.to_json();
     file_ = std::make_unique<ResultsFile>(path_, context, kept_);
     started_ns_ = now_ns();
     std::printf("lockbench: %zu points x %d repetitions on %s, %s; results in %s\n",
@@ -226,6 +230,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
 
   const Sweep& sweep_;
   const Topology& topology_;
+  const Calibration& calibration_;
   const std::string path_;
   const std::vector<PointLog>& logs_;
   const std::vector<nlohmann::json> kept_;       // entries of points measured before a resume
@@ -300,6 +305,9 @@ int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::str
                      "--benchmark_* flags");
   }
 
+  // Before any point: each forked point inherits the figures, so no window
+  // pays for a calibration (the clock's alone sleeps 20 ms).
+  const Calibration calibration = calibrate(static_cast<int>(topology.pus().size()));
   std::vector<PointLog> logs(sweep.points.size());
   for (std::size_t i = 0; i < sweep.points.size(); ++i) {
     const RunSpec spec = spec_of(sweep.points[i], sweep.settings);
@@ -337,7 +345,8 @@ int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::str
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   }
-  ResultsReporter reporter(sweep, topology, out_path, logs, std::move(kept_entries));
+  ResultsReporter reporter(sweep, topology, calibration, out_path, logs,
+                           std::move(kept_entries));
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::ClearRegisteredBenchmarks();
   benchmark::Shutdown();

@@ -53,7 +53,8 @@ inline void spin_until(Pred pred) {
 }
 
 // Converts cycle_clock() ticks to nanoseconds. Calibrated once per process
-// against the steady clock (the first call takes about 20 ms).
+// against the steady clock (the first call takes about 20 ms, so it is made
+// before any window: see harness/calibration.h).
 double ns_per_tick();
 inline std::uint64_t ticks_to_ns(std::uint64_t ticks) {
   return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick());

@@ -10,6 +10,7 @@
 #include <numeric>
 #include <thread>
 
+#include "harness/delay.h"
 #include "harness/placement.h"
 #include "harness/platform.h"
 
@@ -130,6 +131,10 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   const FamilyInfo& info = spec.family->info();
   const std::vector<int> roles =
       spec.roles.empty() ? spec.family->assign_roles(spec.params, spec.threads) : spec.roles;
+  // One-time calibrations happen here at the latest, never inside the window
+  // (a sweep has made them before forking the point; these calls return them).
+  ns_per_tick();
+  Delay::loops_per_ns();
   std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, roles);
 
   std::vector<std::unique_ptr<ThreadContext>> contexts;

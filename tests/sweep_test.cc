@@ -471,7 +471,8 @@ TEST(ShippedConfigsTest, PlanOnEveryBoxSize) {
                          "pack:1 core:4 pu:2",          "pack:2 core:4 pu:2",
                          "pack:2 numa:2 core:16 pu:2",  "pack:4 numa:2 core:12 pu:2",
                          "pack:24 core:8 pu:1",         "pack:2 numa:2 core:64 pu:2",
-                         "pack:8 core:64 pu:2",         "pack:4 numa:4 core:32 pu:2"};
+                         "pack:8 core:64 pu:2",         "pack:4 numa:4 core:32 pu:2",
+                         "pack:2 numa:2 core:24 pu:2"};
   for (const char* box : boxes) {
     const Topology topology = Topology::load(std::string("synthetic:") + box);
     for (const char* name : configs) {

@@ -85,7 +85,7 @@ class CliTest(unittest.TestCase):
             doc = json.load(f)
         self.assertEqual(doc["context"]["lockbench"]["schema_version"], 1)
         for key in ("arch", "cpu_model", "topology", "relax_instruction", "cache_line",
-                    "compiler", "git_revision", "config"):
+                    "compiler", "git_revision", "config", "calibration"):
             self.assertIn(key, doc["context"]["lockbench"])
         self.assertIn("host_name", doc["context"])  # Google Benchmark's own context
         listing = json.loads(lockbench("list", "--json").stdout)

@@ -1,0 +1,71 @@
+#include "harness/calibration.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "harness/delay.h"
+#include "harness/platform.h"
+
+namespace lockbench {
+
+namespace {
+
+constexpr std::uint64_t kAskedNs[] = {100, 1000, 10000};
+constexpr std::uint64_t kRunsPerSize = 2000;
+
+// Runs each asked delay kRunsPerSize times and returns the median duration
+// per size, in the order of kAskedNs.
+std::vector<double> time_delays() {
+  std::vector<double> medians;
+  for (const std::uint64_t asked : kAskedNs) {
+    const Delay delay(asked);
+    std::vector<std::uint64_t> ns;
+    ns.reserve(kRunsPerSize);
+    for (std::uint64_t i = 0; i < kRunsPerSize; ++i) {
+      const std::uint64_t t0 = cycle_clock();
+      delay.run();
+      ns.push_back(ticks_to_ns(cycle_clock() - t0));
+    }
+    std::nth_element(ns.begin(), ns.begin() + ns.size() / 2, ns.end());
+    medians.push_back(static_cast<double>(ns[ns.size() / 2]));
+  }
+  return medians;
+}
+
+}  // namespace
+
+nlohmann::json Calibration::to_json() const {
+  nlohmann::json accuracy = nlohmann::json::array();
+  for (const DelayAccuracy& a : delay_under_load) {
+    accuracy.push_back({{"asked_ns", a.asked_ns},
+                        {"measured_ns", a.measured_ns},
+                        {"ratio", a.measured_ns / static_cast<double>(a.asked_ns)}});
+  }
+  return {{"ns_per_tick", ns_per_tick},
+          {"delay_loops_per_ns", delay_loops_per_ns},
+          {"delay_under_load", accuracy}};
+}
+
+Calibration calibrate(int busy_threads) {
+  Calibration c;
+  c.ns_per_tick = ns_per_tick();
+  c.delay_loops_per_ns = Delay::loops_per_ns();
+  // The other threads spin the same loop until this one has its figures.
+  std::atomic<bool> done{false};
+  std::vector<std::thread> load;
+  for (int i = 1; i < busy_threads; ++i) {
+    load.emplace_back([&done] {
+      while (!done.load(std::memory_order_relaxed)) Delay::spin_loops(10000);
+    });
+  }
+  const std::vector<double> medians = time_delays();
+  done.store(true, std::memory_order_relaxed);
+  for (std::thread& t : load) t.join();
+  for (std::size_t i = 0; i < medians.size(); ++i) {
+    c.delay_under_load.push_back({kAskedNs[i], medians[i]});
+  }
+  return c;
+}
+
+}  // namespace lockbench
