@@ -20,7 +20,17 @@ class Delay {
   void run() const { spin_loops(loops_); }
   std::uint64_t loops() const { return loops_; }
 
-  static void spin_loops(std::uint64_t loops);
+  // Inline, so a delay of 0 (cs_ns=0, ncs_ns=0) costs the measured loop
+  // nothing, not a call into another file.
+  static void spin_loops(std::uint64_t loops) {
+    // The empty asm with the value as operand keeps the compiler from folding
+    // the loop away without adding a memory access to it.
+    std::uint64_t x = loops;
+    for (std::uint64_t i = 0; i < loops; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      asm volatile("" : "+r"(x));
+    }
+  }
 
  private:
   std::uint64_t loops_;

@@ -32,6 +32,8 @@ nlohmann::json summarize_latency(const std::vector<ThreadContext*>& threads) {
           {"samples", merged.count()}};
 }
 
+// Contention figures only for classes whose locks said whether they waited
+// (a lock that cannot tell without an extra access to its line does not).
 nlohmann::json summarize_locks(const std::vector<ThreadContext*>& threads,
                                const std::vector<std::string>& classes) {
   nlohmann::json stats = nlohmann::json::object();
@@ -40,20 +42,22 @@ nlohmann::json summarize_locks(const std::vector<ThreadContext*>& threads,
     for (const ThreadContext* t : threads) {
       const LockClassStats& s = t->locks[c];
       sum.acquisitions += s.acquisitions;
+      sum.contention_known += s.contention_known;
       sum.contended += s.contended;
       sum.timed += s.timed;
       sum.wait_ns += s.wait_ns;
       sum.hold_ns += s.hold_ns;
     }
     const double timed = static_cast<double>(std::max<std::uint64_t>(sum.timed, 1));
-    stats[classes[c]] = {
-        {"acquisitions", sum.acquisitions},
-        {"contended", sum.contended},
-        {"contended_pct", sum.acquisitions ? 100.0 * static_cast<double>(sum.contended) /
-                                                 static_cast<double>(sum.acquisitions)
-                                           : 0.0},
-        {"wait_ns_mean", static_cast<double>(sum.wait_ns) / timed},
-        {"hold_ns_mean", static_cast<double>(sum.hold_ns) / timed}};
+    nlohmann::json& entry = stats[classes[c]];
+    entry = {{"acquisitions", sum.acquisitions},
+             {"wait_ns_mean", static_cast<double>(sum.wait_ns) / timed},
+             {"hold_ns_mean", static_cast<double>(sum.hold_ns) / timed}};
+    if (sum.contention_known > 0) {
+      entry["contended"] = sum.contended;
+      entry["contended_pct"] = 100.0 * static_cast<double>(sum.contended) /
+                               static_cast<double>(sum.contention_known);
+    }
   }
   return stats;
 }

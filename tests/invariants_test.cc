@@ -65,7 +65,7 @@ class ConstantTicketLock {
   explicit ConstantTicketLock(const LockSetup&) {}
   Acquired lock(int) {
     mutex_.lock();
-    return {.ticket = 0};
+    return {.contended = {}, .ticket = 0};
   }
   Released unlock(int) {
     mutex_.unlock();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "benchmarks/spinlock/lock_api.h"
 #include "benchmarks/spinlock/ticket_lock.h"
@@ -18,7 +19,7 @@ class ProfiledLock {
  public:
   // What unlock() needs to finish the record of one acquisition.
   struct Held {
-    bool contended;
+    std::optional<bool> contended;  // a ticket lock always knows
     bool timed;
     std::uint64_t asked;     // cycle_clock when lock() was called
     std::uint64_t acquired;  // ... and when it returned

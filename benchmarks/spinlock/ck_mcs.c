@@ -36,10 +36,8 @@ struct lockbench_ck_mcs_node* lockbench_ck_mcs_node_create(void) {
 
 void lockbench_ck_mcs_node_destroy(struct lockbench_ck_mcs_node* node) { free(node); }
 
-int lockbench_ck_mcs_lock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node) {
-  const int contended = ck_spinlock_mcs_locked(&lock->tail);
+void lockbench_ck_mcs_lock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node) {
   ck_spinlock_mcs_lock(&lock->tail, &node->node);
-  return contended;
 }
 
 void lockbench_ck_mcs_unlock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node) {

@@ -14,8 +14,7 @@ struct lockbench_ck_mcs* lockbench_ck_mcs_create(void);
 void lockbench_ck_mcs_destroy(struct lockbench_ck_mcs* lock);
 struct lockbench_ck_mcs_node* lockbench_ck_mcs_node_create(void);
 void lockbench_ck_mcs_node_destroy(struct lockbench_ck_mcs_node* node);
-// Returns nonzero if the lock was held on arrival.
-int lockbench_ck_mcs_lock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node);
+void lockbench_ck_mcs_lock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node);
 void lockbench_ck_mcs_unlock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node);
 int lockbench_ck_mcs_locked(struct lockbench_ck_mcs* lock);
 

@@ -19,12 +19,12 @@ class CkTicketLock {
 
   explicit CkTicketLock(const LockSetup&) { ck_spinlock_ticket_init(&lock_); }
 
-  // "Contended" is a snapshot taken on arrival (one extra load), since ck's
-  // lock() does not report whether it waited.
+  // ck's lock() does not say whether it waited; a snapshot of the word on
+  // arrival would be a load of the contended line that `ticket` does not
+  // make, so contention is not reported.
   Acquired lock(int) {
-    const bool contended = ck_spinlock_ticket_locked(&lock_);
     ck_spinlock_ticket_lock(&lock_);
-    return {.contended = contended};
+    return {};
   }
 
   Released unlock(int) {

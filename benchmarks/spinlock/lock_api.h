@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "harness/platform.h"
@@ -26,7 +27,10 @@ struct LockSetup {
 };
 
 struct Acquired {
-  bool contended = false;    // the lock was not free on arrival
+  // The lock was not free on arrival, where the lock learns it as a
+  // by-product of acquiring (the ticket it drew); nullopt where finding out
+  // would cost an extra access to the contended line.
+  std::optional<bool> contended;
   std::uint64_t ticket = 0;  // position in the grant order, modulo kTicketSpace
   std::uint32_t blocks = 0;  // times the caller slept before getting the lock
   std::uint32_t spurious_wakeups = 0;

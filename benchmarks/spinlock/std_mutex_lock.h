@@ -16,13 +16,12 @@ class StdMutexLock {
 
   explicit StdMutexLock(const LockSetup&) {}
 
-  // try_lock first only to learn whether the lock was free; glibc's lock()
-  // starts with the same compare-and-swap, so this adds no extra work when
-  // the lock is free.
+  // lock() alone: a try_lock first would tell whether the lock was free, at
+  // the price of a failed compare-and-swap on the contended line each time
+  // it was not, so contention is not reported.
   Acquired lock(int) {
-    if (mutex_.try_lock()) return {};
     mutex_.lock();
-    return {.contended = true};
+    return {};
   }
 
   Released unlock(int) {
