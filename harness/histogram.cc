@@ -21,26 +21,30 @@ std::uint64_t Histogram::bucket_upper(int bucket) {
   return low + ((std::uint64_t{1} << shift) - 1);
 }
 
-void Histogram::record(std::uint64_t value_ns) {
-  ++counts_[static_cast<std::size_t>(bucket_of(value_ns))];
+void Histogram::record(std::uint64_t value_ns, std::uint64_t weight) {
+  counts_[static_cast<std::size_t>(bucket_of(value_ns))] += weight;
   ++count_;
+  weight_ += weight;
   max_ = std::max(max_, value_ns);
-  sum_ += value_ns;
+  sum_ += static_cast<long double>(value_ns) * weight;
 }
 
 void Histogram::merge(const Histogram& other) {
   for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
   count_ += other.count_;
+  weight_ += other.weight_;
   max_ = std::max(max_, other.max_);
   sum_ += other.sum_;
 }
 
-double Histogram::mean() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_ / count_); }
+double Histogram::mean() const {
+  return weight_ == 0 ? 0.0 : static_cast<double>(sum_ / weight_);
+}
 
 std::uint64_t Histogram::percentile(double q) const {
-  if (count_ == 0) return 0;
+  if (weight_ == 0) return 0;
   if (q >= 1.0) return max_;
-  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(weight_)));
   std::uint64_t seen = 0;
   for (int b = 0; b < kBuckets; ++b) {
     seen += counts_[static_cast<std::size_t>(b)];

@@ -3,7 +3,9 @@
 // the harness merges them after the run.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 
@@ -47,25 +49,44 @@ struct alignas(kCacheLine) ThreadContext {
   std::uint64_t ops = 0;  // measured operations
 
   // Which measured operations are timed: every one until the thread has
-  // kMinSamples (so slow, collapsed points still get percentiles), then every
-  // sample_every-th (so fast points are not slowed by reading the clock).
+  // kMinSamples (so slow, collapsed points still get percentiles), then each
+  // with chance 1/sample_every (so fast points are not slowed by reading the
+  // clock). The gaps are geometric, drawn afresh each time: a fixed stride
+  // would time the same operation of a cycle over and over (the same tasklet
+  // of a round-robin). A sample stands for the operations it was drawn from
+  // (sample_weight: 1, then sample_every), so a starved thread's few
+  // operations do not weigh like a busy thread's many in the percentiles.
   static constexpr std::uint64_t kMinSamples = 256;
   const std::uint32_t sample_every;
   std::uint32_t countdown;
+  std::uint32_t sample_weight = 1;
   bool sample_now() {
     if (!measuring) return false;
     if (latency.count() < kMinSamples) return true;
     if (--countdown != 0) return false;
-    countdown = sample_every;
+    countdown = geometric_gap();
+    sample_weight = sample_every;
     return true;
+  }
+  // Records the latency of an operation sample_now() chose, with its weight.
+  void record_latency(std::uint64_t ns) { latency.record(ns, sample_weight); }
+
+  // Operations until the next sample: geometric with mean sample_every
+  // (Bernoulli trials of chance 1/sample_every), at least 1.
+  std::uint32_t geometric_gap() {
+    if (sample_every <= 1) return 1;
+    const double u = (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53;  // (0, 1)
+    const double gap = std::ceil(std::log(u) / std::log1p(-1.0 / sample_every));
+    return static_cast<std::uint32_t>(std::clamp(gap, 1.0, 1e9));
   }
 
   // Which acquisitions of profiled locks (lock_acquired with timed) are
-  // timed: every sample_every-th, counted separately from operations.
+  // timed: each with chance 1/sample_every, counted separately from
+  // operations (the wait and hold means weigh every acquisition alike).
   std::uint32_t lock_countdown = 1;
   bool sample_lock() {
     if (!measuring || --lock_countdown != 0) return false;
-    lock_countdown = sample_every;
+    lock_countdown = geometric_gap();
     return true;
   }
 

@@ -1,11 +1,16 @@
-// Histogram: bucket layout, percentiles on known data, merging.
+// Histogram: bucket layout, percentiles on known data, merging, weights; and
+// how a ThreadContext chooses which operations to time.
 #include "harness/histogram.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <set>
 #include <vector>
+
+#include "harness/thread_context.h"
 
 namespace lockbench {
 namespace {
@@ -110,6 +115,54 @@ TEST(HistogramTest, MergeAddsCounts) {
   empty.merge(b);
   EXPECT_EQ(empty.count(), 500u);
   EXPECT_EQ(empty.max(), 3000u);
+}
+
+// A starved thread's 10 slow operations, each timed, and a busy thread's
+// 6400 fast ones, one in 64 timed: unweighted, the slow tenth of the samples
+// would be p99; weighted by the operations they stand for, they are 1.5%.
+TEST(HistogramTest, WeightedSamplesCountAsTheOperationsTheyStandFor) {
+  Histogram starved, busy;
+  for (int i = 0; i < 10; ++i) starved.record(1000);
+  for (int i = 0; i < 100; ++i) busy.record(10, 64);
+  Histogram merged;
+  merged.merge(starved);
+  merged.merge(busy);
+  EXPECT_EQ(merged.count(), 110u);
+  EXPECT_EQ(merged.weight(), 6410u);
+  EXPECT_EQ(merged.percentile(0.5), 10u);
+  EXPECT_EQ(merged.percentile(0.99), 10u);
+  EXPECT_GE(merged.percentile(0.999), 1000u * (1 - kRelativeError));
+  EXPECT_NEAR(merged.mean(), (10 * 1000.0 + 6400 * 10.0) / 6410, 1e-9);
+}
+
+// Sampling gaps are geometric with mean sample_every, and vary: no stride
+// to alias with a cycle of operations.
+TEST(ThreadContextSamplingTest, GapsAreGeometricWithTheAskedMean) {
+  ThreadContext ctx(0, 0, -1, 64);
+  ctx.measuring = true;
+  for (std::uint64_t i = 0; i < ThreadContext::kMinSamples; ++i) {
+    ASSERT_TRUE(ctx.sample_now());
+    ctx.record_latency(1);
+  }
+  EXPECT_EQ(ctx.latency.weight(), ThreadContext::kMinSamples);
+  std::vector<std::uint64_t> gaps;
+  std::uint64_t since = 0;
+  for (int op = 0; op < 640000; ++op) {
+    ++since;
+    if (ctx.sample_now()) {
+      gaps.push_back(since);
+      since = 0;
+      ctx.record_latency(1);
+      EXPECT_EQ(ctx.sample_weight, 64u);
+    }
+  }
+  ASSERT_GT(gaps.size(), 5000u);
+  double sum = 0;
+  for (std::uint64_t g : gaps) sum += static_cast<double>(g);
+  EXPECT_NEAR(sum / static_cast<double>(gaps.size()), 64, 3);
+  const std::set<std::uint64_t> distinct(gaps.begin(), gaps.end());
+  EXPECT_GT(distinct.size(), 100u);
+  EXPECT_EQ(*std::min_element(gaps.begin(), gaps.end()), 1u);
 }
 
 TEST(HistogramTest, BucketOfAndUpperAgree) {

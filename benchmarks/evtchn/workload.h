@@ -182,7 +182,7 @@ class EventWorkload final : public Workload {
     raised_at_[port].store(t0, std::memory_order_relaxed);
     const Raised r = impl_.raise(port, ctx);
     if (r.notify) mark_events_pending(binding_.vcpu_of(port), ctx);
-    if (timed) ctx.latency.record(ticks_to_ns(cycle_clock() - t0));
+    if (timed) ctx.record_latency(ticks_to_ns(cycle_clock() - t0));
     ctx.count(kRaised);
     ctx.count(kCoalesced, !r.transition);
     ctx.count(kMaskedRaises, r.masked);
@@ -248,7 +248,8 @@ class EventWorkload final : public Workload {
     if (ctx.sample_now()) {
       const std::uint64_t now = cycle_clock();
       const std::uint64_t at = raised_at_[taken.port].load(std::memory_order_relaxed);
-      me.delivery.record(now > at ? ticks_to_ns(now - at) : 0);  // clocks of two CPUs
+      me.delivery.record(now > at ? ticks_to_ns(now - at) : 0,  // clocks of two CPUs
+                         ctx.sample_weight);
     }
     handler_.run();
     return 1;

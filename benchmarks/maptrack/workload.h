@@ -131,7 +131,7 @@ class MaptrackWorkload final : public Workload {
     const bool timed = ctx.sample_now();
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
     const Got got = impl_.get(v, ctx);
-    if (timed) ctx.latency.record(ticks_to_ns(cycle_clock() - t0));
+    if (timed) ctx.record_latency(ticks_to_ns(cycle_clock() - t0));
     ctx.count(kGrowths, got.grew);
     ctx.count(kSteals, got.stole);
     if (got.handle == kTail) {

@@ -58,7 +58,7 @@ class LockWorkload final : public Workload {
     const std::uint64_t t2 = timed ? cycle_clock() : 0;
     const Released released = lock_.unlock(ctx.index);
 
-    if (timed) ctx.latency.record(ticks_to_ns(t1 - t0));
+    if (timed) ctx.record_latency(ticks_to_ns(t1 - t0));
     ctx.lock_acquired(0, got.contended, timed, t1 - t0, t2 - t1);
     ctx.count(kBlocks, got.blocks);
     ctx.count(kSpuriousWakeups, got.spurious_wakeups);

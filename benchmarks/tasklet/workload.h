@@ -194,7 +194,7 @@ class TaskletWorkload final : public Workload {
     if (ctx.sample_now()) {
       const std::uint64_t at = t.scheduled_at.load(std::memory_order_relaxed);
       const std::uint64_t now = cycle_clock();
-      ctx.latency.record(now > at ? ticks_to_ns(now - at) : 0);  // clocks of two CPUs
+      ctx.record_latency(now > at ? ticks_to_ns(now - at) : 0);  // clocks of two CPUs
     }
     work_.run();
     t.in_handler.fetch_sub(1, std::memory_order_release);
