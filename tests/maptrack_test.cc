@@ -81,6 +81,9 @@ const Case kCases[] = {
     {"remote_low_cap", {{"remote_pct", 50}, {"max_frames", 2}, {"inflight", 24}}},
     {"uneven_at_cap",
      {{"remote_pct", 30}, {"max_frames", 1}, {"inflight", 20}, {"uneven_ns", 500}}},
+    // Nearly every entry in use: vCPUs without a list steal their sentinel
+    // while remote puts link onto their lists.
+    {"sentinels_under_remote_puts", {{"remote_pct", 50}, {"max_frames", 1}, {"inflight", 60}}},
 };
 
 class MaptrackStressTest : public ::testing::TestWithParam<std::tuple<std::string, Case>> {};

@@ -158,7 +158,9 @@ class PerVcpuMaptrack {
   }
 
   // At the cap: take a free entry from another vCPU, which becomes ours. A
-  // vCPU without a list first keeps one stolen entry as its sentinel.
+  // vCPU without a list first keeps one stolen entry as its sentinel, set up
+  // under its free-list lock as Xen's get_maptrack_handle does: a remote
+  // put may be linking onto this list at the same moment.
   std::uint32_t steal(int v, ThreadContext& ctx) {
     const int n = static_cast<int>(vcpus_.size());
     const int start = static_cast<int>(ctx.rng.next() % static_cast<std::uint64_t>(n));
@@ -170,12 +172,25 @@ class PerVcpuMaptrack {
       if (h == kTail) continue;
       entries_[h].owner.store(v, std::memory_order_relaxed);
       if (me.tail.load(std::memory_order_relaxed) != kTail) return h;
-      entries_[h].ref.store(kTail, std::memory_order_relaxed);
-      me.head.store(h, std::memory_order_relaxed);
-      me.tail.store(h, std::memory_order_release);
+      if constexpr (kLocked) {
+        ProfiledGuard guard(me.lock, ctx);
+        install_sentinel(me, h);
+      } else {
+        install_sentinel(me, h);
+      }
       --i;  // steal again from the same victim, for the caller
     }
     return kTail;
+  }
+
+  // h becomes the whole free list of a vCPU that had none: its TAIL entry,
+  // and its head unless something was put there meanwhile.
+  void install_sentinel(Vcpu& me, std::uint32_t h) {
+    entries_[h].ref.store(kTail, std::memory_order_relaxed);
+    if (me.head.load(std::memory_order_relaxed) == kTail) {
+      me.head.store(h, std::memory_order_relaxed);
+    }
+    me.tail.store(h, std::memory_order_release);
   }
 
   Entries entries_;
