@@ -111,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(VariantsAndCases, MaptrackStressTest,
 // the variant's own parameters.
 TEST(MaptrackBrokenTest, StealingByCompareAndSwapIsCaught) {
   const std::string error = FirstFailure(DefaultSpec("maptrack", "pervcpu_steal_aba", 4));
-  ASSERT_FALSE(error.empty()) << "no handle was handed out twice in 4 runs";
+  ASSERT_FALSE(error.empty()) << "no handle was handed out twice in 12 runs";
   EXPECT_THAT(error, HasSubstr("INV1"));
 }
 

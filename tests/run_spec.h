@@ -42,9 +42,9 @@ inline RunSpec DefaultSpec(const std::string& family_name, const std::string& va
 
 // Runs a broken variant (isolated, so a hang costs its watchdog) until a run
 // fails, at most `attempts` times: each run could pass, since the race it
-// depends on may not happen. Returns the first failure's error, or "" if
-// every run passed.
-inline std::string FirstFailure(const RunSpec& spec, int attempts = 4) {
+// depends on may not happen (more often on a loaded machine). Returns the
+// first failure's error, or "" if every run passed.
+inline std::string FirstFailure(const RunSpec& spec, int attempts = 12) {
   const Topology topology = Topology::load("");
   for (int attempt = 0; attempt < attempts; ++attempt) {
     const RunResult r = run_point_isolated(spec, topology);

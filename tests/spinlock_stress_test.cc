@@ -134,7 +134,7 @@ TEST(PvTicketNoRecheckTest, WatchdogCatchesTheLostWakeup) {
   RunSpec spec = DefaultSpec("spinlock", "pv_ticket_norecheck", 6);
   spec.watchdog_s = 2;
   const std::string error = FirstFailure(spec);
-  ASSERT_FALSE(error.empty()) << "the broken variant never lost a wakeup in 4 runs";
+  ASSERT_FALSE(error.empty()) << "the broken variant never lost a wakeup in 12 runs";
   EXPECT_THAT(error, HasSubstr("watchdog"));
   EXPECT_THAT(error, HasSubstr("lost wakeup"));
 }

@@ -84,7 +84,7 @@ TEST(TaskletLockCountTest, ProducersFeedThroughTheFeederLock) {
 // provoke it.
 TEST(TaskletBrokenTest, RunningWithoutRunBitIsCaught) {
   const std::string error = FirstFailure(DefaultSpec("tasklet", "percpu_norun", 4));
-  ASSERT_FALSE(error.empty()) << "a tasklet never ran on two threads at once in 4 runs";
+  ASSERT_FALSE(error.empty()) << "a tasklet never ran on two threads at once in 12 runs";
   EXPECT_THAT(error, HasSubstr("INV1"));
 }
 

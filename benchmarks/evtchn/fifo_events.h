@@ -5,23 +5,31 @@
 // (vCPU, priority) a queue {tail, lock} in Xen, on its own cache line, away
 // from the event array (seed 004's answer to the contention question).
 //
-//   raise (Xen, any CPU): set PENDING; if it was neither pending nor masked,
-//     set LINKED, and under the queue's lock link the port after the tail
-//     with a compare-and-swap of the tail word's LINK that succeeds only while
-//     the tail is still LINKED; otherwise (empty queue, or the consumer took
-//     the tail meanwhile) HEAD = port. tail = port. Set the READY bit if the
-//     queue was empty.
+//   raise (Xen, any CPU; evtchn_fifo_set_pending): under the queue's lock,
+//     taken on every send, set PENDING; if the port is neither MASKED nor
+//     LINKED (whatever PENDING was: a port the consumer has just unlinked is
+//     linked again), set LINKED and link the port after the tail with a
+//     compare-and-swap of the tail word's LINK that succeeds only while the
+//     tail is still LINKED; otherwise (empty queue, or the consumer took the
+//     tail meanwhile) HEAD = port. tail = port. Set the READY bit if the queue
+//     was empty.
 //   consume (the guest vCPU, lockless, one consumer per vCPU): take READY by
 //     exchange; for the highest ready priority take the head, clear its
 //     LINKED and LINK with a compare-and-swap loop (the old LINK is the next
 //     head; 0 means the queue is empty), handle it if pending and unmasked;
 //     one event per pass, then READY again, so higher priorities preempt.
 //
-// Scopes: kQueue is the FIFO ABI's per-queue lock; kDomain models Xen before
-// 4.6, where every send took the domain's event_lock around marking and
-// linking (commit de6acb78bf replaced it); kNone is the deliberately broken
-// variant, linking without the queue lock: two raises that both read the
-// same tail overwrite each other's link and an event is lost.
+// Scopes: kQueue is today's FIFO ABI: the queue lock around every send.
+// kDomain models Xen before 4.6, where every send took the domain's
+// event_lock around marking and linking (commit de6acb78bf replaced it), and
+// set_pending took the queue lock inside it to link. kNone is the
+// deliberately broken variant, linking without the queue lock: two raises
+// that both read the same tail overwrite each other's link and an event is
+// lost.
+//
+// Departure: Xen 4.6+ also takes the channel's own lock around a send; one
+// lock per port, contended only when two producers raise the same port, it
+// is not modelled.
 #pragma once
 
 #include <array>
@@ -48,7 +56,11 @@ class FifoEvents {
   static constexpr int kMaxPriorities = 16;
 
   FifoEvents(Binding binding, std::uint32_t ports, int threads)
-      : binding_(binding), words_(ports + 1), link_seq_(ports + 1), domain_lock_(0, threads) {
+      : binding_(binding),
+        ports_per_vcpu_(ports / static_cast<std::uint32_t>(binding.vcpus)),
+        words_(ports + 1),
+        link_seq_(ports),
+        domain_lock_(0, threads) {
     for (int v = 0; v < binding.vcpus; ++v) {
       vcpus_.push_back(std::make_unique<Vcpu>());
       for (int p = 0; p < binding.priorities; ++p) {
@@ -57,25 +69,14 @@ class FifoEvents {
     }
   }
 
-  Raised raise(std::uint32_t port, ThreadContext& ctx) {
-    std::optional<ProfiledGuard<spinlock::TicketLock>> domain;
-    if (kScope == LockScope::kDomain) domain.emplace(domain_lock_, ctx);
-    // acq_rel: the consumer that clears PENDING sees what preceded the raise.
-    const std::uint32_t old = word(port).fetch_or(kPending, std::memory_order_acq_rel);
-    if (old & kPending) return {};
-    if (old & kMasked) return {.transition = true, .masked = true};
-    return {.transition = true, .notify = link(port, ctx)};
-  }
+  Raised raise(std::uint32_t port, ThreadContext& ctx) { return set_pending(port, ctx); }
 
-  // The guest clears MASKED; EVTCHNOP_unmask then links the port if an event
-  // arrived while it was masked.
+  // The guest clears MASKED; EVTCHNOP_unmask then sends again if an event
+  // arrived while it was masked (evtchn_fifo_unmask), which links it.
   void mask(std::uint32_t port) { word(port).fetch_or(kMasked, std::memory_order_acq_rel); }
   void unmask(std::uint32_t port, ThreadContext& ctx) {
     const std::uint32_t old = word(port).fetch_and(~kMasked, std::memory_order_acq_rel);
-    if (!(old & kPending)) return;
-    std::optional<ProfiledGuard<spinlock::TicketLock>> domain;
-    if (kScope == LockScope::kDomain) domain.emplace(domain_lock_, ctx);
-    link(port, ctx);
+    if (old & kPending) set_pending(port, ctx);
   }
 
   // One pass of vCPU v's upcall: at most one event taken off a queue.
@@ -91,7 +92,7 @@ class FifoEvents {
     taken.port = port;
     // Read while the port is still LINKED: once clear_linked returns, a raise
     // may link the port again and overwrite its sequence number.
-    taken.link_seq = link_seq_[port].load(std::memory_order_relaxed);
+    taken.link_seq = link_seq(port).load(std::memory_order_relaxed);
     const std::uint32_t old = clear_linked(port);
     const std::uint32_t next = old & kLinkMask;
     if (next == 0) me.ready_local &= ~(1u << prio);
@@ -137,6 +138,34 @@ class FifoEvents {
 
   std::atomic<std::uint32_t>& word(std::uint32_t port) { return words_[port]; }
 
+  // The checks' record of a port's place in its queue, vCPU-major (a vCPU's
+  // ports are neighbours), so that it shares lines with no other vCPU's
+  // ports: the event array's layout is Xen's, this instrumentation's is not.
+  std::atomic<std::uint64_t>& link_seq(std::uint32_t port) {
+    return link_seq_[static_cast<std::size_t>(binding_.vcpu_of(port)) * ports_per_vcpu_ +
+                     binding_.rank_of(port)];
+  }
+
+  Queue& queue_of(std::uint32_t port) {
+    Vcpu& target = *vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))];
+    return *target.queues[static_cast<std::size_t>(binding_.priority_of(port))];
+  }
+
+  using Guard = std::optional<ProfiledGuard<spinlock::TicketLock>>;
+
+  Raised set_pending(std::uint32_t port, ThreadContext& ctx) {
+    Guard domain, queue;
+    if constexpr (kScope == LockScope::kDomain) domain.emplace(domain_lock_, ctx);
+    if constexpr (kScope == LockScope::kQueue) queue.emplace(queue_of(port).lock, ctx);
+    // acq_rel: the consumer that clears PENDING sees what preceded the raise.
+    const std::uint32_t old = word(port).fetch_or(kPending, std::memory_order_acq_rel);
+    const bool transition = !(old & kPending);
+    if (old & kMasked) return {.transition = transition, .masked = transition};
+    if (old & kLinked) return {.transition = transition};
+    if constexpr (kScope == LockScope::kDomain) queue.emplace(queue_of(port).lock, ctx);
+    return {.transition = transition, .notify = link(port)};
+  }
+
   // evtchn_fifo_set_link: LINK = port, only while the tail is still LINKED.
   bool set_link(std::uint32_t tail, std::uint32_t port) {
     std::uint32_t old = word(tail).load(std::memory_order_acquire);
@@ -161,16 +190,14 @@ class FifoEvents {
     return old;
   }
 
-  // Returns whether the queue's READY bit was newly set (the guest's
-  // upcall is due).
-  bool link(std::uint32_t port, ThreadContext& ctx) {
+  // Called with the queue lock held (but by the broken variant). Returns
+  // whether the queue's READY bit was newly set (the guest's upcall is due).
+  bool link(std::uint32_t port) {
     Vcpu& target = *vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))];
     const int prio = binding_.priority_of(port);
     Queue& q = *target.queues[static_cast<std::size_t>(prio)];
     bool linked = false;
     {
-      std::optional<ProfiledGuard<spinlock::TicketLock>> guard;
-      if (kScope == LockScope::kQueue) guard.emplace(q.lock, ctx);
       // LINKED is set under the queue lock (as Xen does since 4.6): set
       // outside it, a consumed tail whose port is being linked again would
       // look linked to another linker, which would link after it, and both
@@ -178,7 +205,7 @@ class FifoEvents {
       if (word(port).fetch_or(kLinked, std::memory_order_acq_rel) & kLinked) return false;
       const std::uint64_t seq = q.next_seq.load(std::memory_order_relaxed);
       q.next_seq.store(seq + 1, std::memory_order_relaxed);
-      link_seq_[port].store(seq, std::memory_order_relaxed);
+      link_seq(port).store(seq, std::memory_order_relaxed);
       // A tail equal to port means the queue is empty: it only looks linked
       // because LINKED was just set above (as Xen's comment says).
       const std::uint32_t tail = q.tail.load(std::memory_order_relaxed);
@@ -193,6 +220,7 @@ class FifoEvents {
   }
 
   const Binding binding_;
+  const std::uint32_t ports_per_vcpu_;
   std::vector<std::atomic<std::uint32_t>> words_;  // the event array
   std::vector<std::atomic<std::uint64_t>> link_seq_;
   ProfiledLock<> domain_lock_;

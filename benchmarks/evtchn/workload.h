@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -61,7 +62,7 @@ class EventWorkload final : public Workload {
         thread_to_vcpu_(roles.size(), -1),
         binding_{static_cast<int>(std::count(roles.begin(), roles.end(), 0)), setup.priorities},
         impl_(binding_, setup.ports, static_cast<int>(roles.size())),
-        raised_at_(setup.ports + 1),
+        stamps_(setup.ports),
         mine_(roles.size()),
         upcalls_(static_cast<std::size_t>(binding_.vcpus)) {
     int vcpu = 0, producer = 0;
@@ -165,6 +166,37 @@ class EventWorkload final : public Workload {
     std::atomic<bool> blocked{false};
   };
 
+  // When a sampled raise of a port happened and the raises it stands for.
+  // Written by a producer of the port's vCPU, taken by that vCPU.
+  struct RaiseStamp {
+    struct Taken {
+      std::uint64_t at;
+      std::uint32_t weight;
+    };
+    std::atomic<std::uint64_t> stamped{0};  // cycle_clock() + 1, or 0: none
+    std::atomic<std::uint32_t> weight{0};
+    void set(std::uint64_t at, std::uint32_t w) {
+      weight.store(w, std::memory_order_relaxed);
+      stamped.store(at + 1, std::memory_order_release);  // pairs with take()
+    }
+    // The waiting sampled raise, if any; a plain load first, so a port with
+    // none costs its consumer no write.
+    std::optional<Taken> take() {
+      if (stamped.load(std::memory_order_relaxed) == 0) return std::nullopt;
+      const std::uint64_t t = stamped.exchange(0, std::memory_order_acquire);
+      if (t == 0) return std::nullopt;
+      return Taken{t - 1, weight.load(std::memory_order_relaxed)};
+    }
+  };
+
+  // A vCPU's ports are neighbours here (vCPU-major), unlike in the event
+  // array, so instrumentation of one vCPU's ports never shares a line with
+  // another vCPU's.
+  RaiseStamp& stamp_of(std::uint32_t port) {
+    return stamps_[static_cast<std::size_t>(binding_.vcpu_of(port)) * ports_per_vcpu() +
+                   binding_.rank_of(port)];
+  }
+
   std::uint32_t ports_per_vcpu() const {
     return setup_.ports / static_cast<std::uint32_t>(binding_.vcpus);
   }
@@ -176,10 +208,11 @@ class EventWorkload final : public Workload {
   // The raise is the contended operation: latency_ns times it.
   void raise(std::uint32_t port, PerThread& me, ThreadContext& ctx) {
     const bool timed = ctx.sample_now();
-    const std::uint64_t t0 = cycle_clock();
-    // Stamped before the raise can make the port visible; a coalesced raise
-    // overwrites it, so raise-to-handle is from the latest raise (a lower bound).
-    raised_at_[port].store(t0, std::memory_order_relaxed);
+    const std::uint64_t t0 = timed ? cycle_clock() : 0;
+    // Only a sampled raise stamps its port, before the raise can make it
+    // visible: the stamps are instrumentation, written once in sample_every
+    // raises, and a vCPU's stamps share lines with no other vCPU's.
+    if (timed) stamp_of(port).set(t0, ctx.sample_weight);
     const Raised r = impl_.raise(port, ctx);
     if (r.notify) mark_events_pending(binding_.vcpu_of(port), ctx);
     if (timed) ctx.record_latency(ticks_to_ns(cycle_clock() - t0));
@@ -245,11 +278,11 @@ class EventWorkload final : public Workload {
     me.masked_handled += me.masked.count(taken.port);
     ++me.per_port[binding_.rank_of(taken.port)];
     if (binding_.priority_of(taken.port) == 0) ctx.count(kDeliveredTopPriority);
-    if (ctx.sample_now()) {
+    // Raise to handle, for the sampled raises, weighted as they were.
+    if (const auto raised = stamp_of(taken.port).take()) {
       const std::uint64_t now = cycle_clock();
-      const std::uint64_t at = raised_at_[taken.port].load(std::memory_order_relaxed);
-      me.delivery.record(now > at ? ticks_to_ns(now - at) : 0,  // clocks of two CPUs
-                         ctx.sample_weight);
+      me.delivery.record(now > raised->at ? ticks_to_ns(now - raised->at) : 0,  // two CPUs' clocks
+                         raised->weight);
     }
     handler_.run();
     return 1;
@@ -260,7 +293,7 @@ class EventWorkload final : public Workload {
   std::vector<int> thread_to_vcpu_;
   const Binding binding_;
   Impl impl_;
-  std::vector<std::atomic<std::uint64_t>> raised_at_;
+  std::vector<RaiseStamp> stamps_;
   std::vector<spinlock::Padded<PerThread>> mine_;
   std::vector<spinlock::Padded<Upcall>> upcalls_;
   // Per consumer vCPU and priority: the link sequence expected next. Only the

@@ -76,8 +76,13 @@ class MaptrackFamily final : public Family {
   MaptrackFamily() : Family(describe()) {}
 
   // The entries of every frame up to the cap are reserved up front.
-  std::uint64_t memory_bytes(const Params& params, const std::vector<int>&) const override {
-    return params.at("max_frames").get<std::uint64_t>() * kPerFrame * sizeof(Entry);
+  // The entries of every frame, and a hand-off ring per (sender, receiver).
+  std::uint64_t memory_bytes(const Params& params, const std::vector<int>& roles) const override {
+    const std::uint64_t vcpus = roles.size();
+    const std::uint64_t ring = sizeof(HandOff) +
+                               (params.at("inflight").get<std::uint64_t>() + 1) * sizeof(std::uint32_t);
+    return params.at("max_frames").get<std::uint64_t>() * kPerFrame * sizeof(Entry) +
+           vcpus * vcpus * ring;
   }
 
   std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,

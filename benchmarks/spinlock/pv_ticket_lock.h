@@ -6,10 +6,12 @@
 //
 //   lock:   my = tail += 2; spin up to spin_threshold while head != my
 //           (ignoring the flag); past it, block and spin again when woken.
-//   block:  publish {lock, want = my}; head |= SLOWPATH; re-check head == my
-//           (it may have been released meanwhile); sleep until kicked.
+//   block:  publish {lock, want = my}; set our bit in waiting_cpus;
+//           head |= SLOWPATH; re-check head == my (it may have been released
+//           meanwhile); sleep until kicked; clear our bit.
 //   unlock: prev = head += 2 (the flag survives the add); if prev had
-//           SLOWPATH, kick the one waiter whose record wants the new head.
+//           SLOWPATH, kick the one waiter, among those in waiting_cpus,
+//           whose record wants the new head.
 //   clear:  the next holder clears SLOWPATH, with a compare-and-swap over
 //           head and tail together that succeeds only if nobody is queued.
 //
@@ -52,7 +54,9 @@ class PvTicketLockT {
   static constexpr std::uint32_t kSlowpath = 1;
   static constexpr std::uint64_t kTicketSpace = std::uint64_t{1} << 31;
 
-  explicit PvTicketLockT(const LockSetup& setup) : spin_threshold_(setup.spin_threshold) {
+  explicit PvTicketLockT(const LockSetup& setup)
+      : spin_threshold_(setup.spin_threshold),
+        waiting_(static_cast<std::size_t>(setup.threads + 63) / 64) {
     for (int i = 0; i < setup.threads; ++i) {
       waiters_.push_back(std::make_unique<Padded<Waiter>>(StepDelay(
           setup.step_sleep_pct, setup.step_sleep_us, static_cast<std::uint64_t>(i) + 101)));
@@ -75,7 +79,7 @@ class PvTicketLockT {
         head = word_.head();
       }
       if ((head & ~kSlowpath) == my) continue;  // got it on the last spin
-      block(me, my, got);
+      block(thread, me, my, got);
       head = word_.head();
     }
   }
@@ -98,6 +102,12 @@ class PvTicketLockT {
       if (waiters_[i]->value.lock.load(std::memory_order_relaxed) != nullptr) {
         return "PV ticket lock: thread " + std::to_string(i) +
                " is still registered as a waiter at quiescence";
+      }
+    }
+    for (std::size_t word = 0; word < waiting_.size(); ++word) {
+      if (const std::uint64_t bits = waiting_[word].load(std::memory_order_relaxed)) {
+        return "PV ticket lock: thread " + std::to_string(word * 64 + __builtin_ctzll(bits)) +
+               " is still in waiting_cpus at quiescence";
       }
     }
     const TicketWord::Tickets now = word_.snapshot();
@@ -131,13 +141,15 @@ class PvTicketLockT {
 
   // xen_lock_spinning: the slow path of one wait. Step delays sit between the
   // steps so a stress run can widen every window.
-  void block(Waiter& me, std::uint32_t my, Acquired& got) {
+  void block(int thread, Waiter& me, std::uint32_t my, Acquired& got) {
     me.step.at_step();
     // A kick left over from an earlier wait must not end this one (Xen
     // clears the kicker event's pending bit first, for the same reason).
     me.kicked.store(0, std::memory_order_relaxed);
     me.want.store(my, std::memory_order_relaxed);
     me.lock.store(this, std::memory_order_release);  // want is visible before lock
+    // cpumask_set_cpu(cpu, &waiting_cpus): an atomic set_bit, a barrier.
+    waiting_word(thread).fetch_or(waiting_bit(thread), std::memory_order_acq_rel);
     me.step.at_step();
     // acq_rel: release makes the record visible to an unlocker that sees the
     // flag (its fetch_add is acquire); the read-modify-write also orders the
@@ -152,26 +164,41 @@ class PvTicketLockT {
       futex_wait(me.kicked, 0);
       if (me.kicked.load(std::memory_order_acquire) == 0) ++got.spurious_wakeups;
     }
+    waiting_word(thread).fetch_and(~waiting_bit(thread), std::memory_order_relaxed);
     me.lock.store(nullptr, std::memory_order_relaxed);
   }
 
-  // xen_unlock_kick: wake the waiter whose record wants ticket `next`.
+  // xen_unlock_kick: wake the waiter whose record wants ticket `next`,
+  // looking only at the records of threads in waiting_cpus (for_each_cpu),
+  // so a slow unlock reads as many records as there are sleepers.
   bool kick(std::uint32_t next) {
-    for (const auto& slot : waiters_) {
-      Waiter& w = slot->value;
-      if (w.lock.load(std::memory_order_acquire) == this &&
-          w.want.load(std::memory_order_relaxed) == next) {
-        w.kicked.store(1, std::memory_order_release);
-        futex_wake_one(w.kicked);
-        return true;
+    for (std::size_t word = 0; word < waiting_.size(); ++word) {
+      // Acquire: a bit seen set comes with its owner's record.
+      std::uint64_t bits = waiting_[word].load(std::memory_order_acquire);
+      for (; bits != 0; bits &= bits - 1) {
+        Waiter& w = waiter(static_cast<int>(word * 64) + __builtin_ctzll(bits));
+        if (w.lock.load(std::memory_order_acquire) == this &&
+            w.want.load(std::memory_order_relaxed) == next) {
+          w.kicked.store(1, std::memory_order_release);
+          futex_wake_one(w.kicked);
+          return true;
+        }
       }
     }
     return false;
   }
 
+  std::atomic<std::uint64_t>& waiting_word(int thread) {
+    return waiting_[static_cast<std::size_t>(thread) / 64];
+  }
+  static std::uint64_t waiting_bit(int thread) { return std::uint64_t{1} << (thread % 64); }
+
   alignas(kCacheLine) TicketWord word_;
   const std::uint32_t spin_threshold_;
   std::vector<std::unique_ptr<Padded<Waiter>>> waiters_;
+  // waiting_cpus: a bit per thread blocked (or about to block) on this lock.
+  // Xen's mask is global, across locks; one lock is modelled here.
+  std::vector<std::atomic<std::uint64_t>> waiting_;
 };
 
 using PvTicketLock = PvTicketLockT<true>;
