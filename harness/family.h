@@ -53,6 +53,10 @@ using Params = nlohmann::json;
 class Workload {
  public:
   virtual ~Workload() = default;
+  // Called once on each thread, pinned, before the team starts: per-thread
+  // state made here (ThreadSlots::make) is first touched on the thread's own
+  // NUMA node, as per-CPU data is in the modelled system.
+  virtual void setup_thread(ThreadContext&) {}
   // One step of one thread, called in a loop until the run stops. Returns
   // the operations it completed, which is what throughput counts (a step of
   // a consumer may find nothing to do; a producer's steps may count nothing).

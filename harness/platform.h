@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace lockbench {
 
@@ -44,6 +45,15 @@ inline std::uint64_t cycle_clock() {
 #else
 #error "lockbench supports x86-64 and aarch64"
 #endif
+
+// One object on cache lines of its own (a per-thread record, a flag others
+// write), so that it shares no line with its neighbours.
+template <typename T>
+struct alignas(kCacheLine) Padded {
+  template <typename... Args>
+  explicit Padded(Args&&... args) : value(std::forward<Args>(args)...) {}
+  T value;
+};
 
 // Spins, relaxing the CPU, until pred() holds. Every busy-wait in lockbench
 // goes through here so that the relax policy lives in one place.

@@ -77,10 +77,26 @@ void milestone(std::atomic<std::uint32_t> RunProgress::*counter, RunProgress* pr
   if (progress) (progress->*counter).fetch_add(1, std::memory_order_relaxed);
 }
 
-void thread_body(const Topology& topology, Workload& workload, ThreadContext& ctx,
-                 std::barrier<>& start, std::barrier<>& stopped, std::barrier<>& drained,
-                 const std::atomic<int>& phase, RunProgress* progress) {
-  if (ctx.cpu != kUnpinned && !topology.bind_this_thread(ctx.cpu)) ctx.bind_errno = errno;
+// What a thread's context is made from.
+struct ThreadPlan {
+  int index;
+  int role;
+  int cpu;
+  std::uint32_t sample_every;
+};
+
+// The thread makes its own context, once pinned, so that it is first
+// touched on the thread's NUMA node; the start barrier publishes it.
+void thread_body(const Topology& topology, Workload& workload, const ThreadPlan& plan,
+                 std::unique_ptr<ThreadContext>& slot, std::barrier<>& start,
+                 std::barrier<>& stopped, std::barrier<>& drained, const std::atomic<int>& phase,
+                 RunProgress* progress) {
+  const int bind_errno =
+      plan.cpu != kUnpinned && !topology.bind_this_thread(plan.cpu) ? errno : 0;
+  slot = std::make_unique<ThreadContext>(plan.index, plan.role, plan.cpu, plan.sample_every);
+  ThreadContext& ctx = *slot;
+  ctx.bind_errno = bind_errno;  // the point fails, but the thread runs its course
+  workload.setup_thread(ctx);
   start.arrive_and_wait();
   for (;;) {
     const int now = phase.load(std::memory_order_relaxed);
@@ -141,14 +157,14 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   Delay::loops_per_ns();
   std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, roles);
 
-  std::vector<std::unique_ptr<ThreadContext>> contexts;
-  std::vector<ThreadContext*> threads;
+  // What each thread's context will be; each thread makes its own.
+  std::vector<ThreadPlan> plans;
   for (int i = 0; i < spec.threads; ++i) {
     const auto idx = static_cast<std::size_t>(i);
-    contexts.push_back(std::make_unique<ThreadContext>(
-        i, roles[idx], spec.cpus.empty() ? kUnpinned : spec.cpus[idx], spec.sample_every));
-    threads.push_back(contexts.back().get());
+    plans.push_back({i, roles[idx], spec.cpus.empty() ? kUnpinned : spec.cpus[idx],
+                     spec.sample_every});
   }
+  std::vector<std::unique_ptr<ThreadContext>> contexts(static_cast<std::size_t>(spec.threads));
 
   // The coordinator (this thread) joins the start barrier, so the clock
   // starts only once every thread exists and is pinned.
@@ -157,12 +173,14 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   std::barrier<> drained(spec.threads);
   std::atomic<int> phase{kWarmup};
   std::vector<std::thread> team;
-  for (ThreadContext* ctx : threads) {
-    team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::ref(*ctx),
-                      std::ref(start), std::ref(stopped), std::ref(drained), std::cref(phase),
-                      spec.progress);
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::cref(plans[i]),
+                      std::ref(contexts[i]), std::ref(start), std::ref(stopped),
+                      std::ref(drained), std::cref(phase), spec.progress);
   }
   start.arrive_and_wait();
+  std::vector<ThreadContext*> threads;
+  for (const auto& ctx : contexts) threads.push_back(ctx.get());
   // The barrier orders each thread's bind_errno before this read.
   const std::string unbound = binding_failures(threads);
   if (!unbound.empty()) phase.store(kStop, std::memory_order_relaxed);

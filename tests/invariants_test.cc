@@ -114,6 +114,7 @@ std::string RunDirectly(int threads, int ops, const WorkloadSetup& setup) {
   }
   std::vector<std::thread> team;
   for (ThreadContext* ctx : pointers) {
+    workload.setup_thread(*ctx);
     team.emplace_back([&workload, ctx, ops] {
       for (int n = 0; n < ops; ++n) (void)workload.operation(*ctx);
     });

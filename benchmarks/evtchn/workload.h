@@ -37,6 +37,7 @@
 #include "benchmarks/spinlock/lock_api.h"
 #include "harness/delay.h"
 #include "harness/family.h"
+#include "harness/thread_slots.h"
 #include "harness/futex.h"
 #include "harness/histogram.h"
 
@@ -60,6 +61,7 @@ class EventWorkload final : public Workload {
       : setup_(setup),
         handler_(setup.handler_ns),
         thread_to_vcpu_(roles.size(), -1),
+        target_of_(roles.size(), -1),
         binding_{static_cast<int>(std::count(roles.begin(), roles.end(), 0)), setup.priorities},
         impl_(binding_, setup.ports, static_cast<int>(roles.size())),
         stamps_(setup.ports),
@@ -68,12 +70,18 @@ class EventWorkload final : public Workload {
     int vcpu = 0, producer = 0;
     for (std::size_t i = 0; i < roles.size(); ++i) {
       thread_to_vcpu_[i] = roles[i] == 0 ? vcpu++ : -1;
-      mine_[i].value.per_port.assign(ports_per_vcpu(), 0);
-      if (roles[i] != 0) mine_[i].value.target = (producer++ / setup.fanin) % binding_.vcpus;
+      if (roles[i] != 0) target_of_[i] = (producer++ / setup.fanin) % binding_.vcpus;
     }
     for (int v = 0; v < binding_.vcpus; ++v) {
       queues_seen_.emplace_back(static_cast<std::size_t>(setup.priorities), 0);
     }
+  }
+
+  void setup_thread(ThreadContext& ctx) override {
+    const auto i = static_cast<std::size_t>(ctx.index);
+    PerThread& me = mine_.make(i);
+    me.per_port.assign(ports_per_vcpu(), 0);
+    me.target = target_of_[i];
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {
@@ -291,11 +299,12 @@ class EventWorkload final : public Workload {
   const WorkloadSetup setup_;
   const Delay handler_;
   std::vector<int> thread_to_vcpu_;
+  std::vector<int> target_of_;  // producers: the consumer whose ports they raise
   const Binding binding_;
   Impl impl_;
   std::vector<RaiseStamp> stamps_;
-  std::vector<spinlock::Padded<PerThread>> mine_;
-  std::vector<spinlock::Padded<Upcall>> upcalls_;
+  ThreadSlots<PerThread> mine_;
+  std::vector<Padded<Upcall>> upcalls_;
   // Per consumer vCPU and priority: the link sequence expected next. Only the
   // consumer touches its row.
   std::vector<std::vector<std::uint64_t>> queues_seen_;

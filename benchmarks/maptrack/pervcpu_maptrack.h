@@ -44,7 +44,7 @@ class PerVcpuMaptrack {
   PerVcpuMaptrack(int vcpus, std::uint32_t max_frames, std::uint64_t steal_delay_ns)
       : entries_(max_frames), grant_lock_(1, vcpus), steal_delay_(steal_delay_ns) {
     for (int v = 0; v < vcpus; ++v)
-      vcpus_.emplace_back(std::make_unique<spinlock::Padded<Vcpu>>(vcpus));
+      vcpus_.emplace_back(std::make_unique<Padded<Vcpu>>(vcpus));
   }
 
   Got get(int v, ThreadContext& ctx) {
@@ -196,7 +196,7 @@ class PerVcpuMaptrack {
   Entries entries_;
   ProfiledLock<> grant_lock_;
   const Delay steal_delay_;
-  std::vector<std::unique_ptr<spinlock::Padded<Vcpu>>> vcpus_;
+  std::vector<std::unique_ptr<Padded<Vcpu>>> vcpus_;
 };
 
 }  // namespace lockbench::maptrack

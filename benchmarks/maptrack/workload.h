@@ -28,6 +28,7 @@
 #include "benchmarks/spinlock/lock_api.h"
 #include "harness/delay.h"
 #include "harness/family.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::maptrack {
 
@@ -81,6 +82,10 @@ class MaptrackWorkload final : public Workload {
     for (int i = 0; i < vcpus * vcpus; ++i) {
       handoffs_.push_back(std::make_unique<HandOff>(static_cast<std::size_t>(setup.inflight) + 1));
     }
+  }
+
+  void setup_thread(ThreadContext& ctx) override {
+    mine_.make(static_cast<std::size_t>(ctx.index));
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {
@@ -241,9 +246,9 @@ class MaptrackWorkload final : public Workload {
   const Delay uneven_;
   Impl impl_;
   std::vector<std::atomic<bool>> live_;
-  std::vector<spinlock::Padded<PerThread>> mine_;
+  ThreadSlots<PerThread> mine_;
   std::vector<std::unique_ptr<HandOff>> handoffs_;
-  std::vector<spinlock::Padded<std::atomic<bool>>> mail_;  // per receiver: has mail
+  std::vector<Padded<std::atomic<bool>>> mail_;  // per receiver: has mail
 };
 
 }  // namespace lockbench::maptrack

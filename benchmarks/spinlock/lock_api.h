@@ -40,12 +40,4 @@ struct Released {
   bool kicked = false;  // the unlock woke a sleeping waiter
 };
 
-// One per-thread record on a cache line of its own.
-template <typename T>
-struct alignas(kCacheLine) Padded {
-  template <typename... Args>
-  explicit Padded(Args&&... args) : value(std::forward<Args>(args)...) {}
-  T value;
-};
-
 }  // namespace lockbench::spinlock

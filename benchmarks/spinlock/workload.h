@@ -24,6 +24,7 @@
 #include "benchmarks/spinlock/lock_api.h"
 #include "harness/delay.h"
 #include "harness/family.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::spinlock {
 
@@ -47,6 +48,10 @@ class LockWorkload final : public Workload {
         preempt_pct_(setup.preempt_pct),
         preempt_(setup.preempt_us),
         mine_(static_cast<std::size_t>(lock_setup.threads)) {}
+
+  void setup_thread(ThreadContext& ctx) override {
+    mine_.make(static_cast<std::size_t>(ctx.index));
+  }
 
   std::uint64_t operation(ThreadContext& ctx) override {
     PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
@@ -125,7 +130,7 @@ class LockWorkload final : public Workload {
   // The data the lock protects, on its own line, away from the lock word.
   alignas(kCacheLine) std::atomic<int> owner_{0};
   std::atomic<std::uint64_t> served_{0};
-  std::vector<Padded<PerThread>> mine_;
+  ThreadSlots<PerThread> mine_;
 };
 
 }  // namespace lockbench::spinlock

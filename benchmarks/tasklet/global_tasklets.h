@@ -19,6 +19,7 @@
 #include "benchmarks/tasklet/list.h"
 #include "benchmarks/tasklet/tasklet.h"
 #include "harness/platform.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::tasklet {
 
@@ -37,6 +38,9 @@ class GlobalTasklets {
 
   GlobalTasklets(int cpus, int threads)
       : lock_(kLockClass, threads), cpus_(static_cast<std::size_t>(cpus)) {}
+
+  // On the CPU's own thread, before the team starts (first touch).
+  void setup_cpu(int cpu) { cpus_.make(static_cast<std::size_t>(cpu)); }
 
   // tasklet_schedule_on. `now` stamps the tasklet when this call makes it
   // pending.
@@ -130,7 +134,7 @@ class GlobalTasklets {
   }
 
   ProfiledLock<> lock_;
-  std::vector<spinlock::Padded<Cpu>> cpus_;
+  ThreadSlots<Cpu> cpus_;
 };
 
 }  // namespace lockbench::tasklet

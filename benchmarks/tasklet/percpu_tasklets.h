@@ -31,6 +31,7 @@
 #include "benchmarks/tasklet/list.h"
 #include "benchmarks/tasklet/tasklet.h"
 #include "harness/platform.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::tasklet {
 
@@ -48,6 +49,9 @@ class PerCpuTaskletsT {
 
   PerCpuTaskletsT(int cpus, int threads)
       : feeder_lock_(kLockClass, threads), cpus_(static_cast<std::size_t>(cpus)) {}
+
+  // On the CPU's own thread, before the team starts (first touch).
+  void setup_cpu(int cpu) { cpus_.make(static_cast<std::size_t>(cpu)); }
 
   // self: the calling CPU, or -1 for a thread that is no tasklet CPU.
   Scheduled schedule_on(Tasklet& t, int cpu, int self, std::uint64_t now, ThreadContext& ctx) {
@@ -138,7 +142,7 @@ class PerCpuTaskletsT {
   };
 
   ProfiledLock<> feeder_lock_;
-  std::vector<spinlock::Padded<Cpu>> cpus_;
+  ThreadSlots<Cpu> cpus_;
 };
 
 using PerCpuTasklets = PerCpuTaskletsT<true>;

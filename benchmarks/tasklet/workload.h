@@ -25,6 +25,7 @@
 #include "benchmarks/tasklet/tasklet.h"
 #include "harness/delay.h"
 #include "harness/family.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::tasklet {
 
@@ -49,18 +50,25 @@ class TaskletWorkload final : public Workload {
         gap_(setup.producer_gap_ns),
         cpu_of_thread_(roles.size(), -1),
         mine_(roles.size()),
+        tasklets_(static_cast<std::size_t>(count_cpus(roles) * setup.tasklets_per_cpu)),
         impl_(count_cpus(roles), static_cast<int>(roles.size())) {
     for (std::size_t i = 0; i < roles.size(); ++i) {
       if (roles[i] == 0) cpu_of_thread_[i] = cpus_++;
     }
     producers_ = static_cast<int>(roles.size()) - cpus_;
-    for (int cpu = 0; cpu < cpus_; ++cpu) {
-      for (int k = 0; k < setup.tasklets_per_cpu; ++k) {
-        auto t = std::make_unique<spinlock::Padded<Tasklet>>();
-        t->value.id = static_cast<int>(tasklets_.size());
-        t->value.home = cpu;
-        tasklets_.push_back(std::move(t));
-      }
+  }
+
+  // A CPU's list and its own tasklets are made on its thread.
+  void setup_thread(ThreadContext& ctx) override {
+    mine_.make(static_cast<std::size_t>(ctx.index));
+    const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
+    if (cpu < 0) return;
+    impl_.setup_cpu(cpu);
+    for (int k = 0; k < setup_.tasklets_per_cpu; ++k) {
+      const int id = cpu * setup_.tasklets_per_cpu + k;
+      Tasklet& t = tasklets_.make(static_cast<std::size_t>(id));
+      t.id = id;
+      t.home = cpu;
     }
   }
 
@@ -107,7 +115,7 @@ class TaskletWorkload final : public Workload {
       return "INV1 a tasklet ran on two threads at once " + std::to_string(overlaps) + " times";
     }
     for (const auto& slot : tasklets_) {
-      const Tasklet& t = slot->value;
+      const Tasklet& t = slot.value;
       const std::uint64_t epoch = t.epoch.load(std::memory_order_relaxed);
       const std::uint64_t seen = t.seen.load(std::memory_order_relaxed);
       if (!t.killed.load(std::memory_order_relaxed) && seen != epoch) {
@@ -154,7 +162,7 @@ class TaskletWorkload final : public Workload {
     return cpus;
   }
 
-  Tasklet& tasklet(int id) { return tasklets_[static_cast<std::size_t>(id)]->value; }
+  Tasklet& tasklet(int id) { return tasklets_[static_cast<std::size_t>(id)].value; }
   Tasklet& own(int cpu, int k) { return tasklet(cpu * setup_.tasklets_per_cpu + k); }
 
   // A CPU's schedule: its own tasklets round-robin onto itself, or (with
@@ -206,8 +214,8 @@ class TaskletWorkload final : public Workload {
   std::vector<int> cpu_of_thread_;  // CPU index of each thread, -1 for producers
   int cpus_ = 0;
   int producers_ = 0;
-  std::vector<spinlock::Padded<PerThread>> mine_;
-  std::vector<std::unique_ptr<spinlock::Padded<Tasklet>>> tasklets_;
+  ThreadSlots<PerThread> mine_;
+  ThreadSlots<Tasklet> tasklets_;
   Impl impl_;
 };
 

@@ -1,0 +1,55 @@
+// One T per thread of a point, each on cache lines of its own and made by its
+// own thread in Workload::setup_thread, once the thread is pinned: on a NUMA
+// box the memory is then first touched on the thread's own node, not on the
+// coordinator's, as the per-CPU data of the modelled system is.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "harness/platform.h"
+
+namespace lockbench {
+
+template <typename T>
+class ThreadSlots {
+ public:
+  explicit ThreadSlots(std::size_t threads) : slots_(threads) {}
+
+  // Called by thread i (or, for data a thread owns without being it, by its
+  // owner), before the team starts.
+  template <typename... Args>
+  T& make(std::size_t i, Args&&... args) {
+    slots_[i] = std::make_unique<Padded<T>>(std::forward<Args>(args)...);
+    return slots_[i]->value;
+  }
+
+  Padded<T>& operator[](std::size_t i) { return *slots_[i]; }
+  const Padded<T>& operator[](std::size_t i) const { return *slots_[i]; }
+  std::size_t size() const { return slots_.size(); }
+
+  // Iterates over the slots as Padded<T>&, every slot made by then.
+  class Iterator {
+   public:
+    using Inner = typename std::vector<std::unique_ptr<Padded<T>>>::const_iterator;
+    explicit Iterator(Inner it) : it_(it) {}
+    Padded<T>& operator*() const { return **it_; }
+    Iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return it_ != other.it_; }
+
+   private:
+    Inner it_;
+  };
+  Iterator begin() const { return Iterator(slots_.begin()); }
+  Iterator end() const { return Iterator(slots_.end()); }
+
+ private:
+  std::vector<std::unique_ptr<Padded<T>>> slots_;
+};
+
+}  // namespace lockbench
