@@ -35,12 +35,16 @@ struct alignas(kCacheLine) ThreadContext {
         role(role_),
         cpu(cpu_),
         sample_every(sample_every_),
+        gap_scale(sample_every_ > 1 ? 1.0 / std::log1p(-1.0 / sample_every_) : 0.0),
         countdown(sample_every_),
         rng(static_cast<std::uint64_t>(index_) + 1) {}
 
   const int index;
   const int role;  // index into the family's roles
   const int cpu;   // planned CPU (OS index), or -1 when unpinned
+  // The workload's record for this thread (ThreadSlots::make_for sets it),
+  // one load away on the hot path.
+  void* workload_state = nullptr;
   int bind_errno = 0;  // why binding to cpu failed; 0: bound, or unpinned
   int cpu_seen = -1;
 
@@ -58,6 +62,7 @@ struct alignas(kCacheLine) ThreadContext {
   // operations do not weigh like a busy thread's many in the percentiles.
   static constexpr std::uint64_t kMinSamples = 256;
   const std::uint32_t sample_every;
+  const double gap_scale;  // 1 / log(1 - 1/sample_every), for geometric_gap
   std::uint32_t countdown;
   std::uint32_t sample_weight = 1;
   bool sample_now() {
@@ -76,7 +81,7 @@ struct alignas(kCacheLine) ThreadContext {
   std::uint32_t geometric_gap() {
     if (sample_every <= 1) return 1;
     const double u = (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53;  // (0, 1)
-    const double gap = std::ceil(std::log(u) / std::log1p(-1.0 / sample_every));
+    const double gap = std::ceil(std::log(u) * gap_scale);
     return static_cast<std::uint32_t>(std::clamp(gap, 1.0, 1e9));
   }
 

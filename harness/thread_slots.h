@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/platform.h"
+#include "harness/thread_context.h"
 
 namespace lockbench {
 
@@ -18,8 +19,18 @@ class ThreadSlots {
  public:
   explicit ThreadSlots(std::size_t threads) : slots_(threads) {}
 
-  // Called by thread i (or, for data a thread owns without being it, by its
-  // owner), before the team starts.
+  // The calling thread's own record, which of() then finds through its
+  // context (one load, not a walk through this table).
+  template <typename... Args>
+  T& make_for(ThreadContext& ctx, Args&&... args) {
+    T& made = make(static_cast<std::size_t>(ctx.index), std::forward<Args>(args)...);
+    ctx.workload_state = &made;
+    return made;
+  }
+  T& of(const ThreadContext& ctx) const { return *static_cast<T*>(ctx.workload_state); }
+
+  // Slot i, made by the thread that owns it (a CPU's tasklets), before the
+  // team starts.
   template <typename... Args>
   T& make(std::size_t i, Args&&... args) {
     slots_[i] = std::make_unique<Padded<T>>(std::forward<Args>(args)...);

@@ -79,13 +79,13 @@ class EventWorkload final : public Workload {
 
   void setup_thread(ThreadContext& ctx) override {
     const auto i = static_cast<std::size_t>(ctx.index);
-    PerThread& me = mine_.make(i);
+    PerThread& me = mine_.make_for(ctx);
     me.per_port.assign(ports_per_vcpu(), 0);
     me.target = target_of_[i];
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {
-    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    PerThread& me = mine_.of(ctx);
     const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
     if (v < 0) {
       raise(random_port_of(me.target, ctx), me, ctx);
@@ -102,7 +102,7 @@ class EventWorkload final : public Workload {
   }
 
   void drain(ThreadContext& ctx) override {
-    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    PerThread& me = mine_.of(ctx);
     const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
     if (v < 0) return;
     for (std::uint32_t port : me.masked) impl_.unmask(port, ctx);

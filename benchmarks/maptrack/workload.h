@@ -85,12 +85,12 @@ class MaptrackWorkload final : public Workload {
   }
 
   void setup_thread(ThreadContext& ctx) override {
-    mine_.make(static_cast<std::size_t>(ctx.index));
+    mine_.make_for(ctx);
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {
     const int v = ctx.index;
-    PerThread& me = mine_[static_cast<std::size_t>(v)].value;
+    PerThread& me = mine_.of(ctx);
     std::uint64_t pairs = receive(v, ctx);
     if (static_cast<int>(me.held.size()) < setup_.inflight) {
       if (!map(v, me, ctx) && !me.held.empty()) pairs += unmap(v, me, ctx);
@@ -102,7 +102,7 @@ class MaptrackWorkload final : public Workload {
   }
 
   void drain(ThreadContext& ctx) override {
-    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    PerThread& me = mine_.of(ctx);
     while (!me.held.empty()) {
       put(me.held.front(), ctx);
       me.held.pop_front();
@@ -189,7 +189,7 @@ class MaptrackWorkload final : public Workload {
   }
 
   void put(std::uint32_t h, ThreadContext& ctx) {
-    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    PerThread& me = mine_.of(ctx);
     me.double_puts += !live_[h].exchange(false, std::memory_order_acq_rel);
     impl_.put(h, ctx);
   }

@@ -50,11 +50,11 @@ class LockWorkload final : public Workload {
         mine_(static_cast<std::size_t>(lock_setup.threads)) {}
 
   void setup_thread(ThreadContext& ctx) override {
-    mine_.make(static_cast<std::size_t>(ctx.index));
+    mine_.make_for(ctx);
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {
-    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    PerThread& me = mine_.of(ctx);
     const bool timed = ctx.sample_now();
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
     const Acquired got = lock_.lock(ctx.index);

@@ -60,7 +60,7 @@ class TaskletWorkload final : public Workload {
 
   // A CPU's list and its own tasklets are made on its thread.
   void setup_thread(ThreadContext& ctx) override {
-    mine_.make(static_cast<std::size_t>(ctx.index));
+    mine_.make_for(ctx);
     const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
     if (cpu < 0) return;
     impl_.setup_cpu(cpu);
@@ -92,7 +92,7 @@ class TaskletWorkload final : public Workload {
   void drain(ThreadContext& ctx) override {
     const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
     if (cpu < 0) return;
-    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    PerThread& me = mine_.of(ctx);
     for (int k = 0; k < setup_.tasklets_per_cpu; k += 2) {
       Tasklet& t = own(cpu, k);
       impl_.kill(t, ctx);
@@ -175,7 +175,7 @@ class TaskletWorkload final : public Workload {
       schedule(random_tasklet(ctx), other, cpu, ctx);
       return;
     }
-    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    PerThread& me = mine_.of(ctx);
     schedule(own(cpu, me.next_own), cpu, cpu, ctx);
     me.next_own = (me.next_own + 1) % setup_.tasklets_per_cpu;
   }
@@ -195,7 +195,7 @@ class TaskletWorkload final : public Workload {
 
   // The tasklet's function: claimed by the variant before this is called.
   void run(Tasklet& t, ThreadContext& ctx) {
-    PerThread& me = mine_[static_cast<std::size_t>(ctx.index)].value;
+    PerThread& me = mine_.of(ctx);
     me.overlaps += t.in_handler.fetch_add(1, std::memory_order_acq_rel) != 0;
     me.after_kill += t.killed.load(std::memory_order_acquire);
     t.seen.store(t.epoch.load(std::memory_order_acquire), std::memory_order_relaxed);
