@@ -42,6 +42,7 @@ std::vector<std::uint32_t> DrainHandled(Events& events) {
 TEST(FifoEventsTest, HandlesEachQueueInLinkingOrderAndHigherPrioritiesFirst) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
+  events.setup_vcpu(0);
   for (std::uint32_t port : {6u, 2u, 5u, 1u, 3u}) EXPECT_TRUE(events.raise(port, ctx).transition);
   EXPECT_THAT(DrainHandled(events), ElementsAre(5, 1, 3, 6, 2));
 }
@@ -49,6 +50,7 @@ TEST(FifoEventsTest, HandlesEachQueueInLinkingOrderAndHigherPrioritiesFirst) {
 TEST(FifoEventsTest, AHigherPriorityRaisedMidQueuePreemptsAfterOneEvent) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
+  events.setup_vcpu(0);
   events.raise(2, ctx);
   events.raise(4, ctx);
   EXPECT_EQ(events.consume(0).port, 2u);
@@ -61,6 +63,7 @@ TEST(FifoEventsTest, AHigherPriorityRaisedMidQueuePreemptsAfterOneEvent) {
 TEST(FifoEventsTest, CoalescesAndNotifiesOnlyWhenAQueueBecomesReady) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
+  events.setup_vcpu(0);
   const evtchn::Raised first = events.raise(1, ctx);
   EXPECT_TRUE(first.transition);
   EXPECT_TRUE(first.notify);
@@ -74,6 +77,7 @@ TEST(FifoEventsTest, CoalescesAndNotifiesOnlyWhenAQueueBecomesReady) {
 TEST(FifoEventsTest, MaskedEventsWaitForUnmask) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
+  events.setup_vcpu(0);
   events.mask(1);
   const evtchn::Raised r = events.raise(1, ctx);
   EXPECT_TRUE(r.transition);
@@ -89,6 +93,7 @@ TEST(FifoEventsTest, MaskedEventsWaitForUnmask) {
 TEST(FifoEventsTest, APortMaskedWhileLinkedIsTakenOffButNotHandled) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
+  events.setup_vcpu(0);
   events.raise(1, ctx);
   events.mask(1);
   const Taken taken = events.consume(0);
@@ -103,6 +108,7 @@ TEST(FifoEventsTest, APortMaskedWhileLinkedIsTakenOffButNotHandled) {
 TEST(TwoLevelEventsTest, HandlesEveryPendingPortOnceWithMasking) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   TwoLevelEvents events(Binding{.vcpus = 1, .priorities = 1}, 130, 1);
+  events.setup_vcpu(0);
   EXPECT_TRUE(events.raise(129, ctx).notify);  // word 2's selector bit
   EXPECT_TRUE(events.raise(3, ctx).notify);    // word 0's
   EXPECT_FALSE(events.raise(5, ctx).notify);   // word 0 already selected
@@ -119,6 +125,7 @@ TEST(TwoLevelEventsTest, HandlesEveryPendingPortOnceWithMasking) {
 TEST(TwoLevelEventsTest, PortsBeyondTheSelectorWidthShareItsBits) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   TwoLevelEvents events(Binding{.vcpus = 1, .priorities = 1}, 8192, 1);
+  events.setup_vcpu(0);
   EXPECT_TRUE(events.raise(4163, ctx).notify);
   EXPECT_FALSE(events.raise(67, ctx).notify);  // bit 1 already selected
   EXPECT_TRUE(events.raise(8191, ctx).notify);  // word 127: bit 63

@@ -40,6 +40,7 @@ TEST(MaptrackFreeListTest, GlobalGrowsAFrameAtATimeUpToTheCap) {
 TEST(MaptrackFreeListTest, PerVcpuKeepsASentinelAndRefusesPastTheCap) {
   ThreadContext ctx(0, 0, -1, 64);
   maptrack::PerVcpuMaptrack<Design::lockfree> lists(2, 1, 0);
+  for (int v = 0; v < 2; ++v) lists.setup_vcpu(v);
   std::uint32_t got_count = 0;
   for (;;) {
     const maptrack::Got got = lists.get(0, ctx);
@@ -57,6 +58,7 @@ TEST(MaptrackFreeListTest, PerVcpuKeepsASentinelAndRefusesPastTheCap) {
 TEST(MaptrackFreeListTest, LockedStealsAtTheCapAndTheHandleChangesOwner) {
   ThreadContext ctx(0, 0, -1, 64);
   maptrack::PerVcpuMaptrack<Design::locked> lists(2, 1, 0);
+  for (int v = 0; v < 2; ++v) lists.setup_vcpu(v);
   ASSERT_TRUE(lists.get(0, ctx).grew);  // vCPU 0 takes the only frame
   const maptrack::Got stolen = lists.get(1, ctx);
   ASSERT_NE(stolen.handle, kTail);

@@ -42,6 +42,7 @@
 #include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/evtchn/events.h"
 #include "benchmarks/spinlock/lock_api.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::evtchn {
 
@@ -60,12 +61,16 @@ class FifoEvents {
         ports_per_vcpu_(ports / static_cast<std::uint32_t>(binding.vcpus)),
         words_(ports + 1),
         link_seq_(ports),
-        domain_lock_(0, threads) {
-    for (int v = 0; v < binding.vcpus; ++v) {
-      vcpus_.push_back(std::make_unique<Vcpu>());
-      for (int p = 0; p < binding.priorities; ++p) {
-        vcpus_.back()->queues[static_cast<std::size_t>(p)] = std::make_unique<Queue>(threads);
-      }
+        domain_lock_(0, threads),
+        threads_(threads),
+        vcpus_(static_cast<std::size_t>(binding.vcpus)) {}
+
+  // On vCPU v's own thread, before the team starts: its control block and
+  // queues are first touched there, as Xen allocates them per vCPU.
+  void setup_vcpu(int v) {
+    Vcpu& me = vcpus_.make(static_cast<std::size_t>(v));
+    for (int p = 0; p < binding_.priorities; ++p) {
+      me.queues[static_cast<std::size_t>(p)] = std::make_unique<Queue>(threads_);
     }
   }
 
@@ -81,7 +86,7 @@ class FifoEvents {
 
   // One pass of vCPU v's upcall: at most one event taken off a queue.
   Taken consume(int v) {
-    Vcpu& me = *vcpus_[static_cast<std::size_t>(v)];
+    Vcpu& me = vcpus_[static_cast<std::size_t>(v)].value;
     me.ready_local |= me.ready.exchange(0, std::memory_order_acquire);
     if (me.ready_local == 0) return {};
     const int prio = __builtin_ctz(me.ready_local);
@@ -105,7 +110,7 @@ class FifoEvents {
   }
 
   bool idle(int v) const {
-    const Vcpu& me = *vcpus_[static_cast<std::size_t>(v)];
+    const Vcpu& me = vcpus_[static_cast<std::size_t>(v)].value;
     return me.ready_local == 0 && me.ready.load(std::memory_order_acquire) == 0;
   }
 
@@ -147,7 +152,7 @@ class FifoEvents {
   }
 
   Queue& queue_of(std::uint32_t port) {
-    Vcpu& target = *vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))];
+    Vcpu& target = vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))].value;
     return *target.queues[static_cast<std::size_t>(binding_.priority_of(port))];
   }
 
@@ -193,7 +198,7 @@ class FifoEvents {
   // Called with the queue lock held (but by the broken variant). Returns
   // whether the queue's READY bit was newly set (the guest's upcall is due).
   bool link(std::uint32_t port) {
-    Vcpu& target = *vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))];
+    Vcpu& target = vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))].value;
     const int prio = binding_.priority_of(port);
     Queue& q = *target.queues[static_cast<std::size_t>(prio)];
     bool linked = false;
@@ -224,7 +229,8 @@ class FifoEvents {
   std::vector<std::atomic<std::uint32_t>> words_;  // the event array
   std::vector<std::atomic<std::uint64_t>> link_seq_;
   ProfiledLock<> domain_lock_;
-  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  const int threads_;
+  ThreadSlots<Vcpu> vcpus_;
 };
 
 }  // namespace lockbench::evtchn

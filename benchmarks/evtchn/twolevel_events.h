@@ -20,6 +20,7 @@
 #include "benchmarks/evtchn/events.h"
 #include "harness/platform.h"
 #include "harness/thread_context.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::evtchn {
 
@@ -28,14 +29,18 @@ class TwoLevelEvents {
   static constexpr bool kOrdered = false;
 
   TwoLevelEvents(Binding binding, std::uint32_t ports, int /*threads*/)
-      : binding_(binding), pending_(words_for(ports)), masked_(words_for(ports)) {
-    for (int v = 0; v < binding.vcpus; ++v) {
-      auto me = std::make_unique<Vcpu>();
-      me->bound.resize(pending_.size());
-      for (std::uint32_t p = 1; p <= ports; ++p) {
-        if (binding.vcpu_of(p) == v) me->bound[p / 64] |= bit(p);
-      }
-      vcpus_.push_back(std::move(me));
+      : binding_(binding),
+        ports_(ports),
+        pending_(words_for(ports)),
+        masked_(words_for(ports)),
+        vcpus_(static_cast<std::size_t>(binding.vcpus)) {}
+
+  // On vCPU v's own thread, before the team starts (first touch).
+  void setup_vcpu(int v) {
+    Vcpu& me = vcpus_.make(static_cast<std::size_t>(v));
+    me.bound.resize(pending_.size());
+    for (std::uint32_t p = 1; p <= ports_; ++p) {
+      if (binding_.vcpu_of(p) == v) me.bound[p / 64] |= bit(p);
     }
   }
 
@@ -58,7 +63,7 @@ class TwoLevelEvents {
   }
 
   Taken consume(int v) {
-    Vcpu& me = *vcpus_[static_cast<std::size_t>(v)];
+    Vcpu& me = vcpus_[static_cast<std::size_t>(v)].value;
     me.selected |= me.selector.exchange(0, std::memory_order_acquire);
     while (me.selected) {
       const int w = __builtin_ctzll(me.selected);
@@ -77,7 +82,7 @@ class TwoLevelEvents {
   }
 
   bool idle(int v) const {
-    const Vcpu& me = *vcpus_[static_cast<std::size_t>(v)];
+    const Vcpu& me = vcpus_[static_cast<std::size_t>(v)].value;
     return me.selected == 0 && me.selector.load(std::memory_order_acquire) == 0;
   }
   bool pending(std::uint32_t port) const {
@@ -98,15 +103,16 @@ class TwoLevelEvents {
   // Returns whether the selector bit was newly set (the guest's upcall is
   // due).
   bool select(std::uint32_t port) {
-    Vcpu& target = *vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))];
+    Vcpu& target = vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))].value;
     const std::uint64_t word_bit = std::uint64_t{1} << (port / 64 % 64);
     return !(target.selector.fetch_or(word_bit, std::memory_order_acq_rel) & word_bit);
   }
 
   const Binding binding_;
+  const std::uint32_t ports_;
   std::vector<std::atomic<std::uint64_t>> pending_;
   std::vector<std::atomic<std::uint64_t>> masked_;
-  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  ThreadSlots<Vcpu> vcpus_;
 };
 
 }  // namespace lockbench::evtchn

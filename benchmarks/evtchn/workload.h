@@ -82,6 +82,7 @@ class EventWorkload final : public Workload {
     PerThread& me = mine_.make_for(ctx);
     me.per_port.assign(ports_per_vcpu(), 0);
     me.target = target_of_[i];
+    if (thread_to_vcpu_[i] >= 0) impl_.setup_vcpu(thread_to_vcpu_[i]);
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {

@@ -16,6 +16,9 @@ class GlobalMaptrack {
   GlobalMaptrack(int vcpus, std::uint32_t max_frames, std::uint64_t /*steal_delay_ns*/)
       : entries_(max_frames), lock_(0, vcpus) {}
 
+  // The one free list is the domain's: nothing is any vCPU's own.
+  void setup_vcpu(int) {}
+
   Got get(int, ThreadContext& ctx) {
     ProfiledGuard guard(lock_, ctx);
     Got got;

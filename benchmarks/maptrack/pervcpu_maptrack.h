@@ -28,6 +28,7 @@
 
 #include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/maptrack/maptrack.h"
+#include "harness/thread_slots.h"
 #include "benchmarks/spinlock/lock_api.h"
 #include "harness/delay.h"
 
@@ -42,9 +43,15 @@ class PerVcpuMaptrack {
 
  public:
   PerVcpuMaptrack(int vcpus, std::uint32_t max_frames, std::uint64_t steal_delay_ns)
-      : entries_(max_frames), grant_lock_(1, vcpus), steal_delay_(steal_delay_ns) {
-    for (int v = 0; v < vcpus; ++v)
-      vcpus_.emplace_back(std::make_unique<Padded<Vcpu>>(vcpus));
+      : entries_(max_frames),
+        grant_lock_(1, vcpus),
+        steal_delay_(steal_delay_ns),
+        vcpus_(static_cast<std::size_t>(vcpus)) {}
+
+  // On vCPU v's own thread, before the team starts: its free list is first
+  // touched there, as Xen's per-vCPU maptrack state is per vCPU.
+  void setup_vcpu(int v) {
+    vcpus_.make(static_cast<std::size_t>(v), static_cast<int>(vcpus_.size()));
   }
 
   Got get(int v, ThreadContext& ctx) {
@@ -89,7 +96,7 @@ class PerVcpuMaptrack {
   template <typename Visit>
   void for_each_list(Visit&& visit) const {
     for (std::size_t v = 0; v < vcpus_.size(); ++v) {
-      const Vcpu& u = vcpus_[v]->value;
+      const Vcpu& u = vcpus_[v].value;
       visit(static_cast<int>(v), u.head.load(std::memory_order_relaxed),
             u.tail.load(std::memory_order_relaxed));
     }
@@ -103,7 +110,7 @@ class PerVcpuMaptrack {
     ProfiledLock<> lock;  // the free-list lock (locked design only)
   };
 
-  Vcpu& vcpu(int v) { return vcpus_[static_cast<std::size_t>(v)]->value; }
+  Vcpu& vcpu(int v) { return vcpus_[static_cast<std::size_t>(v)].value; }
 
   // Takes the head entry unless it is the sentinel (or the list is empty).
   std::uint32_t pop(Vcpu& u, bool thief, ThreadContext& ctx) {
@@ -196,7 +203,7 @@ class PerVcpuMaptrack {
   Entries entries_;
   ProfiledLock<> grant_lock_;
   const Delay steal_delay_;
-  std::vector<std::unique_ptr<Padded<Vcpu>>> vcpus_;
+  ThreadSlots<Vcpu> vcpus_;
 };
 
 }  // namespace lockbench::maptrack

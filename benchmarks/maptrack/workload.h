@@ -86,6 +86,7 @@ class MaptrackWorkload final : public Workload {
 
   void setup_thread(ThreadContext& ctx) override {
     mine_.make_for(ctx);
+    impl_.setup_vcpu(ctx.index);
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {

@@ -8,7 +8,10 @@
 //   std::string check_quiescent() const;         // "" when idle and sound
 //
 // Locks that need per-thread state (MCS queue nodes, PV waiting records) keep
-// it themselves, indexed by thread. Locks know nothing of the harness.
+// it themselves, indexed by thread, and make it in
+//   void setup_thread(int thread);               // on that thread, pinned
+// so that it is first touched on the thread's NUMA node. Locks know nothing
+// of the harness.
 #pragma once
 
 #include <cstdint>

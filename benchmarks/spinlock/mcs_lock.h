@@ -21,8 +21,12 @@ class McsLock {
  public:
   static constexpr std::uint64_t kTicketSpace = 0;
 
-  explicit McsLock(const LockSetup& setup) : lock_(lockbench_ck_mcs_create()) {
-    for (int i = 0; i < setup.threads; ++i) nodes_.emplace_back(lockbench_ck_mcs_node_create());
+  explicit McsLock(const LockSetup& setup)
+      : lock_(lockbench_ck_mcs_create()), nodes_(static_cast<std::size_t>(setup.threads)) {}
+
+  // Each waiter's queue node, made on its own thread.
+  void setup_thread(int thread) {
+    nodes_[static_cast<std::size_t>(thread)].reset(lockbench_ck_mcs_node_create());
   }
 
   // ck's lock() does not say whether it queued behind anyone; contention is

@@ -44,6 +44,7 @@
 #include "benchmarks/spinlock/ticket_word.h"
 #include "harness/futex.h"
 #include "harness/step_delay.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::spinlock {
 
@@ -56,11 +57,15 @@ class PvTicketLockT {
 
   explicit PvTicketLockT(const LockSetup& setup)
       : spin_threshold_(setup.spin_threshold),
-        waiting_(static_cast<std::size_t>(setup.threads + 63) / 64) {
-    for (int i = 0; i < setup.threads; ++i) {
-      waiters_.push_back(std::make_unique<Padded<Waiter>>(StepDelay(
-          setup.step_sleep_pct, setup.step_sleep_us, static_cast<std::uint64_t>(i) + 101)));
-    }
+        step_sleep_pct_(setup.step_sleep_pct),
+        step_sleep_us_(setup.step_sleep_us),
+        waiters_(static_cast<std::size_t>(setup.threads)),
+        waiting_(static_cast<std::size_t>(setup.threads + 63) / 64) {}
+
+  void setup_thread(int thread) {
+    waiters_.make(static_cast<std::size_t>(thread),
+                  StepDelay(step_sleep_pct_, step_sleep_us_,
+                            static_cast<std::uint64_t>(thread) + 101));
   }
 
   Acquired lock(int thread) {
@@ -99,7 +104,7 @@ class PvTicketLockT {
 
   std::string check_quiescent() const {
     for (std::size_t i = 0; i < waiters_.size(); ++i) {
-      if (waiters_[i]->value.lock.load(std::memory_order_relaxed) != nullptr) {
+      if (waiters_[i].value.lock.load(std::memory_order_relaxed) != nullptr) {
         return "PV ticket lock: thread " + std::to_string(i) +
                " is still registered as a waiter at quiescence";
       }
@@ -127,7 +132,7 @@ class PvTicketLockT {
     StepDelay step;
   };
 
-  Waiter& waiter(int thread) { return waiters_[static_cast<std::size_t>(thread)]->value; }
+  Waiter& waiter(int thread) { return waiters_[static_cast<std::size_t>(thread)].value; }
 
   // Linux's __ticket_check_and_clear_slowpath: only when nobody is queued
   // behind us (tail is one step past our ticket) may the flag go; comparing
@@ -195,7 +200,9 @@ class PvTicketLockT {
 
   alignas(kCacheLine) TicketWord word_;
   const std::uint32_t spin_threshold_;
-  std::vector<std::unique_ptr<Padded<Waiter>>> waiters_;
+  const double step_sleep_pct_;
+  const std::uint32_t step_sleep_us_;
+  ThreadSlots<Waiter> waiters_;
   // waiting_cpus: a bit per thread blocked (or about to block) on this lock.
   // Xen's mask is global, across locks; one lock is modelled here.
   std::vector<std::atomic<std::uint64_t>> waiting_;

@@ -51,6 +51,7 @@ class LockWorkload final : public Workload {
 
   void setup_thread(ThreadContext& ctx) override {
     mine_.make_for(ctx);
+    if constexpr (requires { lock_.setup_thread(0); }) lock_.setup_thread(ctx.index);
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {
