@@ -82,7 +82,10 @@ class EventWorkload final : public Workload {
     PerThread& me = mine_.make_for(ctx);
     me.per_port.assign(ports_per_vcpu(), 0);
     me.target = target_of_[i];
-    if (thread_to_vcpu_[i] >= 0) impl_.setup_vcpu(thread_to_vcpu_[i]);
+    if (const int v = thread_to_vcpu_[i]; v >= 0) {
+      impl_.setup_vcpu(v);
+      upcalls_.make(static_cast<std::size_t>(v));
+    }
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {
@@ -305,7 +308,7 @@ class EventWorkload final : public Workload {
   Impl impl_;
   std::vector<RaiseStamp> stamps_;
   ThreadSlots<PerThread> mine_;
-  std::vector<Padded<Upcall>> upcalls_;
+  ThreadSlots<Upcall> upcalls_;
   // Per consumer vCPU and priority: the link sequence expected next. Only the
   // consumer touches its row.
   std::vector<std::vector<std::uint64_t>> queues_seen_;

@@ -78,15 +78,17 @@ class MaptrackWorkload final : public Workload {
         impl_(vcpus, setup.max_frames, setup.steal_delay_ns),
         live_(std::size_t{setup.max_frames} * kPerFrame),
         mine_(static_cast<std::size_t>(vcpus)),
-        mail_(static_cast<std::size_t>(vcpus)) {
-    for (int i = 0; i < vcpus * vcpus; ++i) {
-      handoffs_.push_back(std::make_unique<HandOff>(static_cast<std::size_t>(setup.inflight) + 1));
-    }
-  }
+        mail_(static_cast<std::size_t>(vcpus)),
+        handoffs_(static_cast<std::size_t>(vcpus) * static_cast<std::size_t>(vcpus)) {}
 
+  // A vCPU makes its record, its free list and its inbound rings.
   void setup_thread(ThreadContext& ctx) override {
     mine_.make_for(ctx);
     impl_.setup_vcpu(ctx.index);
+    for (int from = 0; from < vcpus_; ++from) {
+      handoffs_[static_cast<std::size_t>(from * vcpus_ + ctx.index)] =
+          std::make_unique<HandOff>(static_cast<std::size_t>(setup_.inflight) + 1);
+    }
   }
 
   std::uint64_t operation(ThreadContext& ctx) override {
@@ -248,8 +250,8 @@ class MaptrackWorkload final : public Workload {
   Impl impl_;
   std::vector<std::atomic<bool>> live_;
   ThreadSlots<PerThread> mine_;
-  std::vector<std::unique_ptr<HandOff>> handoffs_;
   std::vector<Padded<std::atomic<bool>>> mail_;  // per receiver: has mail
+  std::vector<std::unique_ptr<HandOff>> handoffs_;  // made by their receivers
 };
 
 }  // namespace lockbench::maptrack
