@@ -23,6 +23,7 @@
 #include "harness/run_point.h"
 #include "harness/thread_context.h"
 #include "harness/topology.h"
+#include "tests/run_spec.h"
 
 namespace lockbench::spinlock {
 namespace {
@@ -188,20 +189,6 @@ class BrokenLocksFamily final : public Family {
   }
 };
 
-RunSpec SpecFor(const Family& family, const std::string& variant, int threads) {
-  RunSpec spec;
-  spec.family = &family;
-  spec.variant = variant;
-  spec.threads = threads;
-  spec.params = Params::object();
-  spec.cpus.assign(static_cast<std::size_t>(threads), kUnpinned);
-  spec.roles.assign(static_cast<std::size_t>(threads), 0);
-  spec.warmup_ms = 5;
-  spec.duration_ms = 40;
-  spec.watchdog_s = 10;
-  return spec;
-}
-
 class RunPointInvariantsTest : public ::testing::Test {
  protected:
   RunPointInvariantsTest() : topo_(Topology::load("")) {}
@@ -212,7 +199,7 @@ class RunPointInvariantsTest : public ::testing::Test {
 TEST_F(RunPointInvariantsTest, NoLockIsAnInvalidPoint) {
   RunResult result;
   for (int attempt = 0; attempt < 5 && result.error.empty(); ++attempt) {
-    result = run_point(SpecFor(family_, "no_lock", 4), topo_);
+    result = run_point(SpecOf(family_, "no_lock", 4), topo_);
   }
   EXPECT_FALSE(result.valid);
   EXPECT_THAT(result.error, AnyOf(StartsWith("INV1"), StartsWith("INV2")));
@@ -220,13 +207,13 @@ TEST_F(RunPointInvariantsTest, NoLockIsAnInvalidPoint) {
 }
 
 TEST_F(RunPointInvariantsTest, SkewedTicketIsAnInvalidPoint) {
-  const RunResult result = run_point(SpecFor(family_, "skewed_ticket", 2), topo_);
+  const RunResult result = run_point(SpecOf(family_, "skewed_ticket", 2), topo_);
   EXPECT_FALSE(result.valid);
   EXPECT_THAT(result.error, StartsWith("INV3"));
 }
 
 TEST_F(RunPointInvariantsTest, InvalidPointSurvivesIsolation) {
-  const RunResult result = run_point_isolated(SpecFor(family_, "never_idle", 2), topo_);
+  const RunResult result = run_point_isolated(SpecOf(family_, "never_idle", 2), topo_);
   EXPECT_FALSE(result.valid);
   EXPECT_EQ(result.error, "INV4 never-idle lock still held");
 }
@@ -234,7 +221,7 @@ TEST_F(RunPointInvariantsTest, InvalidPointSurvivesIsolation) {
 // A thread that cannot be bound where the plan puts it fails the point,
 // saying which and why: its results would describe another placement.
 TEST_F(RunPointInvariantsTest, ThreadThatCannotBeBoundFailsThePoint) {
-  RunSpec spec = SpecFor(family_, "ticket", 2);
+  RunSpec spec = SpecOf(family_, "ticket", 2);
   spec.cpus = {0, 8191};
   const RunResult result = run_point(spec, topo_);
   EXPECT_FALSE(result.valid);
@@ -243,7 +230,7 @@ TEST_F(RunPointInvariantsTest, ThreadThatCannotBeBoundFailsThePoint) {
 }
 
 TEST_F(RunPointInvariantsTest, CorrectLockIsAValidPoint) {
-  const RunResult result = run_point(SpecFor(family_, "ticket", 2), topo_);
+  const RunResult result = run_point(SpecOf(family_, "ticket", 2), topo_);
   EXPECT_TRUE(result.valid) << result.error;
   ASSERT_EQ(result.thread_ops.size(), 2u);
   EXPECT_EQ(result.thread_ops[0] + result.thread_ops[1], result.ops);

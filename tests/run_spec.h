@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "harness/family.h"
 #include "harness/placement.h"
@@ -15,6 +16,23 @@
 #include "harness/topology.h"
 
 namespace lockbench {
+
+// A RunSpec for a test-only family (not registered): `params` as given,
+// threads unpinned, every thread role 0, short windows.
+inline RunSpec SpecOf(const Family& family, const std::string& variant, int threads,
+                      Params params = Params::object()) {
+  RunSpec spec;
+  spec.family = &family;
+  spec.variant = variant;
+  spec.threads = threads;
+  spec.params = std::move(params);
+  spec.cpus.assign(static_cast<std::size_t>(threads), kUnpinned);
+  spec.roles.assign(static_cast<std::size_t>(threads), 0);
+  spec.warmup_ms = 5;
+  spec.duration_ms = 40;
+  spec.watchdog_s = 10;
+  return spec;
+}
 
 inline RunSpec DefaultSpec(const std::string& family_name, const std::string& variant, int threads,
                            const nlohmann::json& overrides = nlohmann::json::object()) {

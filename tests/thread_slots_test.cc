@@ -12,6 +12,7 @@
 #include "harness/placement.h"
 #include "harness/run_point.h"
 #include "harness/topology.h"
+#include "tests/run_spec.h"
 
 namespace lockbench {
 namespace {
@@ -75,14 +76,8 @@ class WhereSetUpFamily final : public Family {
 TEST(ThreadSlotsTest, SetupRunsOnTheThreadOnceItIsPinned) {
   const Topology topology = Topology::load("");
   const WhereSetUpFamily family(topology);
-  RunSpec spec;
-  spec.family = &family;
-  spec.variant = "only";
-  spec.threads = 2;
-  spec.params = Params::object();
+  RunSpec spec = SpecOf(family, "only", 2);
   spec.cpus = {0, 0};
-  spec.roles = {0, 0};
-  spec.duration_ms = 10;
   const RunResult r = run_point(spec, topology);
   EXPECT_TRUE(r.valid) << r.error;
 }

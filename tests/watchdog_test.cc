@@ -13,6 +13,7 @@
 #include "harness/placement.h"
 #include "harness/run_point.h"
 #include "harness/topology.h"
+#include "tests/run_spec.h"
 
 namespace lockbench {
 namespace {
@@ -59,15 +60,7 @@ class PacedDrainFamily final : public Family {
 };
 
 RunSpec Spec(const Family& family, const std::string& variant, int threads, int step_ms) {
-  RunSpec spec;
-  spec.family = &family;
-  spec.variant = variant;
-  spec.threads = threads;
-  spec.params = {{"step_ms", step_ms}};
-  spec.cpus.assign(static_cast<std::size_t>(threads), kUnpinned);
-  spec.roles.assign(static_cast<std::size_t>(threads), 0);
-  spec.warmup_ms = 0;
-  spec.duration_ms = 20;
+  RunSpec spec = SpecOf(family, variant, threads, {{"step_ms", step_ms}});
   spec.watchdog_s = 0.5;
   return spec;
 }

@@ -2,6 +2,7 @@
 // of ports to (vCPU, priority) queues, and what a raise did.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace lockbench::evtchn {
@@ -21,6 +22,12 @@ struct Binding {
   }
   std::uint32_t port_of(int vcpu, std::uint32_t rank) const {
     return 1 + static_cast<std::uint32_t>(vcpu) + rank * static_cast<std::uint32_t>(vcpus);
+  }
+  // The port's index when a vCPU's ports are neighbours (0..ports-1), for
+  // instrumentation that must share no line between vCPUs; the event array
+  // itself keeps Xen's layout, by port.
+  std::size_t vcpu_major(std::uint32_t port, std::uint32_t ports_per_vcpu) const {
+    return static_cast<std::size_t>(vcpu_of(port)) * ports_per_vcpu + rank_of(port);
   }
   int priority_of(std::uint32_t port) const {
     return static_cast<int>(((port - 1) / vcpus) % priorities);

@@ -143,12 +143,9 @@ class FifoEvents {
 
   std::atomic<std::uint32_t>& word(std::uint32_t port) { return words_[port]; }
 
-  // The checks' record of a port's place in its queue, vCPU-major (a vCPU's
-  // ports are neighbours), so that it shares lines with no other vCPU's
-  // ports: the event array's layout is Xen's, this instrumentation's is not.
+  // The checks' record of a port's place in its queue, vCPU-major.
   std::atomic<std::uint64_t>& link_seq(std::uint32_t port) {
-    return link_seq_[static_cast<std::size_t>(binding_.vcpu_of(port)) * ports_per_vcpu_ +
-                     binding_.rank_of(port)];
+    return link_seq_[binding_.vcpu_major(port, ports_per_vcpu_)];
   }
 
   Queue& queue_of(std::uint32_t port) {

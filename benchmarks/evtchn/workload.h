@@ -31,15 +31,16 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "benchmarks/evtchn/events.h"
 #include "benchmarks/spinlock/lock_api.h"
 #include "harness/delay.h"
 #include "harness/family.h"
-#include "harness/thread_slots.h"
 #include "harness/futex.h"
 #include "harness/histogram.h"
+#include "harness/thread_slots.h"
 
 namespace lockbench::evtchn {
 
@@ -83,6 +84,7 @@ class EventWorkload final : public Workload {
     me.per_port.assign(ports_per_vcpu(), 0);
     me.target = target_of_[i];
     if (const int v = thread_to_vcpu_[i]; v >= 0) {
+      me.stamp_seen.assign(ports_per_vcpu(), 0);
       impl_.setup_vcpu(v);
       upcalls_.make(static_cast<std::size_t>(v));
     }
@@ -169,6 +171,7 @@ class EventWorkload final : public Workload {
     // handled. Per thread, so that counting for INV1 shares no cache line in
     // the measured loop; summed per port at quiescence.
     std::vector<std::uint64_t> per_port;
+    std::vector<std::uint64_t> stamp_seen;  // consumers: per port, the stamp last timed
     std::uint64_t idle_since = 0;  // consumers: cycle_clock() of the first empty pass, or 0
   };
 
@@ -178,35 +181,29 @@ class EventWorkload final : public Workload {
     std::atomic<bool> blocked{false};
   };
 
-  // When a sampled raise of a port happened and the raises it stands for.
-  // Written by a producer of the port's vCPU, taken by that vCPU.
+  // When the latest sampled raise of a port happened (cycle_clock() + 1; 0:
+  // none yet) and the raises it stands for. Written by a producer of the
+  // port's vCPU; its consumer only reads it, remembering per port the stamp
+  // it last timed, so timing adds no read-modify-write to a delivery.
   struct RaiseStamp {
-    struct Taken {
-      std::uint64_t at;
-      std::uint32_t weight;
-    };
-    std::atomic<std::uint64_t> stamped{0};  // cycle_clock() + 1, or 0: none
+    std::atomic<std::uint64_t> stamped{0};
     std::atomic<std::uint32_t> weight{0};
-    void set(std::uint64_t at, std::uint32_t w) {
-      weight.store(w, std::memory_order_relaxed);
-      stamped.store(at + 1, std::memory_order_release);  // pairs with take()
-    }
-    // The waiting sampled raise, if any; a plain load first, so a port with
-    // none costs its consumer no write.
-    std::optional<Taken> take() {
-      if (stamped.load(std::memory_order_relaxed) == 0) return std::nullopt;
-      const std::uint64_t t = stamped.exchange(0, std::memory_order_acquire);
-      if (t == 0) return std::nullopt;
-      return Taken{t - 1, weight.load(std::memory_order_relaxed)};
-    }
   };
 
-  // A vCPU's ports are neighbours here (vCPU-major), unlike in the event
-  // array, so instrumentation of one vCPU's ports never shares a line with
-  // another vCPU's.
   RaiseStamp& stamp_of(std::uint32_t port) {
-    return stamps_[static_cast<std::size_t>(binding_.vcpu_of(port)) * ports_per_vcpu() +
-                   binding_.rank_of(port)];
+    return stamps_[binding_.vcpu_major(port, ports_per_vcpu())];
+  }
+
+  // The sampled raise a delivery of `port` completes, if one is waiting.
+  std::optional<std::pair<std::uint64_t, std::uint32_t>> sampled_raise(std::uint32_t port,
+                                                                       PerThread& me) {
+    const RaiseStamp& stamp = stamp_of(port);
+    // Acquire pairs with the producer's release: the weight stored before.
+    const std::uint64_t stamped = stamp.stamped.load(std::memory_order_acquire);
+    std::uint64_t& seen = me.stamp_seen[binding_.rank_of(port)];
+    if (stamped == seen) return std::nullopt;
+    seen = stamped;
+    return std::make_pair(stamped - 1, stamp.weight.load(std::memory_order_relaxed));
   }
 
   std::uint32_t ports_per_vcpu() const {
@@ -224,7 +221,11 @@ class EventWorkload final : public Workload {
     // Only a sampled raise stamps its port, before the raise can make it
     // visible: the stamps are instrumentation, written once in sample_every
     // raises, and a vCPU's stamps share lines with no other vCPU's.
-    if (timed) stamp_of(port).set(t0, ctx.sample_weight);
+    if (timed) {
+      RaiseStamp& stamp = stamp_of(port);
+      stamp.weight.store(ctx.sample_weight, std::memory_order_relaxed);
+      stamp.stamped.store(t0 + 1, std::memory_order_release);  // pairs with sampled_raise
+    }
     const Raised r = impl_.raise(port, ctx);
     if (r.notify) mark_events_pending(binding_.vcpu_of(port), ctx);
     if (timed) ctx.record_latency(ticks_to_ns(cycle_clock() - t0));
@@ -291,10 +292,10 @@ class EventWorkload final : public Workload {
     ++me.per_port[binding_.rank_of(taken.port)];
     if (binding_.priority_of(taken.port) == 0) ctx.count(kDeliveredTopPriority);
     // Raise to handle, for the sampled raises, weighted as they were.
-    if (const auto raised = stamp_of(taken.port).take()) {
+    if (const auto raised = sampled_raise(taken.port, me)) {
+      const auto [at, weight] = *raised;
       const std::uint64_t now = cycle_clock();
-      me.delivery.record(now > raised->at ? ticks_to_ns(now - raised->at) : 0,  // two CPUs' clocks
-                         raised->weight);
+      me.delivery.record(now > at ? ticks_to_ns(now - at) : 0, weight);  // two CPUs' clocks
     }
     handler_.run();
     return 1;
