@@ -62,7 +62,9 @@ def draw_panels(title, ylabel, panels, path_stem, ylim=None):
             ax.axvline(threads, color="red", alpha=0.3, linestyle=":")
         if panel.reference_line is not None:
             ax.axhline(panel.reference_line, color="grey", linewidth=1)
-        if log_y:
+        # The panels share their y axis, scale included: set it on a panel that
+        # has something to draw there (a panel of zeros cannot be log-scaled).
+        if log_y and any(y > 0 for c in panel.curves for y in c.ys):
             ax.set_yscale("log")
         if ylim:
             ax.set_ylim(*ylim)
