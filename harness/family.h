@@ -3,6 +3,7 @@
 // the same workload. The harness sees families only through this interface.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/measured_loop.h"
 #include "harness/thread_context.h"
 
 namespace lockbench {
@@ -57,10 +59,9 @@ class Workload {
   // state made here (ThreadSlots::make) is first touched on the thread's own
   // NUMA node, as per-CPU data is in the modelled system.
   virtual void setup_thread(ThreadContext&) {}
-  // One step of one thread, called in a loop until the run stops. Returns
-  // the operations it completed, which is what throughput counts (a step of
-  // a consumer may find nothing to do; a producer's steps may count nothing).
-  virtual std::uint64_t operation(ThreadContext& ctx) = 0;
+  // The thread's steps through warm-up and the window, until `phase` says
+  // stop (harness/measured_loop.h); LoopedWorkload implements it.
+  virtual void run(ThreadContext& ctx, const std::atomic<int>& phase) = 0;
   // Called once per thread after every thread has finished its last
   // operation, before the invariant check (for families that must drain
   // queues).
@@ -72,6 +73,21 @@ class Workload {
   // added to the raw counter totals.
   virtual void derive_counters(const std::vector<ThreadContext*>&, double /*seconds*/,
                                nlohmann::json&) {}
+};
+
+// The base of every family's workload. Derived provides
+//   std::uint64_t operation(ThreadContext& ctx);
+// one step of one thread, which returns the operations it completed (what
+// throughput counts: a step of a consumer may find nothing to do, a
+// producer's steps may count nothing). The harness's loop is compiled here,
+// with Derived, so each step is a direct call the compiler can inline.
+template <typename Derived>
+class LoopedWorkload : public Workload {
+ public:
+  void run(ThreadContext& ctx, const std::atomic<int>& phase) final {
+    run_measured_loop(ctx, phase,
+                      [this](ThreadContext& c) { return static_cast<Derived*>(this)->operation(c); });
+  }
 };
 
 // A variant's name and the workload type that runs it, for make_variant.

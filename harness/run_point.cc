@@ -18,8 +18,6 @@ namespace lockbench {
 
 namespace {
 
-enum Phase : int { kWarmup, kMeasure, kStop };
-
 nlohmann::json summarize_latency(const std::vector<ThreadContext*>& threads) {
   Histogram merged;
   for (const ThreadContext* t : threads) merged.merge(t->latency);
@@ -42,7 +40,7 @@ nlohmann::json summarize_locks(const std::vector<ThreadContext*>& threads,
     for (const ThreadContext* t : threads) {
       const LockClassStats& s = t->locks[c];
       sum.acquisitions += s.acquisitions;
-      sum.contention_known += s.contention_known;
+      sum.contention_unknown += s.contention_unknown;
       sum.contended += s.contended;
       sum.timed += s.timed;
       sum.wait_ns += s.wait_ns;
@@ -53,10 +51,11 @@ nlohmann::json summarize_locks(const std::vector<ThreadContext*>& threads,
     entry = {{"acquisitions", sum.acquisitions},
              {"wait_ns_mean", static_cast<double>(sum.wait_ns) / timed},
              {"hold_ns_mean", static_cast<double>(sum.hold_ns) / timed}};
-    if (sum.contention_known > 0) {
+    const std::uint64_t known = sum.acquisitions - sum.contention_unknown;
+    if (known > 0) {
       entry["contended"] = sum.contended;
-      entry["contended_pct"] = 100.0 * static_cast<double>(sum.contended) /
-                               static_cast<double>(sum.contention_known);
+      entry["contended_pct"] =
+          100.0 * static_cast<double>(sum.contended) / static_cast<double>(known);
     }
   }
   return stats;
@@ -98,15 +97,7 @@ void thread_body(const Topology& topology, Workload& workload, const ThreadPlan&
   ctx.bind_errno = bind_errno;  // the point fails, but the thread runs its course
   workload.setup_thread(ctx);
   start.arrive_and_wait();
-  for (;;) {
-    const int now = phase.load(std::memory_order_relaxed);
-    if (now == kStop) break;
-    ctx.measuring = now == kMeasure;
-    const bool counted = ctx.measuring;
-    const std::uint64_t done = workload.operation(ctx);
-    if (counted) ctx.ops += done;
-  }
-  ctx.measuring = false;
+  workload.run(ctx, phase);
   milestone(&RunProgress::stopped, progress);
   stopped.arrive_and_wait();
   workload.drain(ctx);

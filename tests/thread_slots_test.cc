@@ -33,14 +33,14 @@ TEST(ThreadSlotsTest, EachThreadFindsItsOwnRecordThroughItsContext) {
 
 // Records, in setup_thread, the CPU each thread is on: the CPU it was
 // pinned to, so what it allocates there is first touched on that CPU's node.
-class WhereSetUpWorkload final : public Workload {
+class WhereSetUpWorkload final : public LoopedWorkload<WhereSetUpWorkload> {
  public:
   explicit WhereSetUpWorkload(const Topology& topology, std::size_t threads)
       : topology_(topology), cpus_(threads) {}
   void setup_thread(ThreadContext& ctx) override {
     cpus_[static_cast<std::size_t>(ctx.index)] = topology_.last_cpu_of_this_thread();
   }
-  std::uint64_t operation(ThreadContext&) override { return 1; }
+  std::uint64_t operation(ThreadContext&) { return 1; }
   std::string check_invariants(const std::vector<ThreadContext*>&) override {
     for (std::size_t i = 0; i < cpus_.size(); ++i) {
       if (cpus_[i] != 0) return "thread " + std::to_string(i) + " set up on CPU " +

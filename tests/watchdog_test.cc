@@ -24,10 +24,10 @@ using ::testing::Not;
 
 // Threads whose drain takes (index + 1) x step_ms: they finish one after the
 // other, step_ms apart; "stuck" threads never finish theirs.
-class PacedDrainWorkload final : public Workload {
+class PacedDrainWorkload final : public LoopedWorkload<PacedDrainWorkload> {
  public:
   PacedDrainWorkload(std::chrono::milliseconds step, bool stuck) : step_(step), stuck_(stuck) {}
-  std::uint64_t operation(ThreadContext&) override { return 1; }
+  std::uint64_t operation(ThreadContext&) { return 1; }
   void drain(ThreadContext& ctx) override {
     if (stuck_) std::this_thread::sleep_for(std::chrono::hours(1));
     std::this_thread::sleep_for(step_ * (ctx.index + 1));

@@ -56,7 +56,7 @@ struct WorkloadSetup {
 };
 
 template <typename Impl>
-class EventWorkload final : public Workload {
+class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
  public:
   EventWorkload(const WorkloadSetup& setup, const std::vector<int>& roles)
       : setup_(setup),
@@ -90,7 +90,7 @@ class EventWorkload final : public Workload {
     }
   }
 
-  std::uint64_t operation(ThreadContext& ctx) override {
+  std::uint64_t operation(ThreadContext& ctx) {
     PerThread& me = mine_.of(ctx);
     const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
     if (v < 0) {

@@ -69,7 +69,7 @@ class HandOff {
 };
 
 template <typename Impl>
-class MaptrackWorkload final : public Workload {
+class MaptrackWorkload final : public LoopedWorkload<MaptrackWorkload<Impl>> {
  public:
   MaptrackWorkload(const WorkloadSetup& setup, int vcpus)
       : setup_(setup),
@@ -91,7 +91,7 @@ class MaptrackWorkload final : public Workload {
     }
   }
 
-  std::uint64_t operation(ThreadContext& ctx) override {
+  std::uint64_t operation(ThreadContext& ctx) {
     const int v = ctx.index;
     PerThread& me = mine_.of(ctx);
     std::uint64_t pairs = receive(v, ctx);

@@ -39,7 +39,7 @@ struct WorkloadSetup {
 };
 
 template <typename Lock>
-class LockWorkload final : public Workload {
+class LockWorkload final : public LoopedWorkload<LockWorkload<Lock>> {
  public:
   LockWorkload(const LockSetup& lock_setup, const WorkloadSetup& setup)
       : lock_(lock_setup),
@@ -54,7 +54,7 @@ class LockWorkload final : public Workload {
     if constexpr (requires { lock_.setup_thread(0); }) lock_.setup_thread(ctx.index);
   }
 
-  std::uint64_t operation(ThreadContext& ctx) override {
+  std::uint64_t operation(ThreadContext& ctx) {
     PerThread& me = mine_.of(ctx);
     const bool timed = ctx.sample_now();
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
@@ -106,13 +106,16 @@ class LockWorkload final : public Workload {
 
   // Relaxed accesses throughout: the lock under test is what orders them,
   // and a broken lock is exactly what these checks are meant to expose.
+  // Violations are counted behind branches, so a sound section writes only
+  // what it must (x86 drains every store before the next locked
+  // instruction, the next acquisition's).
   void critical_section(ThreadContext& ctx, PerThread& me, const Acquired& got) {
     ++me.acquisitions;
-    me.overlaps += owner_.load(std::memory_order_relaxed) != 0;
+    if (owner_.load(std::memory_order_relaxed) != 0) ++me.overlaps;
     owner_.store(ctx.index + 1, std::memory_order_relaxed);
     const std::uint64_t served = served_.load(std::memory_order_relaxed);
     if constexpr (Lock::kTicketSpace != 0) {
-      me.out_of_order += got.ticket != served % Lock::kTicketSpace;
+      if (got.ticket != served % Lock::kTicketSpace) ++me.out_of_order;
     }
     cs_.run();
     if (ctx.rng.chance(preempt_pct_)) {

@@ -40,7 +40,7 @@ struct WorkloadSetup {
 };
 
 template <typename Impl>
-class TaskletWorkload final : public Workload {
+class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
   using Tasklet = typename Impl::Tasklet;
 
  public:
@@ -72,7 +72,7 @@ class TaskletWorkload final : public Workload {
     }
   }
 
-  std::uint64_t operation(ThreadContext& ctx) override {
+  std::uint64_t operation(ThreadContext& ctx) {
     const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
     if (cpu < 0) {  // a producer: any tasklet onto any CPU
       schedule(random_tasklet(ctx), static_cast<int>(ctx.rng.next() % cpus_), -1, ctx);
