@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <thread>
 
 #include "harness/delay.h"
+#include "harness/histogram.h"
 #include "harness/platform.h"
 
 namespace lockbench {
@@ -33,7 +35,29 @@ std::vector<double> time_delays() {
   return medians;
 }
 
+double measure_timing_cost_ticks() {
+  constexpr int kRuns = 5, kOperations = 1000;
+  Histogram histogram;
+  double best = std::numeric_limits<double>::infinity();
+  for (int run = 0; run < kRuns; ++run) {
+    const std::uint64_t start = cycle_clock();
+    for (int i = 0; i < kOperations; ++i) {
+      const std::uint64_t asked = cycle_clock();
+      const std::uint64_t acquired = cycle_clock();
+      histogram.record(ticks_to_ns(acquired - asked), 1);
+      asm volatile("" : : "r"(cycle_clock()));  // the third read: after the section
+    }
+    best = std::min(best, static_cast<double>(cycle_clock() - start) / kOperations);
+  }
+  return best;
+}
+
 }  // namespace
+
+double timing_cost_ticks() {
+  static const double value = measure_timing_cost_ticks();
+  return value;
+}
 
 nlohmann::json Calibration::to_json() const {
   nlohmann::json accuracy = nlohmann::json::array();
@@ -44,6 +68,7 @@ nlohmann::json Calibration::to_json() const {
   }
   return {{"ns_per_tick", ns_per_tick},
           {"delay_loops_per_ns", delay_loops_per_ns},
+          {"timing_cost_ns", timing_cost_ns},
           {"delay_under_load", accuracy}};
 }
 
@@ -51,6 +76,7 @@ Calibration calibrate(int busy_threads) {
   Calibration c;
   c.ns_per_tick = ns_per_tick();
   c.delay_loops_per_ns = Delay::loops_per_ns();
+  c.timing_cost_ns = timing_cost_ticks() * c.ns_per_tick;
   // The other threads spin the same loop until this one has its figures.
   std::atomic<bool> done{false};
   std::vector<std::thread> load;

@@ -18,12 +18,20 @@ struct DelayAccuracy {
 struct Calibration {
   double ns_per_tick = 0;
   double delay_loops_per_ns = 0;
+  double timing_cost_ns = 0;  // timing_cost_ticks(), in ns
   std::vector<DelayAccuracy> delay_under_load;
 
   nlohmann::json to_json() const;
 };
 
-// Calibrates the clock and the delay loop of this process (ns_per_tick(),
+// What timing one sampled operation costs in cycle_clock ticks: its three
+// clock reads (before and after the acquisition, after the section) and a
+// histogram update. Measured once per process (microseconds, no sleep);
+// ThreadContext spaces samples so this stays a small share of a thread's
+// time.
+double timing_cost_ticks();
+
+// Calibrates the clock, the cost of timing and the delay loop of this process (ns_per_tick(),
 // Delay::loops_per_ns()), then times the delay loop with `busy_threads`
 // threads running it at once, so a figure reflects a loaded machine (SMT
 // siblings and turbo share the core) rather than an idle one.

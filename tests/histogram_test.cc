@@ -136,9 +136,10 @@ TEST(HistogramTest, WeightedSamplesCountAsTheOperationsTheyStandFor) {
 }
 
 // Sampling gaps are geometric with mean sample_every, and vary: no stride
-// to alias with a cycle of operations.
+// to alias with a cycle of operations. (Timing costs nothing here, so the
+// gap is not widened.)
 TEST(ThreadContextSamplingTest, GapsAreGeometricWithTheAskedMean) {
-  ThreadContext ctx(0, 0, -1, 64);
+  ThreadContext ctx(0, 0, -1, 64, 0.0);
   ctx.measuring = true;
   for (std::uint64_t i = 0; i < ThreadContext::kMinSamples; ++i) {
     ASSERT_TRUE(ctx.sample_now());
@@ -205,6 +206,25 @@ TEST(HistogramTest, HugeValues) {
   EXPECT_EQ(h.max(), std::numeric_limits<std::uint64_t>::max());
   EXPECT_EQ(h.percentile(0.5), 1u);
   EXPECT_EQ(h.percentile(1.0), std::numeric_limits<std::uint64_t>::max());
+}
+
+// The gap widens where timing would cost over 1% of a thread's time, and
+// never narrows below sample_every.
+TEST(ThreadContextSamplingTest, TheGapKeepsTimingWithinItsBudget) {
+  EXPECT_EQ(ThreadContext::sampling_gap(64, 10, 40), 400u);
+  EXPECT_EQ(ThreadContext::sampling_gap(64, 1e6, 40), 64u);
+  EXPECT_EQ(ThreadContext::sampling_gap(64, -5, 40), 4000u);  // timing was most of the time
+}
+
+// A thread whose operations are far cheaper than timing them ends its first
+// kMinSamples with a wider gap, and its samples weigh that gap.
+TEST(ThreadContextSamplingTest, AFastThreadSamplesLess) {
+  ThreadContext ctx(0, 0, -1, 64, 1e6);  // timing "costs" a million ticks
+  ctx.measuring = true;
+  for (std::uint32_t i = 0; i < ThreadContext::kMinSamples; ++i) ASSERT_TRUE(ctx.sample_now());
+  EXPECT_FALSE(ctx.sample_now());
+  EXPECT_GT(ctx.sample_gap, 64u);
+  EXPECT_EQ(ctx.sample_weight, ctx.sample_gap);
 }
 
 }  // namespace

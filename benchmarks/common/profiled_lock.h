@@ -19,7 +19,6 @@ class ProfiledLock {
  public:
   // What unlock() needs to finish the record of one acquisition.
   struct Held {
-    std::optional<bool> contended;  // a ticket lock always knows
     bool timed;
     std::uint64_t asked;     // cycle_clock when lock() was called
     std::uint64_t acquired;  // ... and when it returned
@@ -32,14 +31,15 @@ class ProfiledLock {
     const bool timed = ctx.sample_lock();
     const std::uint64_t asked = timed ? cycle_clock() : 0;
     const spinlock::Acquired got = lock_.lock(ctx.index);
-    return {got.contended, timed, asked, timed ? cycle_clock() : 0};
+    const std::uint64_t acquired = timed ? cycle_clock() : 0;
+    ctx.lock_acquired(lock_class_, got.contended);
+    return {timed, asked, acquired};
   }
 
   void unlock(ThreadContext& ctx, const Held& held) {
     const std::uint64_t released = held.timed ? cycle_clock() : 0;
     lock_.unlock(ctx.index);
-    ctx.lock_acquired(lock_class_, held.contended, held.timed, held.acquired - held.asked,
-                      released - held.acquired);
+    if (held.timed) ctx.lock_timed(lock_class_, held.acquired - held.asked, released - held.acquired);
   }
 
  private:

@@ -60,12 +60,15 @@ class LockWorkload final : public LoopedWorkload<LockWorkload<Lock>> {
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
     const Acquired got = lock_.lock(ctx.index);
     const std::uint64_t t1 = timed ? cycle_clock() : 0;
+    ctx.lock_acquired(0, got.contended);
     critical_section(ctx, me, got);
     const std::uint64_t t2 = timed ? cycle_clock() : 0;
     const Released released = lock_.unlock(ctx.index);
 
-    if (timed) ctx.record_latency(ticks_to_ns(t1 - t0));
-    ctx.lock_acquired(0, got.contended, timed, t1 - t0, t2 - t1);
+    if (timed) {
+      ctx.record_latency(ticks_to_ns(t1 - t0));
+      ctx.lock_timed(0, t1 - t0, t2 - t1);
+    }
     ctx.count(kBlocks, got.blocks);
     ctx.count(kSpuriousWakeups, got.spurious_wakeups);
     ctx.count(kKicks, released.kicked);
