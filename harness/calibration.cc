@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <limits>
 #include <thread>
 
@@ -35,6 +36,18 @@ std::vector<double> time_delays() {
   return medians;
 }
 
+// One read of the cycle clock, best of several runs of many.
+double clock_read_ticks() {
+  constexpr int kRuns = 5, kReads = 1000;
+  double best = std::numeric_limits<double>::infinity();
+  for (int run = 0; run < kRuns; ++run) {
+    const std::uint64_t start = cycle_clock();
+    for (int i = 0; i < kReads; ++i) asm volatile("" : : "r"(cycle_clock()));
+    best = std::min(best, static_cast<double>(cycle_clock() - start) / kReads);
+  }
+  return best;
+}
+
 double measure_timing_cost_ticks() {
   constexpr int kRuns = 5, kOperations = 1000;
   Histogram histogram;
@@ -66,17 +79,24 @@ nlohmann::json Calibration::to_json() const {
                         {"measured_ns", a.measured_ns},
                         {"ratio", a.measured_ns / static_cast<double>(a.asked_ns)}});
   }
-  return {{"ns_per_tick", ns_per_tick},
+  return {{"cpus", handoffs.cpus},
+          {"c2c_ns", handoffs.ns},
+          {"clock_read_ns", clock_read_ns},
+          {"delay_error_pct", delay_error_pct},
+          {"ns_per_tick", ns_per_tick},
           {"delay_loops_per_ns", delay_loops_per_ns},
           {"timing_cost_ns", timing_cost_ns},
           {"delay_under_load", accuracy}};
 }
 
-Calibration calibrate(int busy_threads) {
+Calibration calibrate(const Topology& topology, const std::vector<int>& cpus) {
   Calibration c;
   c.ns_per_tick = ns_per_tick();
+  c.clock_read_ns = clock_read_ticks() * c.ns_per_tick;
   c.delay_loops_per_ns = Delay::loops_per_ns();
   c.timing_cost_ns = timing_cost_ticks() * c.ns_per_tick;
+  if (topology.is_this_system()) c.handoffs = measure_handoffs(topology, cpus);
+  const auto busy_threads = static_cast<int>(topology.pus().size());
   // The other threads spin the same loop until this one has its figures.
   std::atomic<bool> done{false};
   std::vector<std::thread> load;
@@ -90,6 +110,8 @@ Calibration calibrate(int busy_threads) {
   for (std::thread& t : load) t.join();
   for (std::size_t i = 0; i < medians.size(); ++i) {
     c.delay_under_load.push_back({kAskedNs[i], medians[i]});
+    const double error = 100 * std::abs(medians[i] / static_cast<double>(kAskedNs[i]) - 1);
+    c.delay_error_pct = std::max(c.delay_error_pct, error);
   }
   return c;
 }

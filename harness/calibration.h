@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "harness/handoff.h"
+#include "harness/topology.h"
+
 namespace lockbench {
 
 struct DelayAccuracy {
@@ -17,9 +20,12 @@ struct DelayAccuracy {
 
 struct Calibration {
   double ns_per_tick = 0;
+  double clock_read_ns = 0;   // one cycle_clock() read
   double delay_loops_per_ns = 0;
   double timing_cost_ns = 0;  // timing_cost_ticks(), in ns
   std::vector<DelayAccuracy> delay_under_load;
+  double delay_error_pct = 0;  // the largest |measured / asked - 1| of delay_under_load
+  HandoffMatrix handoffs;      // empty when the topology is not this machine's
 
   nlohmann::json to_json() const;
 };
@@ -31,10 +37,11 @@ struct Calibration {
 // time.
 double timing_cost_ticks();
 
-// Calibrates the clock, the cost of timing and the delay loop of this process (ns_per_tick(),
-// Delay::loops_per_ns()), then times the delay loop with `busy_threads`
-// threads running it at once, so a figure reflects a loaded machine (SMT
-// siblings and turbo share the core) rather than an idle one.
-Calibration calibrate(int busy_threads);
+// Calibrates the clock, the cost of timing and the delay loop of this
+// process (ns_per_tick(), Delay::loops_per_ns()), times the delay loop with
+// every PU running it at once, so a figure reflects a loaded machine (SMT
+// siblings and turbo share the core) rather than an idle one, and measures
+// the cache-line hand-off between each pair of `cpus`.
+Calibration calibrate(const Topology& topology, const std::vector<int>& cpus);
 
 }  // namespace lockbench

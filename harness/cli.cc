@@ -1,11 +1,13 @@
 #include "harness/cli.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "harness/calibration.h"
 #include "harness/family.h"
 #include "harness/gbench_driver.h"
 #include "harness/memory_check.h"
@@ -23,6 +25,10 @@ commands:
   list [--json]                      families, variants (with roles), parameters
   topology [--topology SPEC] [--json]
                                      packages, NUMA nodes, cores, PUs, caches
+  calibrate [--placement P] [--json] the clock's read cost, the delay loop's
+                                     error under load, and the one-way
+                                     cache-line hand-off between each pair of
+                                     CPUs (the placement's; every PU by default)
   plan --config FILE [--topology SPEC] [--json] [selection]
                                      every point, the CPU of each thread, the
                                      estimated duration; runs nothing
@@ -34,7 +40,10 @@ commands:
 
 selection (narrows the config's sweep; lists are comma-separated):
   --family F   --variant V   --threads LIST   --placement P
-  --duration-ms N   --repetitions N   --set key=value (repeatable)
+  --duration-ms N   --set key=value (repeatable)
+  --repetitions N|auto   auto: at least 3, more until the median's 95% interval
+                         is within --target-ci PCT of it (default 5) or
+                         --max-repetitions N (default 10) are done
 
 SPEC: 'synthetic:<hwloc synthetic description>' (e.g. 'synthetic:pack:2 core:8 pu:2')
       or the path of an hwloc XML file; without it, this machine.
@@ -110,13 +119,37 @@ Selection selection_of(const Options& o) {
   s.threads = split_list(o.get("--threads"));
   s.placements = split_list(o.get("--placement"));
   s.duration_ms = number_option(o, "--duration-ms", 1, 3600000);
-  s.repetitions = static_cast<int>(number_option(o, "--repetitions", 1, 1000));
+  if (o.get("--repetitions") == "auto") {
+    s.repetitions_auto = true;
+  } else {
+    try {
+      s.repetitions = static_cast<int>(number_option(o, "--repetitions", 1, 1000));
+    } catch (const UsageError&) {
+      throw UsageError("option --repetitions: value '" + o.get("--repetitions") +
+                       "' is not allowed; allowed: an integer 1..1000 or 'auto'");
+    }
+  }
+  s.max_repetitions = static_cast<int>(
+      number_option(o, "--max-repetitions", RunSettings::kMinAdaptiveRepetitions, 1000));
+  if (const std::string text = o.get("--target-ci"); !text.empty()) {
+    try {
+      std::size_t used = 0;
+      s.target_ci_pct = std::stod(text, &used);
+      if (used != text.size()) s.target_ci_pct = -1;
+    } catch (const std::logic_error&) {
+    }
+    if (!(s.target_ci_pct >= 0.1 && s.target_ci_pct <= 100)) {
+      throw UsageError("option --target-ci: value '" + text +
+                       "' is not allowed; allowed: a percentage of the median 0.1..100");
+    }
+  }
   s.sets = o.sets;
   return s;
 }
 
 const std::vector<std::string> kSelectionFlags = {
-    "--family", "--variant", "--threads", "--placement", "--duration-ms", "--repetitions", "--set"};
+    "--family",      "--variant",         "--threads", "--placement", "--duration-ms",
+    "--repetitions", "--max-repetitions", "--target-ci", "--set"};
 
 Topology load_topology(const std::string& spec) {
   try {
@@ -233,6 +266,53 @@ int cmd_topology(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The machine's figures (harness/calibration.h): the clock, the delay loop
+// and the hand-off latency between each pair of the placement's CPUs (every
+// PU by default).
+int cmd_calibrate(const std::vector<std::string>& args) {
+  const Options o = parse_options(args, {"--placement"}, false);
+  const Topology topology = Topology::load("");
+  std::vector<int> cpus;
+  if (const std::string placement = o.get("--placement"); !placement.empty()) {
+    std::vector<int> planned;
+    try {
+      planned = plan_cpus(topology, PlacementSpec::parse(placement),
+                          static_cast<int>(topology.pus().size()), Overflow::wrap);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--placement: ") + e.what());
+    }
+    for (int cpu : planned) {
+      if (cpu != kUnpinned && std::find(cpus.begin(), cpus.end(), cpu) == cpus.end())
+        cpus.push_back(cpu);
+    }
+  }
+  if (cpus.empty()) {
+    for (const Pu& pu : topology.pus()) cpus.push_back(pu.os_index);
+  }
+  const Calibration c = calibrate(topology, cpus);
+  if (o.json) {
+    std::cout << c.to_json().dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%s\nclock read %.1f ns, timing an operation %.1f ns, delay loop error under load "
+              "%.1f%%\n",
+              topology.summary().c_str(), c.clock_read_ns, c.timing_cost_ns, c.delay_error_pct);
+  std::printf("one-way cache-line hand-off, ns (row: from, column: to):\n%6s", "");
+  for (int cpu : c.handoffs.cpus) std::printf(" %6d", cpu);
+  std::printf("\n");
+  for (std::size_t i = 0; i < c.handoffs.cpus.size(); ++i) {
+    std::printf("%6d", c.handoffs.cpus[i]);
+    for (double ns : c.handoffs.ns[i]) std::printf(" %6.0f", ns);
+    std::printf("\n");
+  }
+  if (const double fastest = c.handoffs.fastest_ns(); fastest > 0) {
+    std::printf("no lock passes between two of these CPUs more than about %.3g times/s "
+                "(1e9 / %.0f ns)\n",
+                1e9 / fastest, fastest);
+  }
+  return 0;
+}
+
 // "0-3,8,-x4": runs of consecutive CPUs as ranges, unpinned threads as "-".
 std::string cpus_text(const std::vector<int>& cpus) {
   std::string text;
@@ -259,7 +339,7 @@ void warn_if_long(const Sweep& sweep) {
   if (sweep.estimated_seconds() <= kLongSweepS) return;
   std::cerr << "lockbench: warning: sweep '" << sweep.name << "' is estimated at "
             << sweep.estimate_text() << " (" << sweep.points.size() << " points x "
-            << sweep.settings.repetitions << " repetitions of " << sweep.settings.warmup_ms
+            << sweep.settings.repetitions_text() << " of " << sweep.settings.warmup_ms
             << " + " << sweep.settings.duration_ms
             << " ms); narrow it with --duration-ms, --repetitions or a selection\n";
 }
@@ -290,7 +370,7 @@ int cmd_plan(const std::vector<std::string>& args) {
     }
     std::cout << nlohmann::json{{"topology", topology.summary()},
                                 {"points", points},
-                                {"repetitions", sweep.settings.repetitions},
+                                {"repetitions", sweep.settings.repetitions_json()},
                                 {"estimated_seconds", sweep.estimated_seconds()}}
                      .dump(2)
               << "\n";
@@ -300,8 +380,8 @@ int cmd_plan(const std::vector<std::string>& args) {
   for (const Point& p : sweep.points) {
     std::printf("  %-64s cpus %s\n", p.name().c_str(), cpus_text(p.cpus).c_str());
   }
-  std::printf("%zu points x %d repetitions, estimated %s\n", sweep.points.size(),
-              sweep.settings.repetitions, sweep.estimate_text().c_str());
+  std::printf("%zu points x %s, estimated %s\n", sweep.points.size(),
+              sweep.settings.repetitions_text().c_str(), sweep.estimate_text().c_str());
   return 0;
 }
 
@@ -335,7 +415,8 @@ int cli_main(const std::vector<std::string>& args) {
     return args.empty() ? 2 : 0;
   }
   const std::map<std::string, int (*)(const std::vector<std::string>&)> commands = {
-      {"list", cmd_list}, {"topology", cmd_topology}, {"plan", cmd_plan}, {"run", cmd_run}};
+      {"list", cmd_list}, {"topology", cmd_topology}, {"calibrate", cmd_calibrate},
+      {"plan", cmd_plan}, {"run", cmd_run}};
   const auto it = commands.find(args[0]);
   try {
     if (it == commands.end()) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <random>
 #include <regex>
 #include <sstream>
 
@@ -15,18 +16,12 @@
 #include "harness/platform.h"
 #include "harness/results.h"
 #include "harness/run_point.h"
+#include "harness/schedule.h"
+#include "harness/stats.h"
 
 namespace lockbench {
 
 namespace {
-
-// What a point's repetitions left behind that Google Benchmark's counters
-// cannot carry (arrays, the failure reason), in repetition order.
-struct PointLog {
-  std::vector<RunResult> runs;
-  bool interrupted = false;  // stopped by Ctrl-C or SIGTERM: not recorded at all
-  bool failed() const { return !runs.empty() && !runs.back().valid; }
-};
 
 // Google Benchmark counters named with dots ("latency_ns.p99") so that the
 // reporter can rebuild the nested objects after GB has aggregated them.
@@ -96,16 +91,20 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     for (std::size_t i = 0; i < sweep.points.size(); ++i) index_of_[sweep.points[i].name()] = i;
   }
 
+  // Called once per group of points (each is a Google Benchmark run); the
+  // file and the header are made the first time.
   bool ReportContext(const Context&) override {
+    if (file_) return true;
     nlohmann::json context = google_benchmark_context();
     context["lockbench"] = lockbench_context(sweep_, topology_);
     context["lockbench"]["calibration"] = calibration_.to_json();
     file_ = std::make_unique<ResultsFile>(path_, context, kept_);
     started_ns_ = now_ns();
-    std::printf("lockbench: %zu points x %d repetitions on %s, %s; results in %s\n",
-                sweep_.points.size(), sweep_.settings.repetitions, topology_.summary().c_str(),
-                sweep_.estimate_text().c_str(), path_.c_str());
-    std::printf("%-64s %14s %9s %12s  %s\n", "point", "ops/s", "fairness", "p99 ns", "status");
+    std::printf("lockbench: %zu points x %s on %s, %s; results in %s\n",
+                sweep_.points.size(), sweep_.settings.repetitions_text().c_str(),
+                topology_.summary().c_str(), sweep_.estimate_text().c_str(), path_.c_str());
+    std::printf("%-64s %14s %8s %9s %12s  %s\n", "point", "ops/s", "95% CI", "fairness",
+                "p99 ns", "status");
     return true;
   }
 
@@ -127,7 +126,11 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     if (aggregates || succeeded < 2) print_row(point, log, entries);
   }
 
-  void Finalize() override {
+  void Finalize() override {}
+
+  // After the last group: what was measured, and where.
+  void finish() {
+    if (!file_) ReportContext(Context());  // interrupted before a point was done: an empty file
     const double seconds = static_cast<double>(now_ns() - started_ns_) * 1e-9;
     if (const int signal = interrupt_signal()) {
       std::printf(
@@ -165,6 +168,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     e["threads"] = point.threads;
     e["placement"] = point.placement.to_string();
     e["cpus"] = point.cpus;
+    e["oversubscribed"] = point.oversubscribed;
     e["params"] = point.params;
     e["time_unit"] = "ns";
 
@@ -192,6 +196,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
                             "lock_stats", "counters"}) {
       e[key] = figures.at(key);
     }
+    if (aggregate && run.aggregate_name == "median") add_uncertainty(e, log);
     if (!aggregate) {
       const RunResult& r = log.runs.at(static_cast<std::size_t>(run.repetition_index));
       e["seconds"] = r.seconds;
@@ -200,6 +205,20 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
       e["cpus_seen"] = r.cpus_seen;
     }
     return e;
+  }
+
+  // The median's 95% interval (absent below 6 repetitions: no null, which
+  // compare.py cannot read), the CV and the verdict on the point's
+  // ops_per_sec, over its repetitions.
+  void add_uncertainty(nlohmann::json& e, const PointLog& log) const {
+    const std::vector<double> values = throughputs(log.runs);
+    const RepetitionStats stats = summarize(values);
+    if (stats.ci95) {
+      e["ci95_low"] = stats.ci95->low;
+      e["ci95_high"] = stats.ci95->high;
+    }
+    e["cv"] = stats.cv;
+    e["stability"] = judge(values, sweep_.settings.target_ci).text;
   }
 
   void print_row(const Point& point, const PointLog& log,
@@ -219,9 +238,17 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
       for (const nlohmann::json& e : entries) {
         if (e.value("aggregate_name", "") == "median") shown = &e;
       }
-      std::printf("%-64s %14.4g %9.3f %12.0f  ok\n", name.c_str(),
-                  shown->at("ops_per_sec").get<double>(), shown->at("fairness").get<double>(),
-                  shown->at("latency_ns").at("p99").get<double>());
+      const RepetitionStats stats = summarize(throughputs(log.runs));
+      const std::optional<double> half = stats.relative_half_width();
+      char interval[16] = "-";
+      if (half) std::snprintf(interval, sizeof interval, "±%.1f%%", 100 * *half);
+      const Stability verdict = judge(throughputs(log.runs), sweep_.settings.target_ci);
+      std::printf("%-64s %14.4g %8s %9.3f %12.0f  ok%s%s%s\n", name.c_str(),
+                  shown->at("ops_per_sec").get<double>(), interval,
+                  shown->at("fairness").get<double>(),
+                  shown->at("latency_ns").at("p99").get<double>(),
+                  point.oversubscribed ? ", oversubscribed" : "",
+                  verdict.stable ? "" : "; ", verdict.stable ? "" : verdict.text.c_str());
     }
     std::fprintf(stderr, "[point %zu of %zu, %.0f s elapsed, about %.0f s remaining]\n", done_,
                  sweep_.points.size(), elapsed, remaining);
@@ -287,6 +314,39 @@ RunSpec spec_of(const Point& point, const RunSettings& settings) {
   return spec;
 }
 
+// Hands a group's measured repetitions to Google Benchmark, in sweep order,
+// so that its aggregates (mean, median, stddev, cv) and the reporter's
+// entries come out as for any benchmark: each repetition's body replays one
+// run. A point interrupted before it was done is left out.
+void replay(const Sweep& sweep, const std::vector<std::size_t>& group,
+            const std::vector<PointLog>& logs, ResultsReporter& reporter) {
+  bool any = false;
+  for (std::size_t i : group) {
+    const PointLog* log = &logs[i];
+    if (log->interrupted || log->runs.empty()) continue;
+    auto next = std::make_shared<std::size_t>(0);
+    benchmark::RegisterBenchmark(sweep.points[i].name().c_str(),
+                                 [log, next](benchmark::State& state) {
+                                   for (auto _ : state) {
+                                     const RunResult& r = log->runs.at((*next)++);
+                                     if (!r.valid) {
+                                       state.SkipWithError(r.error.c_str());
+                                       break;
+                                     }
+                                     state.SetIterationTime(r.seconds);
+                                     add_counters(state, r);
+                                   }
+                                 })
+        ->Iterations(1)
+        ->Repetitions(static_cast<int>(log->runs.size()))
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+    any = true;
+  }
+  if (any) benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::ClearRegisteredBenchmarks();
+}
+
 }  // namespace
 
 int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::string& out_path,
@@ -307,48 +367,24 @@ int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::str
 
   // Before any point: each forked point inherits the figures, so no window
   // pays for a calibration (the clock's alone sleeps 20 ms).
-  const Calibration calibration = calibrate(static_cast<int>(topology.pus().size()));
+  const Calibration calibration = calibrate(topology, sweep.cpus_used(topology));
   std::vector<PointLog> logs(sweep.points.size());
-  for (std::size_t i = 0; i < sweep.points.size(); ++i) {
-    const RunSpec spec = spec_of(sweep.points[i], sweep.settings);
-    PointLog* log = &logs[i];
-    benchmark::RegisterBenchmark(
-        sweep.points[i].name().c_str(),
-        [spec, log, &topology](benchmark::State& state) {
-          for (auto _ : state) {
-            if (interrupt_signal()) {
-              log->interrupted = true;
-              state.SkipWithError("interrupted");
-              break;
-            }
-            if (log->failed()) {
-              state.SkipWithError("skipped: an earlier repetition of this point failed");
-              break;
-            }
-            log->runs.push_back(run_point_isolated(spec, topology));
-            if (interrupt_signal()) {
-              log->interrupted = true;
-              state.SkipWithError("interrupted");
-              break;
-            }
-            const RunResult& r = log->runs.back();
-            if (!r.valid) {
-              state.SkipWithError(r.error.c_str());
-              break;
-            }
-            state.SetIterationTime(r.seconds);
-            add_counters(state, r);
-          }
-        })
-        ->Iterations(1)
-        ->Repetitions(sweep.settings.repetitions)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
-  }
   ResultsReporter reporter(sweep, topology, calibration, out_path, logs,
                            std::move(kept_entries));
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::ClearRegisteredBenchmarks();
+  reporter.ReportContext(benchmark::BenchmarkReporter::Context());
+  std::vector<RunSpec> specs;
+  for (const Point& p : sweep.points) specs.push_back(spec_of(p, sweep.settings));
+  // Seeded: the same sweep runs its rounds in the same orders.
+  std::mt19937_64 rng(0x6c6f636b62656e63ULL);
+  for (const std::vector<std::size_t>& group : variant_groups(sweep)) {
+    run_group(
+        group, sweep.settings, logs,
+        [&](std::size_t i) { return run_point_isolated(specs[i], topology); },
+        [] { return interrupt_signal() != 0; }, rng);
+    replay(sweep, group, logs, reporter);
+    if (interrupt_signal()) break;
+  }
+  reporter.finish();
   benchmark::Shutdown();
   if (const int signal = interrupt_signal()) return 128 + signal;
   return reporter.failed() == 0 ? 0 : 1;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -266,6 +267,12 @@ std::vector<int> plan_cpus(const Topology& topology, const PlacementSpec& spec, 
       return fill(spec.cpus, threads, overflow);
   }
   return {};
+}
+
+bool oversubscribed(const Topology& topology, const std::vector<int>& cpus) {
+  const std::set<int> distinct(cpus.begin(), cpus.end());
+  const std::size_t available = distinct.count(kUnpinned) ? topology.pus().size() : distinct.size();
+  return cpus.size() > available;
 }
 
 Overflow parse_overflow(const std::string& text) {

@@ -45,6 +45,11 @@ inline constexpr int kUnpinned = -1;
 std::vector<int> plan_cpus(const Topology& topology, const PlacementSpec& spec, int threads,
                            Overflow overflow, const std::vector<int>& roles = {});
 
+// More threads than the CPUs they may run on (the distinct CPUs they are
+// pinned to, or every PU when any thread is unpinned): the scheduler then
+// decides who runs as much as the lock does.
+bool oversubscribed(const Topology& topology, const std::vector<int>& cpus);
+
 Overflow parse_overflow(const std::string& text);
 const char* to_string(Overflow overflow);
 

@@ -68,7 +68,10 @@ namespace {
 
 nlohmann::json settings_json(const RunSettings& settings) {
   return {{"duration_ms", settings.duration_ms},   {"warmup_ms", settings.warmup_ms},
-          {"repetitions", settings.repetitions},   {"watchdog_s", settings.watchdog_s},
+          {"repetitions", settings.repetitions_json()},
+          {"target_ci_pct", 100 * settings.target_ci},
+          {"max_repetitions", settings.max_repetitions},
+          {"watchdog_s", settings.watchdog_s},
           {"drain_limit_s", settings.drain_limit_s}, {"sample_every", settings.sample_every},
           {"overflow", to_string(settings.overflow)}};
 }
@@ -115,15 +118,22 @@ Resumed resume_from(const std::string& path, const Sweep& sweep) {
                        "; allowed: the same config and settings as the run that wrote it");
     }
   }
+  // A point's entries are written once its repetitions are done, so one
+  // with as many valid repetitions as it needs at least is complete; a
+  // failed one is measured again.
   std::map<std::string, int> repetitions;
   for (const nlohmann::json& e : doc["benchmarks"]) {
-    if (e.value("run_type", "") == "iteration") ++repetitions[e.value("run_name", "")];
+    if (e.value("run_type", "") != "iteration") continue;
+    int& count = repetitions[e.value("run_name", "")];
+    count = e.value("valid", false) && count >= 0 ? count + 1 : -1;
   }
+  const int needed = sweep.settings.adaptive ? RunSettings::kMinAdaptiveRepetitions
+                                             : sweep.settings.repetitions;
   Resumed kept;
   std::set<std::string> complete;
   for (const Point& p : sweep.points) {
     const auto it = repetitions.find(p.name());
-    if (it != repetitions.end() && it->second >= sweep.settings.repetitions) {
+    if (it != repetitions.end() && it->second >= needed) {
       complete.insert(p.name());
       kept.done.push_back(p.name());
     }

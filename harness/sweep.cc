@@ -242,22 +242,67 @@ std::string Point::name() const {
   return name + "/placement:" + placement.to_string() + "/threads:" + std::to_string(threads);
 }
 
-double Sweep::estimated_seconds() const {
-  const double per_run =
-      static_cast<double>(settings.warmup_ms + settings.duration_ms) / 1000.0 + kStartAllowanceS;
-  return static_cast<double>(points.size()) * settings.repetitions * per_run;
+std::vector<int> Sweep::cpus_used(const Topology& topology) const {
+  std::set<int> used;
+  for (const Point& p : points) used.insert(p.cpus.begin(), p.cpus.end());
+  std::vector<int> cpus;
+  for (const Pu& pu : topology.pus()) {
+    if (used.count(kUnpinned) || used.count(pu.os_index)) cpus.push_back(pu.os_index);
+  }
+  return cpus;
 }
 
-std::string Sweep::estimate_text() const {
-  const double s = estimated_seconds();
+std::string RunSettings::repetitions_text() const {
+  if (!adaptive) return std::to_string(repetitions) + " repetitions";
+  char target[32];
+  std::snprintf(target, sizeof target, "%g", 100 * target_ci);
+  return std::to_string(kMinAdaptiveRepetitions) + " to " + std::to_string(max_repetitions) +
+         " repetitions (until the median's 95% interval is within ±" + target + "%)";
+}
+
+nlohmann::json RunSettings::repetitions_json() const {
+  return adaptive ? nlohmann::json("auto") : nlohmann::json(repetitions);
+}
+
+namespace {
+
+double seconds_for(const Sweep& sweep, int repetitions) {
+  const RunSettings& s = sweep.settings;
+  const double per_run =
+      static_cast<double>(s.warmup_ms + s.duration_ms) / 1000.0 + kStartAllowanceS;
+  return static_cast<double>(sweep.points.size()) * repetitions * per_run;
+}
+
+}  // namespace
+
+double Sweep::estimated_seconds() const {
+  return seconds_for(*this, settings.adaptive ? std::min(6, settings.max_repetitions)
+                                              : settings.repetitions);
+}
+
+double Sweep::longest_seconds() const {
+  return seconds_for(*this, settings.adaptive ? settings.max_repetitions : settings.repetitions);
+}
+
+namespace {
+
+std::string duration_text(double s) {
   char text[96];
   if (s < 600) {
-    std::snprintf(text, sizeof text, "about %.0f s", s);
+    std::snprintf(text, sizeof text, "%.0f s", s);
   } else if (s < 2 * 86400) {
-    std::snprintf(text, sizeof text, "about %.1f h (%.0f s)", s / 3600, s);
+    std::snprintf(text, sizeof text, "%.1f h (%.0f s)", s / 3600, s);
   } else {
-    std::snprintf(text, sizeof text, "about %.0f days (%.0f s)", s / 86400, s);
+    std::snprintf(text, sizeof text, "%.0f days (%.0f s)", s / 86400, s);
   }
+  return text;
+}
+
+}  // namespace
+
+std::string Sweep::estimate_text() const {
+  std::string text = "about " + duration_text(estimated_seconds());
+  if (settings.adaptive) text += ", at most " + duration_text(longest_seconds());
   return text;
 }
 
@@ -314,8 +359,9 @@ nlohmann::json read_config_file(const std::string& path) {
 Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
                    const Topology& topology) {
   check_keys(config, "",
-             {"name", "description", "duration_ms", "warmup_ms", "repetitions", "watchdog_s",
-              "drain_limit_s", "sample_every", "overflow", "min_packages", "sweeps"});
+             {"name", "description", "duration_ms", "warmup_ms", "repetitions", "target_ci_pct",
+              "max_repetitions", "watchdog_s", "drain_limit_s", "sample_every", "overflow",
+              "min_packages", "sweeps"});
   Sweep sweep;
   sweep.config = config;
   sweep.name = string_in(config, "name", "", "unnamed", "a string");
@@ -331,7 +377,16 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
   s.duration_ms =
       static_cast<std::uint64_t>(number_in(config, "duration_ms", "", 1000, 1, 3.6e6, true));
   s.warmup_ms = static_cast<std::uint64_t>(number_in(config, "warmup_ms", "", 100, 0, 3.6e6, true));
-  s.repetitions = static_cast<int>(number_in(config, "repetitions", "", 3, 1, 1000, true));
+  if (config.value("repetitions", nlohmann::json()) == "auto") {
+    s.adaptive = true;
+  } else if (config.contains("repetitions") && !config["repetitions"].is_number_integer()) {
+    refuse("repetitions", config["repetitions"], "an integer 1..1000 or \"auto\"");
+  } else {
+    s.repetitions = static_cast<int>(number_in(config, "repetitions", "", 3, 1, 1000, true));
+  }
+  s.target_ci = number_in(config, "target_ci_pct", "", 5, 0.1, 100, false) / 100;
+  s.max_repetitions = static_cast<int>(number_in(config, "max_repetitions", "", 10,
+                                                 RunSettings::kMinAdaptiveRepetitions, 1000, true));
   s.watchdog_s = number_in(config, "watchdog_s", "", 10, 0.1, 86400, false);
   s.drain_limit_s = number_in(config, "drain_limit_s", "", 600, 0.1, 86400, false);
   s.sample_every =
@@ -344,7 +399,13 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     refuse("overflow", overflow, "\"wrap\" or \"unpinned\"");
   }
   if (selection.duration_ms > 0) s.duration_ms = static_cast<std::uint64_t>(selection.duration_ms);
-  if (selection.repetitions > 0) s.repetitions = selection.repetitions;
+  if (selection.repetitions > 0) {
+    s.repetitions = selection.repetitions;
+    s.adaptive = false;
+  }
+  if (selection.repetitions_auto) s.adaptive = true;
+  if (selection.target_ci_pct > 0) s.target_ci = selection.target_ci_pct / 100;
+  if (selection.max_repetitions > 0) s.max_repetitions = selection.max_repetitions;
 
   for (const std::string& f : selection.families) {
     if (!find_family(f))
@@ -450,6 +511,7 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
             }
             try {
               p.cpus = plan_cpus(topology, placement, threads, s.overflow, p.roles);
+              p.oversubscribed = oversubscribed(topology, p.cpus);
             } catch (const std::invalid_argument& e) {
               throw UsageError(where + "placements: " + e.what());
             }

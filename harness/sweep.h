@@ -26,6 +26,16 @@ struct RunSettings {
   std::uint64_t duration_ms = 1000;
   std::uint64_t warmup_ms = 100;
   int repetitions = 3;
+  // --repetitions auto: at least kMinAdaptiveRepetitions, then more while
+  // the median's 95% interval is wider than target_ci (a fraction of the
+  // median) or the repetitions split into modes, up to max_repetitions.
+  bool adaptive = false;
+  double target_ci = 0.05;
+  int max_repetitions = 10;
+  static constexpr int kMinAdaptiveRepetitions = 3;
+  // "3 repetitions", or "3 to 10 repetitions (until ...)".
+  std::string repetitions_text() const;
+  nlohmann::json repetitions_json() const;  // 3, or "auto"
   // A run that completes no milestone (threads started, each thread
   // stopped, each drained) for watchdog_s after its window is stuck; one
   // that keeps completing them may take drain_limit_s beyond its window.
@@ -43,6 +53,7 @@ struct Point {
   Params params;           // every parameter of the family, defaults filled in
   std::vector<int> roles;  // per thread
   std::vector<int> cpus;   // per thread, as planned
+  bool oversubscribed = false;  // see oversubscribed() in placement.h
 
   // family/variant/key:value/.../placement:P/threads:N, listing the
   // parameters whose value differs from the family default.
@@ -57,6 +68,9 @@ struct Selection {
   std::vector<std::string> placements;
   std::int64_t duration_ms = -1;
   int repetitions = -1;
+  bool repetitions_auto = false;
+  double target_ci_pct = -1;
+  int max_repetitions = -1;
   std::vector<std::string> sets;  // "key=value": one value for a parameter
 };
 
@@ -66,10 +80,16 @@ struct Sweep {
   RunSettings settings;
   std::vector<Point> points;
 
+  // The CPUs its points are pinned to, in hwloc order; every PU when a
+  // point leaves a thread unpinned.
+  std::vector<int> cpus_used(const Topology& topology) const;
   // Seconds the sweep should take, from the settings and an allowance for
-  // starting each run.
+  // starting each run; adaptive repetitions are counted as 6 (the fewest
+  // that give an interval), or at most max_repetitions.
   double estimated_seconds() const;
-  // "about 95 s", "about 3.2 h (11520 s)", "about 417 days (36001300 s)".
+  double longest_seconds() const;
+  // "about 95 s", "about 3.2 h (11520 s)", "about 417 days (36001300 s)";
+  // with adaptive repetitions, "..., at most ...".
   std::string estimate_text() const;
 };
 

@@ -39,6 +39,22 @@ std::map<int, Pu> ByOsIndex(const Topology& topo) {
   return pus;
 }
 
+// --- oversubscription ----------------------------------------------------
+
+// Oversubscribed: more threads than the CPUs they may run on; unpinned
+// threads may run on every PU of the box, pinned ones only on theirs.
+TEST(OversubscribedTest, CountsTheCpusThePlacementGivesTheThreads) {
+  const Topology topo = Topology::load(kTwoPackageSmt);  // 16 PUs
+  EXPECT_FALSE(oversubscribed(topo, Plan(topo, "compact", 16)));
+  EXPECT_TRUE(oversubscribed(topo, Plan(topo, "compact", 17)));
+  EXPECT_FALSE(oversubscribed(topo, Plan(topo, "none", 16)));
+  EXPECT_TRUE(oversubscribed(topo, Plan(topo, "none", 32)));
+  EXPECT_FALSE(oversubscribed(topo, Plan(topo, "list:0,1", 2)));
+  EXPECT_TRUE(oversubscribed(topo, Plan(topo, "list:0,1", 3)));
+  EXPECT_TRUE(oversubscribed(topo, Plan(topo, "compact", 20, Overflow::unpinned)));
+  EXPECT_TRUE(oversubscribed(topo, Plan(topo, "compact", 20, Overflow::wrap)));
+}
+
 // --- compact ---------------------------------------------------------------
 
 TEST(PlacementTest, CompactFillsPackageZeroFirstWithSiblingsAdjacent) {

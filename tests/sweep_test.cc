@@ -337,6 +337,52 @@ TEST_F(SweepTest, DuplicatePointsAreDropped) {
   EXPECT_THAT(Names(sweep), ElementsAre("spinlock/ticket/placement:none/threads:2"));
 }
 
+TEST_F(SweepTest, AdaptiveRepetitionsFromTheConfigOrTheCommandLine) {
+  json config = Config({{"variants", {"ticket"}}});
+  config["repetitions"] = "auto";
+  config["target_ci_pct"] = 2.5;
+  config["max_repetitions"] = 12;
+  Sweep sweep = Expand(config);
+  EXPECT_TRUE(sweep.settings.adaptive);
+  EXPECT_DOUBLE_EQ(sweep.settings.target_ci, 0.025);
+  EXPECT_EQ(sweep.settings.max_repetitions, 12);
+  EXPECT_EQ(sweep.settings.repetitions_json(), "auto");
+  EXPECT_THAT(sweep.estimate_text(), HasSubstr("at most"));
+  EXPECT_LT(sweep.estimated_seconds(), sweep.longest_seconds());
+
+  Selection fixed;
+  fixed.repetitions = 4;
+  sweep = Expand(config, fixed);
+  EXPECT_FALSE(sweep.settings.adaptive);
+  EXPECT_EQ(sweep.settings.repetitions, 4);
+
+  Selection adaptive;
+  adaptive.repetitions_auto = true;
+  adaptive.target_ci_pct = 10;
+  adaptive.max_repetitions = 20;
+  sweep = Expand(Config(), adaptive);
+  EXPECT_TRUE(sweep.settings.adaptive);
+  EXPECT_DOUBLE_EQ(sweep.settings.target_ci, 0.1);
+  EXPECT_EQ(sweep.settings.max_repetitions, 20);
+
+  config["repetitions"] = "often";
+  EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr("'repetitions'"), HasSubstr("\"often\""),
+                                     HasSubstr("\"auto\"")));
+  config["repetitions"] = "auto";
+  config["target_ci_pct"] = 0;
+  EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr("'target_ci_pct'"), HasSubstr("0.1..100")));
+  config["target_ci_pct"] = 5;
+  config["max_repetitions"] = 2;
+  EXPECT_THAT(ErrorOf(config), AllOf(HasSubstr("'max_repetitions'"), HasSubstr("3..1000")));
+}
+
+TEST_F(SweepTest, PointsKnowWhetherTheyOversubscribe) {
+  const Sweep sweep = Expand(Config({{"variants", {"ticket"}},
+                                     {"threads", {2, 4}},
+                                     {"placements", {"none", "compact"}}}));
+  for (const Point& p : sweep.points) EXPECT_EQ(p.oversubscribed, p.threads > 2) << p.name();
+}
+
 TEST_F(SweepTest, SettingsAndSelectionOverrides) {
   json config = Config({{"variants", {"ticket"}}});
   config["duration_ms"] = 250;

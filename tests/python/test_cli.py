@@ -104,6 +104,8 @@ class CliTest(unittest.TestCase):
             self.assertAlmostEqual(e["real_time"], per_op, delta=e["real_time"] * 1e-6)
             self.assertEqual(len(e["cpus"]), e["threads"])
             self.assertEqual(len(e["thread_ops"]), e["threads"])
+            # This machine's PUs, unpinned or pinned one thread to a PU.
+            self.assertEqual(e["oversubscribed"], e["threads"] > os.cpu_count(), e["name"])
             for field in LATENCY_FIELDS:
                 self.assertIn(field, e["latency_ns"])
             for stats in e["lock_stats"].values():
@@ -142,6 +144,50 @@ class CliTest(unittest.TestCase):
         values = sorted(e["ops_per_sec"] for e in entries if e["run_type"] == "iteration")
         self.assertAlmostEqual(aggregates["median"]["ops_per_sec"], values[1], delta=values[1] * 1e-9)
         self.assertTrue(aggregates["median"]["name"].endswith("_median"))
+        # Three repetitions give no 95% interval of the median: none is
+        # written, and the stability says why.
+        self.assertNotIn("ci95_low", aggregates["median"])
+        self.assertIn("6 needed", aggregates["median"]["stability"])
+        self.assertGreaterEqual(aggregates["median"]["cv"], 0)
+
+    def test_adaptive_repetitions_give_an_interval_and_a_verdict(self):
+        out = os.path.join(self.dir, "auto.json")
+        r = lockbench("run", "--config", QUICK, "--out", out, "--family", "spinlock",
+                      "--variant", "ticket,mcs", "--threads", "1", "--duration-ms", "20",
+                      "--repetitions", "auto", "--max-repetitions", "7", "--target-ci", "50")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("3 to 7 repetitions", r.stdout)
+        with open(out, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual(doc["context"]["lockbench"]["settings"]["repetitions"], "auto")
+        for median in (e for e in doc["benchmarks"] if e.get("aggregate_name") == "median"):
+            runs = sorted(e["ops_per_sec"] for e in doc["benchmarks"]
+                          if e["run_type"] == "iteration" and e["run_name"] == median["run_name"])
+            self.assertTrue(6 <= len(runs) <= 7, median["name"])  # an interval needs 6
+            self.assertEqual((median["ci95_low"], median["ci95_high"]), (runs[0], runs[-1]))
+            self.assertTrue(median["stability"])
+
+    def test_calibrate_gives_the_hand_off_matrix(self):
+        r = lockbench("calibrate", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = json.loads(r.stdout)
+        n = len(c["cpus"])
+        self.assertEqual(n, os.cpu_count())
+        self.assertEqual(len(c["c2c_ns"]), n)
+        for i, row in enumerate(c["c2c_ns"]):
+            self.assertEqual(len(row), n)
+            self.assertEqual(row[i], 0)
+            for j, ns in enumerate(row):
+                self.assertEqual(ns, c["c2c_ns"][j][i])
+                if i != j:
+                    self.assertGreater(ns, 0)
+        for key in ("clock_read_ns", "delay_error_pct", "timing_cost_ns"):
+            self.assertGreaterEqual(c[key], 0, key)
+        text = lockbench("calibrate")
+        self.assertIn("hand-off", text.stdout)
+        bad = lockbench("calibrate", "--placement", "sideways")
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("sideways", bad.stderr)
 
     # Short spins and sleeps injected at every slow-path step: the broken PV
     # lock loses a wakeup and hangs; the correct one, run the same way, does not.
