@@ -33,10 +33,10 @@ void add_counters(benchmark::State& state, const RunResult& r) {
   // results' real_time holds, so compare.py's time columns compare throughput.
   // A window in which no operation completed (a collapsed lock) has no
   // finite time per operation; the window itself is a lower bound on it, and
-  // keeps every entry a finite number.
-  state.counters["ns_per_op"] = r.ops > 0
-                                    ? Counter(ops / 1e9, Counter::kIsRate | Counter::kInvert)
-                                    : Counter(r.seconds * 1e9);
+  // keeps every entry a finite number. Computed here, flagless, whatever the
+  // window: Google Benchmark aborts when the repetitions of a point carry a
+  // counter with different flags.
+  state.counters["ns_per_op"] = r.seconds * 1e9 / std::max(ops, 1.0);
   state.counters["fairness"] = r.fairness;
   state.counters["share_min"] = r.share_min;
   state.counters["share_max"] = r.share_max;

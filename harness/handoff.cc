@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <thread>
 
@@ -11,7 +12,13 @@ namespace lockbench {
 
 namespace {
 
-constexpr int kBatches = 9;
+// Each pair is measured in kPasses passes over all pairs, kPassGap apart,
+// kBatches batches a pass: a host that moves the VM's CPUs for a few
+// milliseconds (a 34 ns hand-off read 198 ns once) then spoils a minority of
+// a pair's batches, which the median ignores.
+constexpr int kPasses = 5;
+constexpr auto kPassGap = std::chrono::milliseconds(20);
+constexpr int kBatches = 3;
 constexpr std::uint64_t kRoundTripsPerBatch = 1000;
 
 struct alignas(kCacheLine) Line {
@@ -46,8 +53,7 @@ std::vector<double> batches(const Topology& topology, int cpu_a, int cpu_b) {
   return ns;
 }
 
-double median_handoff_ns(const Topology& topology, int cpu_a, int cpu_b) {
-  std::vector<double> ns = batches(topology, cpu_a, cpu_b);
+double median(std::vector<double> ns) {
   std::nth_element(ns.begin(), ns.begin() + static_cast<long>(ns.size() / 2), ns.end());
   return ns[ns.size() / 2];
 }
@@ -75,15 +81,24 @@ HandoffMatrix measure_handoffs(const Topology& topology, std::vector<int> cpus) 
   HandoffMatrix m;
   m.cpus = cpus;
   m.ns.assign(cpus.size(), std::vector<double>(cpus.size(), 0.0));
-  // The measuring thread is re-pinned for each pair; restored afterwards by
-  // running on a thread of its own.
+  // Batches per pair, over the passes. The measuring thread is re-pinned
+  // for each pair, so it is a thread of its own.
+  std::vector<std::vector<std::vector<double>>> ns(
+      cpus.size(), std::vector<std::vector<double>>(cpus.size()));
   std::thread([&] {
-    for (std::size_t i = 0; i < cpus.size(); ++i) {
-      for (std::size_t j = i + 1; j < cpus.size(); ++j) {
-        m.ns[i][j] = m.ns[j][i] = median_handoff_ns(topology, cpus[i], cpus[j]);
+    for (int pass = 0; pass < kPasses; ++pass) {
+      if (pass > 0) std::this_thread::sleep_for(kPassGap);
+      for (std::size_t i = 0; i < cpus.size(); ++i) {
+        for (std::size_t j = i + 1; j < cpus.size(); ++j) {
+          const std::vector<double> more = batches(topology, cpus[i], cpus[j]);
+          ns[i][j].insert(ns[i][j].end(), more.begin(), more.end());
+        }
       }
     }
   }).join();
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    for (std::size_t j = i + 1; j < cpus.size(); ++j) m.ns[i][j] = m.ns[j][i] = median(ns[i][j]);
+  }
   return m;
 }
 

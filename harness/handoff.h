@@ -13,7 +13,7 @@
 namespace lockbench {
 
 // At most this many CPUs are measured pairwise (evenly spread over the
-// ones asked for, in hwloc order): 2016 pairs, a few seconds.
+// ones asked for, in hwloc order): 2016 pairs, about 6 s at 100 ns.
 inline constexpr std::size_t kMaxHandoffCpus = 64;
 
 struct HandoffMatrix {
@@ -23,7 +23,7 @@ struct HandoffMatrix {
 };
 
 // Every pair of `cpus` (thinned to kMaxHandoffCpus), each the median over
-// batches of round trips. Needs a topology of this machine (threads are
+// 15 batches of 1000 round trips, taken in 5 passes 20 ms apart. Needs a topology of this machine (threads are
 // pinned to the CPUs).
 HandoffMatrix measure_handoffs(const Topology& topology, std::vector<int> cpus);
 

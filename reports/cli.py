@@ -11,7 +11,9 @@ import sys
 
 from reports.arch import write_arch
 from reports.compare import write_comparison
+from reports.headline import html_summary, markdown_summary
 from reports.load import ReportError, file_names, load_all, load_results
+from reports.machine import fastest_handoff_ns, handoff_figure
 from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
@@ -23,12 +25,18 @@ def build_report(paths, out_dir):
     points = collect_points(result_sets)
     os.makedirs(out_dir, exist_ok=True)
     sections = []
+    handoff_ns = fastest_handoff_ns(result_sets)
     for family in sorted({p.family for p in points}):
         sections += family_figures(family, [p for p in points if p.family == family], out_dir,
-                                   sources=file_names(result_sets))
+                                   sources=file_names(result_sets), handoff_ns=handoff_ns)
+    for i, rs in enumerate(result_sets):
+        heatmap = handoff_figure(rs, out_dir, f"handoff-{i}")
+        if heatmap:
+            sections.append(heatmap)
     with open(os.path.join(out_dir, "summary.md"), "w", encoding="utf-8") as f:
-        f.write(markdown(points))
-    return write_page(out_dir, result_sets, sections, html_table(points))
+        f.write(markdown_summary(points) + "\n" + markdown(points))
+    return write_page(out_dir, result_sets, sections, html_table(points),
+                      summary_html=html_summary(points))
 
 
 def fraction(text):

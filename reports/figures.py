@@ -3,7 +3,8 @@
 Every report figure goes through draw_panels, so they share their look: thread
 counts on a log2 axis with the measured counts as ticks, a log y axis when the
 values span more than a decade, error bars from the repetitions, failed points
-marked where they would have been.
+marked where they would have been, and the oversubscribed region (more
+threads than CPUs: the scheduler decides as much as the lock) shaded.
 """
 
 from dataclasses import dataclass, field
@@ -38,6 +39,20 @@ class Panel:
     curves: list
     failed_threads: list = field(default_factory=list)
     reference_line: float = None  # a horizontal line (1.0 for speedups)
+    oversubscribed_from: int = None  # the fewest threads that oversubscribe, if drawn
+    bound: Curve = None  # a limit drawn as a line (the hand-off bound)
+
+
+def _shade_oversubscribed(ax, panel):
+    """Shades from between the last thread count that fits the CPUs and the
+    first that does not to the right edge."""
+    ticks = _ticks(panel)
+    below = [t for t in ticks if t < panel.oversubscribed_from]
+    start = (below[-1] * panel.oversubscribed_from) ** 0.5 if below else ticks[0] / 1.5
+    end = ticks[-1] * 1.5
+    ax.axvspan(start, end, color="grey", alpha=0.12, linewidth=0,
+               label="oversubscribed (threads > CPUs): scheduler-bound")
+    ax.set_xlim(min(ax.get_xlim()[0], ticks[0] / 1.5), end)
 
 
 def _ticks(panel):
@@ -60,6 +75,10 @@ def draw_panels(title, ylabel, panels, path_stem, ylim=None):
                         **c.style)
         for threads in panel.failed_threads:
             ax.axvline(threads, color="red", alpha=0.3, linestyle=":")
+        if panel.bound:
+            ax.plot(panel.bound.xs, panel.bound.ys, label=panel.bound.label, **panel.bound.style)
+        if panel.oversubscribed_from:
+            _shade_oversubscribed(ax, panel)
         if panel.reference_line is not None:
             ax.axhline(panel.reference_line, color="grey", linewidth=1)
         # The panels share their y axis, scale included: set it on a panel that

@@ -5,7 +5,8 @@ import os
 
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:1400px}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}
-tr.failed td{background:#fdd}tr.better td{background:#dfd}img{max-width:100%}code{background:#eee}"""
+tr.failed td{background:#fdd}tr.better td{background:#dfd}tr.unstable td{background:#ffd}
+img{max-width:100%}code{background:#eee}p.oversubscribed{color:#555}nav li{margin:2px 0}"""
 
 
 def machine_rows(result_sets):
@@ -22,21 +23,33 @@ def machine_rows(result_sets):
 
 
 def write_page(out_dir, result_sets, sections, table_html, title="lockbench report", intro="",
-               table_title="All points"):
+               table_title="All points", summary_html=""):
+    """index.html: the summary (when given) first, a table of contents, the
+    machines, the figures, then the table of points."""
     header = ["file", "host", "arch", "CPU", "topology", "cache line", "relax", "commit",
               "config", "date"]
     machines = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
         for r in machine_rows(result_sets))
     figures = "".join(
-        f"<h2>{html.escape(caption)}</h2><img src=\"{html.escape(os.path.basename(png))}\" "
-        f"alt=\"{html.escape(caption)}\">" for caption, png in sections)
+        f"<h2 id=\"figure-{i}\">{html.escape(caption)}</h2>"
+        f"<img src=\"{html.escape(os.path.basename(png))}\" alt=\"{html.escape(caption)}\">"
+        for i, (caption, png) in enumerate(sections))
+    contents = ([("summary", "Summary")] if summary_html else []) + [("machines", "Machines")]
+    contents += [(f"figure-{i}", caption) for i, (caption, _) in enumerate(sections)]
+    contents += [("points", table_title)]
+    toc = "".join(f"<li><a href=\"#{anchor}\">{html.escape(text)}</a></li>"
+                  for anchor, text in contents)
+    summary = f"<h2 id=\"summary\">Summary</h2>{summary_html}" if summary_html else ""
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
 <body><h1>{html.escape(title)}</h1>{intro}
+{summary}
+<nav><h2>Contents</h2><ol>{toc}</ol></nav>
+<h2 id="machines">Machines</h2>
 <table><thead><tr>{''.join(f'<th>{h}</th>' for h in header)}</tr></thead><tbody>{machines}</tbody></table>
 {figures}
-<h2>{html.escape(table_title)}</h2>{table_html}
+<h2 id="points">{html.escape(table_title)}</h2>{table_html}
 </body></html>
 """
     path = os.path.join(out_dir, "index.html")

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reports.uncertainty import median_interval
+
 
 @dataclass
 class Point:
@@ -18,6 +20,8 @@ class Point:
     name: str  # the run name, the same for the same point in any file
     runs: list = field(default_factory=list)  # valid iteration entries
     error: str = ""  # set when any repetition failed
+    oversubscribed: bool = False  # more threads than the CPUs its placement has
+    stability: str = ""  # the harness's verdict (median entry), "" when not given
 
     @property
     def valid(self):
@@ -31,15 +35,24 @@ class Point:
         return float(np.median(self.values(key, subkey)))
 
     def spread(self, key, subkey=None):
-        """(median - min, max - median): the error bar over repetitions."""
+        """The error bar of the median (see median_spread)."""
         return median_spread(self.values(key, subkey))[1]
+
+    @property
+    def params_text(self):
+        """The parameters that differ from the family's defaults, as the run
+        name lists them ("cs_ns:0, ncs_ns:0"), or ""."""
+        parts = self.name.split("/")[2:]
+        return ", ".join(p for p in parts if not p.startswith(("placement:", "threads:")))
 
 
 def median_spread(values):
-    """The median of repetitions and its error bar (median - min, max - median)."""
+    """The median of repetitions and its error bar (median - low, high - median):
+    the median's 95% interval, or min-max below the 6 repetitions one needs."""
     v = np.asarray(values, dtype=float)
     m = float(np.median(v))
-    return m, (m - float(v.min()), float(v.max()) - m)
+    low, high = median_interval(v) or (float(v.min()), float(v.max()))
+    return m, (m - low, high - m)
 
 
 def series_key(point):
@@ -53,13 +66,16 @@ def collect_points(result_sets):
     points = {}
     for rs in result_sets:
         for e in rs.entries:
-            if e.get("run_type") != "iteration":
-                continue
             key = (rs.path, e["run_name"])
+            if e.get("run_type") == "aggregate":
+                if e.get("aggregate_name") == "median" and key in points:
+                    points[key].stability = e.get("stability", "")
+                continue
             p = points.get(key)
             if p is None:
                 p = points[key] = Point(e["family"], e["variant"], e["role"], e["placement"],
-                                        e["threads"], e["params"], rs.path, e["run_name"])
+                                        e["threads"], e["params"], rs.path, e["run_name"],
+                                        oversubscribed=e.get("oversubscribed", False))
             if e.get("valid"):
                 p.runs.append(e)
             else:

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 
 from reports.figures import ROLE_STYLE, Curve, Panel, draw_panels
 from reports.points import median_spread, series_key, varying_params
+from reports.uncertainty import ratio_interval
 
 # Counters drawn per family: (counter, axis label). Totals are drawn per second
 # of the measured window; rates, ratios and times as they are.
@@ -25,6 +26,11 @@ FAMILY_COUNTERS = {
                ("kicks", "raises that woke a halted vCPU (per s)"),
                ("raise_to_handle_p99_ns", "raise to handle, p99 (ns)")],
 }
+
+# Families whose operation is one acquisition of one lock: their throughput
+# is bounded by the machine's cache-line hand-off (drawn on the figure).
+HANDOFF_BOUND_FAMILIES = {"spinlock"}
+
 
 def _is_rate(counter):
     return counter.endswith(("_per_sec", "_per_run", "_ns"))
@@ -93,8 +99,18 @@ class FamilyPlot:
         return sorted({p.threads for p in self.points
                        if p.placement == placement and not p.valid})
 
-    def metric_panels(self, values_of, style_override=None, label_suffix=""):
-        """values_of(point, curve) gives a point's per-repetition values."""
+    def oversubscribed_from(self, placement):
+        """The fewest threads at which the placement's points oversubscribe."""
+        counts = [p.threads for p in self.points if p.placement == placement and p.oversubscribed]
+        return min(counts) if counts else None
+
+    def panel(self, placement, curves, **kwargs):
+        return Panel(f"placement: {placement}", curves, self.failed(placement),
+                     oversubscribed_from=self.oversubscribed_from(placement), **kwargs)
+
+    def metric_panels(self, values_of, style_override=None, label_suffix="", bound_ns=None):
+        """values_of(point, curve) gives a point's per-repetition values;
+        bound_ns, a one-way hand-off latency, draws the rate it allows."""
         panels = []
         for placement in self.placements:
             curves = []
@@ -104,8 +120,21 @@ class FamilyPlot:
                                     [p.threads for p in curve], [m for m, _ in stats],
                                     [s for _, s in stats],
                                     self.style(curve[0], **(style_override or {}))))
-            panels.append(Panel(f"placement: {placement}", curves, self.failed(placement)))
+            panels.append(self.panel(placement, curves, bound=self.handoff_bound(placement, bound_ns)))
         return panels
+
+    def handoff_bound(self, placement, bound_ns):
+        """1e9 / bound_ns over the thread counts from 2 that fit the CPUs."""
+        if not bound_ns:
+            return None
+        limit = self.oversubscribed_from(placement)
+        xs = sorted({p.threads for p in self.valid if p.placement == placement
+                     and p.threads >= 2 and (limit is None or p.threads < limit)})
+        if not xs:
+            return None
+        # A segment a little beyond the counts it bounds, visible at one count.
+        return Curve(f"hand-off bound: 1e9 / {bound_ns:.0f} ns", [xs[0] / 1.3, xs[-1] * 1.3],
+                     [1e9 / bound_ns] * 2, style=dict(color="black", linestyle="-.", linewidth=1.5))
 
     def speedup_panels(self):
         """Median throughput of each scalable variant over the global one with the
@@ -125,13 +154,24 @@ class FamilyPlot:
                 pairs = [(p, base[p.threads]) for p in curve if p.threads in base]
                 pairs = [(p, b) for p, b in pairs if b.median("ops_per_sec") > 0]
                 if pairs:
+                    ratios = [speedup(p, b) for p, b in pairs]
                     lines.append(Curve(self.label(curve[0]) + " / global",
-                                       [p.threads for p, _ in pairs],
-                                       [p.median("ops_per_sec") / b.median("ops_per_sec")
-                                        for p, b in pairs], None, self.style(curve[0])))
-            panels.append(Panel(f"placement: {placement}", lines, self.failed(placement),
-                                reference_line=1.0))
+                                       [p.threads for p, _ in pairs], [r for r, _ in ratios],
+                                       [bar(r, interval) for r, interval in ratios],
+                                       self.style(curve[0])))
+            panels.append(self.panel(placement, lines, reference_line=1.0))
         return panels
+
+
+def speedup(point, baseline):
+    """The ratio of median throughputs and its 95% interval (or None)."""
+    ratio = point.median("ops_per_sec") / baseline.median("ops_per_sec")
+    return ratio, ratio_interval(point.values("ops_per_sec"), baseline.values("ops_per_sec"))
+
+
+def bar(value, interval):
+    """An error bar (below, above) from an interval; none without one."""
+    return (value - interval[0], interval[1] - value) if interval else (0, 0)
 
 
 def _baseline_key(point):
@@ -149,13 +189,17 @@ def _normalised_throughput(point, curve):
     return point.values("ops_per_sec") / base if base > 0 else point.values("ops_per_sec") * 0
 
 
-THROUGHPUT_LABEL = "throughput (operations/s; median, bars: min-max)"
+THROUGHPUT_LABEL = ("throughput (operations/s; median; bars: its 95% interval,\n"
+                    "min-max below 6 repetitions)")
 ALL_FIGURES = ("throughput", "speedup", "fairness", "latency", "counters")
 
 
-def family_figures(family, points, out_dir, sources=None, kinds=ALL_FIGURES, prefix=""):
+def family_figures(family, points, out_dir, sources=None, kinds=ALL_FIGURES, prefix="",
+                   handoff_ns=None):
     """Draws the family's figures of the given kinds into out_dir; returns
-    [(title, png)]. sources as for FamilyPlot; prefix starts the file names."""
+    [(title, png)]. sources as for FamilyPlot; prefix starts the file names;
+    handoff_ns (the fastest one-way hand-off) bounds the throughput of the
+    families that measure one lock."""
     plot = FamilyPlot(family, points, sources)
     stem = os.path.join(out_dir, prefix + family)
     figures = []
@@ -166,14 +210,16 @@ def family_figures(family, points, out_dir, sources=None, kinds=ALL_FIGURES, pre
             figures.append((f"{family}: {title}", png))
 
     if "throughput" in kinds:
-        add("throughput vs threads", THROUGHPUT_LABEL, plot.metric_panels(_throughput),
-            "throughput")
+        bound = handoff_ns if family in HANDOFF_BOUND_FAMILIES else None
+        add("throughput vs threads", THROUGHPUT_LABEL,
+            plot.metric_panels(_throughput, bound_ns=bound), "throughput")
     if "normalised" in kinds:
         add("throughput relative to one thread", "throughput / single-thread throughput (x)",
             plot.metric_panels(_normalised_throughput), "normalised")
     if "speedup" in kinds:
         add("speedup of the scalable design over the global lock",
-            "speedup (median throughput ratio, x)", plot.speedup_panels(), "speedup")
+            "speedup (median throughput ratio, x;\nbars: 95% bootstrap interval)",
+            plot.speedup_panels(), "speedup")
     if "fairness" in kinds:
         add("fairness vs threads", "Jain's fairness index (1 = equal shares)",
             plot.metric_panels(lambda p, _: p.values("fairness")), "fairness", ylim=(0, 1.05))

@@ -2,6 +2,8 @@
 
 import html
 
+from reports.uncertainty import relative_half_width
+
 
 def fmt(value, digits=3):
     if value >= 1e5:
@@ -9,22 +11,32 @@ def fmt(value, digits=3):
     return f"{value:.{digits}g}"
 
 
+def interval_text(point):
+    """The median's 95% interval as ±% of it, or "-" below 6 repetitions."""
+    half = relative_half_width(point.values("ops_per_sec"))
+    return "-" if half is None else f"±{100 * half:.1f}%"
+
+
 def rows(points):
     """One row per point, failed ones saying why instead of numbers."""
     out = []
-    for p in sorted(points, key=lambda p: (p.family, p.placement, p.variant, p.threads)):
+    for p in sorted(points, key=lambda p: (p.family, p.placement, p.params_text, p.variant,
+                                           p.threads)):
+        regime = "oversubscribed" if p.oversubscribed else "within CPUs"
+        head = [p.family, p.variant, p.role, p.params_text or "-", p.placement, str(p.threads),
+                regime]
         if p.valid:
-            out.append([p.family, p.variant, p.role, p.placement, str(p.threads),
-                        fmt(p.median("ops_per_sec")), fmt(p.median("fairness")),
-                        fmt(p.median("latency_ns", "p99")), str(len(p.runs)), "ok"])
+            out.append(head + [fmt(p.median("ops_per_sec")), interval_text(p),
+                               fmt(p.median("fairness")), fmt(p.median("latency_ns", "p99")),
+                               str(len(p.runs)), p.stability or "-", "ok"])
         else:
-            out.append([p.family, p.variant, p.role, p.placement, str(p.threads),
-                        "-", "-", "-", str(len(p.runs)), "FAILED: " + p.error])
+            out.append(head + ["-", "-", "-", "-", str(len(p.runs)), "-", "FAILED: " + p.error])
     return out
 
 
-HEADER = ["family", "variant", "role", "placement", "threads", "ops/s (median)",
-          "fairness", "p99 latency (ns)", "repetitions", "status"]
+HEADER = ["family", "variant", "role", "parameters", "placement", "threads", "regime",
+          "ops/s (median)", "95% interval", "fairness", "p99 latency (ns)", "repetitions",
+          "stability", "status"]
 
 
 def markdown(points):
@@ -37,6 +49,7 @@ def html_table(points):
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
     body = []
     for r in rows(points):
-        cls = "" if r[-1] == "ok" else ' class="failed"'
+        unstable = r[-2] not in ("stable", "-")
+        cls = ' class="failed"' if r[-1] != "ok" else (' class="unstable"' if unstable else "")
         body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -1,0 +1,69 @@
+"""The report's first table: per family, each scalable variant's throughput
+over the global lock's with the same parameters, placement and threads, with
+its 95% interval; ratios from oversubscribed points (more threads than
+CPUs, where the scheduler's hand-offs dominate) are listed apart, never
+mixed into the headline."""
+
+import html
+
+from reports.scaling import speedup
+from reports.summary import fmt
+
+
+def speedup_rows(points):
+    """[(family, oversubscribed, row)] for every scalable/global pair."""
+    globals_ = {(p.source, p.family, p.placement, p.threads, p.params_text): p
+                for p in points if p.valid and p.role == "global"}
+    out = []
+    for p in sorted((p for p in points if p.valid and p.role == "scalable"),
+                    key=lambda p: (p.family, p.oversubscribed, p.placement, p.params_text,
+                                   p.variant, p.threads)):
+        base = globals_.get((p.source, p.family, p.placement, p.threads, p.params_text))
+        if base is None or base.median("ops_per_sec") <= 0:
+            continue
+        ratio, interval = speedup(p, base)
+        unstable = "; ".join(f"{q.variant}: {q.stability}" for q in (p, base)
+                             if q.stability and q.stability != "stable")
+        out.append((p.family, p.oversubscribed or base.oversubscribed,
+                    [f"{p.variant} / {base.variant}", p.params_text or "-", p.placement,
+                     str(p.threads), f"{fmt(ratio)}x",
+                     f"{fmt(interval[0])} - {fmt(interval[1])}" if interval else "-",
+                     unstable or "stable"]))
+    return out
+
+
+HEADER = ["ratio", "parameters", "placement", "threads", "speedup (median)", "95% interval",
+          "stability"]
+
+
+def _table(rows):
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def html_summary(points):
+    """Per family: the headline ratios, then the oversubscribed ones apart."""
+    rows = speedup_rows(points)
+    parts = []
+    for family in sorted({f for f, _, _ in rows}):
+        fitted = [r for f, over, r in rows if f == family and not over]
+        over = [r for f, o, r in rows if f == family and o]
+        parts.append(f"<h3>{html.escape(family)}</h3>")
+        if fitted:
+            parts.append("<p>Threads within the CPUs:</p>" + _table(fitted))
+        if over:
+            parts.append("<p class=\"oversubscribed\">Oversubscribed (more threads than CPUs: "
+                         "these ratios measure the scheduler handing the lock to preempted "
+                         "waiters as much as the lock design):</p>" + _table(over))
+    return "".join(parts) or "<p>No scalable variant was measured beside its global one.</p>"
+
+
+def markdown_summary(points):
+    lines = []
+    for family, over, row in speedup_rows(points):
+        regime = "oversubscribed" if over else "within CPUs"
+        lines.append(f"- {family} ({regime}): {row[0]} [{row[1]}] {row[2]}, {row[3]} threads: "
+                     f"{row[4]} (95% {row[5]}; {row[6]})")
+    return "\n".join(lines) + "\n" if lines else ""

@@ -1,0 +1,63 @@
+"""The machine's limit: the core-to-core hand-off matrix a results file's
+calibration holds (lockbench calibrate), drawn as a heatmap."""
+
+import os
+
+import numpy as np
+
+from reports.figures import plt
+
+
+def handoff_matrix(result_set):
+    """(cpus, one-way ns matrix) of a results file, or None if it has none."""
+    calibration = result_set.lockbench.get("calibration", {})
+    cpus, ns = calibration.get("cpus"), calibration.get("c2c_ns")
+    if not cpus or not ns or len(cpus) < 2:
+        return None
+    return cpus, np.asarray(ns, dtype=float)
+
+
+def fastest_handoff_ns(result_sets):
+    """The smallest one-way latency between two CPUs in any file, or None."""
+    fastest = []
+    for rs in result_sets:
+        matrix = handoff_matrix(rs)
+        if matrix:
+            ns = matrix[1]
+            fastest.append(ns[~np.eye(len(ns), dtype=bool)].min())
+    return float(min(fastest)) if fastest else None
+
+
+def handoff_figure(result_set, out_dir, stem):
+    """Draws STEM.png (and .svg) of one file's matrix; returns (title, png) or None.
+    CPUs in hwloc order, so packages and NUMA nodes show as blocks."""
+    matrix = handoff_matrix(result_set)
+    if not matrix:
+        return None
+    cpus, ns = matrix
+    n = len(cpus)
+    size = min(4 + 0.25 * n, 16)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    shown = np.where(np.eye(n, dtype=bool), np.nan, ns)
+    image = ax.imshow(shown, cmap="viridis")
+    fig.colorbar(image, ax=ax, label="one-way hand-off (ns)")
+    ticks = range(0, n, max(1, n // 16))
+    ax.set_xticks(list(ticks), [str(cpus[i]) for i in ticks])
+    ax.set_yticks(list(ticks), [str(cpus[i]) for i in ticks])
+    ax.set_xlabel("to CPU")
+    ax.set_ylabel("from CPU")
+    if n <= 16:
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    ax.text(j, i, f"{ns[i][j]:.0f}", ha="center", va="center", color="white",
+                            fontsize=8)
+    host = result_set.context.get("host_name", "?")
+    title = f"core-to-core cache-line hand-off ({host})"
+    ax.set_title(title)
+    fig.tight_layout()
+    path = os.path.join(out_dir, stem)
+    for ext in ("png", "svg"):
+        fig.savefig(f"{path}.{ext}", dpi=110)
+    plt.close(fig)
+    return title, f"{path}.png"
