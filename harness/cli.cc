@@ -159,59 +159,10 @@ Topology load_topology(const std::string& spec) {
   }
 }
 
-std::string kind_name(ParamInfo::Kind kind) {
-  switch (kind) {
-    case ParamInfo::Kind::integer:
-      return "integer";
-    case ParamInfo::Kind::real:
-      return "real";
-    case ParamInfo::Kind::choice:
-      return "choice";
-    case ParamInfo::Kind::ratio:
-      return "ratio";
-  }
-  return "?";
-}
-
 int cmd_list(const std::vector<std::string>& args) {
   const Options o = parse_options(args, {}, false);
   nlohmann::json families = nlohmann::json::array();
-  for (const Family* f : all_families()) {
-    const FamilyInfo& info = f->info();
-    nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
-    for (const VariantInfo& v : info.variants) {
-      variants.push_back({{"name", v.name},
-                          {"role", to_string(v.role)},
-                          {"summary", v.summary},
-                          {"default_on", v.role != Role::broken},
-                          {"overrides", v.overrides}});
-    }
-    for (const ParamInfo& p : info.params) {
-      nlohmann::json param = {{"name", p.name},
-                              {"type", kind_name(p.kind)},
-                              {"default", p.default_value},
-                              {"help", p.help}};
-      if (p.kind == ParamInfo::Kind::ratio) {
-        param["allowed"] = "P:C";
-      } else if (p.kind == ParamInfo::Kind::choice) {
-        param["allowed"] = p.choices;
-      } else if (p.kind == ParamInfo::Kind::integer) {
-        param["min"] = static_cast<long long>(p.min);
-        param["max"] = static_cast<long long>(p.max);
-      } else {
-        param["min"] = p.min;
-        param["max"] = p.max;
-      }
-      params.push_back(param);
-    }
-    families.push_back({{"name", info.name},
-                        {"summary", info.summary},
-                        {"variants", variants},
-                        {"params", params},
-                        {"roles", info.role_names},
-                        {"counters", info.counter_names},
-                        {"lock_classes", info.lock_classes}});
-  }
+  for (const Family* f : all_families()) families.push_back(describe(f->info()));
   if (o.json) {
     std::cout << nlohmann::json{{"families", families}}.dump(2) << "\n";
     return 0;

@@ -88,6 +88,17 @@ void check_registration(const FamilyInfo& info) {
   check_unique(info, variants, "variant");
   check_unique(info, params, "parameter");
   check_unique(info, info.counter_names, "counter");
+  check_unique(info, info.derived_counter_names, "derived counter");
+  if (info.report.operation.empty()) refuse_family(info, "does not say what an operation is");
+  for (const CounterFigure& f : info.report.figures) {
+    const auto& counters = info.counter_names;
+    const auto& derived = info.derived_counter_names;
+    if (std::count(counters.begin(), counters.end(), f.counter) == 0 &&
+        std::count(derived.begin(), derived.end(), f.counter) == 0) {
+      refuse_family(info, "draws the counter '" + f.counter +
+                              "', which is not one of its counters or derived counters");
+    }
+  }
   check_unique(info, info.lock_classes, "lock class");
   for (const VariantInfo& v : info.variants) {
     for (const auto& [key, value] : v.overrides.items()) {
@@ -99,7 +110,70 @@ void check_registration(const FamilyInfo& info) {
   }
 }
 
+const char* kind_name(ParamInfo::Kind kind) {
+  switch (kind) {
+    case ParamInfo::Kind::integer:
+      return "integer";
+    case ParamInfo::Kind::real:
+      return "real";
+    case ParamInfo::Kind::choice:
+      return "choice";
+    case ParamInfo::Kind::ratio:
+      return "ratio";
+  }
+  return "?";
+}
+
+const char* to_string(CounterFigure::Scale scale) {
+  return scale == CounterFigure::Scale::per_second ? "per_second" : "as_is";
+}
+
 }  // namespace
+
+nlohmann::json describe(const FamilyInfo& info) {
+  nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
+  for (const VariantInfo& v : info.variants) {
+    variants.push_back({{"name", v.name},
+                        {"role", to_string(v.role)},
+                        {"summary", v.summary},
+                        {"default_on", v.role != Role::broken},
+                        {"overrides", v.overrides}});
+  }
+  for (const ParamInfo& p : info.params) {
+    nlohmann::json param = {{"name", p.name},
+                            {"type", kind_name(p.kind)},
+                            {"default", p.default_value},
+                            {"help", p.help}};
+    if (p.kind == ParamInfo::Kind::ratio) {
+      param["allowed"] = "P:C";
+    } else if (p.kind == ParamInfo::Kind::choice) {
+      param["allowed"] = p.choices;
+    } else if (p.kind == ParamInfo::Kind::integer) {
+      param["min"] = static_cast<long long>(p.min);
+      param["max"] = static_cast<long long>(p.max);
+    } else {
+      param["min"] = p.min;
+      param["max"] = p.max;
+    }
+    params.push_back(param);
+  }
+  nlohmann::json figures = nlohmann::json::array();
+  for (const CounterFigure& f : info.report.figures) {
+    figures.push_back({{"counter", f.counter}, {"label", f.label}, {"scale", to_string(f.scale)}});
+  }
+  return {{"name", info.name},
+          {"summary", info.summary},
+          {"variants", variants},
+          {"params", params},
+          {"roles", info.role_names},
+          {"counters", info.counter_names},
+          {"derived_counters", info.derived_counter_names},
+          {"lock_classes", info.lock_classes},
+          {"report",
+           {{"operation", info.report.operation},
+            {"figures", figures},
+            {"handoff_bound", info.report.handoff_bound}}}};
+}
 
 Family::Family(FamilyInfo info) : info_(std::move(info)) { check_registration(info_); }
 

@@ -113,6 +113,28 @@ std::unique_ptr<Workload> make_variant(const std::string& variant,
   return made;
 }
 
+// A figure the report draws for a family: one of its counters over threads.
+struct CounterFigure {
+  enum class Scale {
+    per_second,  // a total over the window, drawn per second of it
+    as_is,       // already a rate, a ratio or a time
+  };
+  std::string counter;  // a counter_names or derived_counter_names entry
+  std::string label;    // the axis label, with its unit
+  Scale scale = Scale::per_second;
+};
+
+// What the report needs to tell a family's story; written into the results
+// (context.lockbench.families) and `lockbench list --json`, so the report
+// layer holds no table of its own.
+struct ReportInfo {
+  std::string operation;  // what throughput counts, plural ("lock acquisitions")
+  std::vector<CounterFigure> figures = {};
+  // Each operation is one acquisition of one lock, so the machine's
+  // cache-line hand-off bounds throughput at 2+ threads (drawn on the figure).
+  bool handoff_bound = false;
+};
+
 // What a family declares about itself: the harness plans, validates and
 // reports from this alone.
 struct FamilyInfo {
@@ -127,7 +149,13 @@ struct FamilyInfo {
   // Thread roles; families without producers and consumers have one.
   // Role 0 is the one whose operations throughput and fairness count.
   std::vector<std::string> role_names = {"thread"};
+  // Figures Workload::derive_counters adds (rates, ratios, percentiles).
+  std::vector<std::string> derived_counter_names = {};
+  ReportInfo report = {};
 };
+
+// The family as `lockbench list --json` and the results' context describe it.
+nlohmann::json describe(const FamilyInfo& info);
 
 class Family {
  public:

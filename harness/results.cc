@@ -79,7 +79,11 @@ nlohmann::json settings_json(const RunSettings& settings) {
 }  // namespace
 
 nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
+  // What the report needs to tell each family's story, from the families.
+  nlohmann::json families = nlohmann::json::object();
+  for (const Point& p : sweep.points) families[p.family->name()] = describe(p.family->info());
   return {{"schema_version", kSchemaVersion},
+          {"families", families},
           {"arch", architecture()},
           {"cpu_model", topology.cpu_model()},
           {"topology", topology.describe()},

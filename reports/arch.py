@@ -9,6 +9,7 @@ line style; and a table of the machines' context.
 import html
 import os
 
+from reports.load import family_report
 from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
@@ -53,7 +54,7 @@ def write_arch(result_sets, out_dir):
     figures = []
     for family in sorted({p.family for p in points}):
         figures += family_figures(family, [p for p in points if p.family == family], out_dir,
-                                  sources=sources,
+                                  family_report(result_sets, family), sources=sources,
                                   kinds=("throughput", "normalised", "speedup"),
                                   prefix="arch-")
     return write_page(out_dir, result_sets, figures, context_table(result_sets),

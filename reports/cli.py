@@ -12,7 +12,7 @@ import sys
 from reports.arch import write_arch
 from reports.compare import write_comparison
 from reports.headline import html_summary, markdown_summary
-from reports.load import ReportError, file_names, load_all, load_results
+from reports.load import ReportError, family_report, file_names, load_all, load_results
 from reports.machine import fastest_handoff_ns, handoff_figure
 from reports.page import write_page
 from reports.points import collect_points
@@ -28,6 +28,7 @@ def build_report(paths, out_dir):
     handoff_ns = fastest_handoff_ns(result_sets)
     for family in sorted({p.family for p in points}):
         sections += family_figures(family, [p for p in points if p.family == family], out_dir,
+                                   family_report(result_sets, family),
                                    sources=file_names(result_sets), handoff_ns=handoff_ns)
     for i, rs in enumerate(result_sets):
         heatmap = handoff_figure(rs, out_dir, f"handoff-{i}")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from reports.load import family_report
 from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
@@ -139,7 +140,8 @@ def overlay_figures(baseline, candidate, out_dir):
     figures = []
     for family in sorted({p.family for p in points}):
         figures += family_figures(family, [p for p in points if p.family == family], out_dir,
-                                  sources=sources, kinds=("throughput", "latency"),
+                                  family_report([baseline, candidate], family), sources=sources,
+                                  kinds=("throughput", "latency"),
                                   prefix="compare-")
     return figures
 

@@ -56,3 +56,15 @@ def file_names(result_sets):
     if len(set(names)) < len(names):
         names = [rs.path for rs in result_sets]
     return {rs.path: name for rs, name in zip(result_sets, names)}
+
+
+def family_report(result_sets, family):
+    """What the family declares for its report (lockbench list --json,
+    "report"): what an operation is, the counters to draw and their labels,
+    whether the hand-off bounds it. From the first file that has it; files
+    written before families described themselves give {}."""
+    for rs in result_sets:
+        described = rs.lockbench.get("families", {}).get(family)
+        if described:
+            return described.get("report", {})
+    return {}

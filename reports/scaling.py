@@ -12,36 +12,13 @@ from reports.figures import ROLE_STYLE, Curve, Panel, draw_panels
 from reports.points import median_spread, series_key, varying_params
 from reports.uncertainty import ratio_interval
 
-# Counters drawn per family: (counter, axis label). Totals are drawn per second
-# of the measured window; rates, ratios and times as they are.
-FAMILY_COUNTERS = {
-    "spinlock": [("blocks", "PV waiters that blocked (per s)"),
-                 ("kicks", "unlocks that kicked a waiter (per s)")],
-    "tasklet": [("lock_acquisitions_per_run", "lock acquisitions per tasklet run"),
-                ("feeds", "feeder lists moved (per s)")],
-    "maptrack": [("steals", "handles stolen at the cap (per s)"),
-                 ("remote_puts", "unmaps on another vCPU (per s)"),
-                 ("exhausted", "gets that found no handle (per s)")],
-    "evtchn": [("coalesced", "raises of an already pending port (per s)"),
-               ("kicks", "raises that woke a halted vCPU (per s)"),
-               ("raise_to_handle_p99_ns", "raise to handle, p99 (ns)")],
-}
-
-# Families whose operation is one acquisition of one lock: their throughput
-# is bounded by the machine's cache-line hand-off (drawn on the figure).
-HANDOFF_BOUND_FAMILIES = {"spinlock"}
-
-
-def _is_rate(counter):
-    return counter.endswith(("_per_sec", "_per_run", "_ns"))
-
-
-def counter_values(point, counter):
-    """Per repetition: the counter, as a rate per second unless it is one already."""
+def counter_values(point, figure):
+    """Per repetition: the figure's counter, per second of the window when the
+    family declares it a total."""
     out = []
     for r in point.runs:
-        value = float(r["counters"][counter])
-        out.append(value if _is_rate(counter) else value / float(r["seconds"]))
+        value = float(r["counters"][figure["counter"]])
+        out.append(value / float(r["seconds"]) if figure["scale"] == "per_second" else value)
     return out
 
 
@@ -189,17 +166,18 @@ def _normalised_throughput(point, curve):
     return point.values("ops_per_sec") / base if base > 0 else point.values("ops_per_sec") * 0
 
 
-THROUGHPUT_LABEL = ("throughput (operations/s; median; bars: its 95% interval,\n"
-                    "min-max below 6 repetitions)")
+def throughput_label(operation):
+    return (f"throughput ({operation or 'operations'}/s; median; bars: its 95% interval,\n"
+            "min-max below 6 repetitions)")
 ALL_FIGURES = ("throughput", "speedup", "fairness", "latency", "counters")
 
 
-def family_figures(family, points, out_dir, sources=None, kinds=ALL_FIGURES, prefix="",
+def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGURES, prefix="",
                    handoff_ns=None):
     """Draws the family's figures of the given kinds into out_dir; returns
-    [(title, png)]. sources as for FamilyPlot; prefix starts the file names;
-    handoff_ns (the fastest one-way hand-off) bounds the throughput of the
-    families that measure one lock."""
+    [(title, png)]. report: what the family declares for it (load.family_report);
+    sources as for FamilyPlot; prefix starts the file names; handoff_ns (the
+    fastest one-way hand-off) bounds the throughput of a family that says so."""
     plot = FamilyPlot(family, points, sources)
     stem = os.path.join(out_dir, prefix + family)
     figures = []
@@ -210,8 +188,8 @@ def family_figures(family, points, out_dir, sources=None, kinds=ALL_FIGURES, pre
             figures.append((f"{family}: {title}", png))
 
     if "throughput" in kinds:
-        bound = handoff_ns if family in HANDOFF_BOUND_FAMILIES else None
-        add("throughput vs threads", THROUGHPUT_LABEL,
+        bound = handoff_ns if report.get("handoff_bound") else None
+        add("throughput vs threads", throughput_label(report.get("operation")),
             plot.metric_panels(_throughput, bound_ns=bound), "throughput")
     if "normalised" in kinds:
         add("throughput relative to one thread", "throughput / single-thread throughput (x)",
@@ -234,8 +212,9 @@ def family_figures(family, points, out_dir, sources=None, kinds=ALL_FIGURES, pre
         add("latency percentiles vs threads", "latency of the contended operation (ns)",
             latency, "latency")
     if "counters" in kinds:
-        for counter, ylabel in FAMILY_COUNTERS.get(family, []):
+        for figure in report.get("figures", []):
+            counter = figure["counter"]
             if any(counter in r.get("counters", {}) for p in plot.valid for r in p.runs):
-                add(f"{counter} vs threads", ylabel,
-                    plot.metric_panels(lambda p, _, c=counter: counter_values(p, c)), counter)
+                add(f"{counter} vs threads", figure["label"],
+                    plot.metric_panels(lambda p, _, f=figure: counter_values(p, f)), counter)
     return figures

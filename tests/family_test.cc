@@ -31,7 +31,12 @@ FamilyInfo Valid() {
                     .variants = {{"a", Role::global, "one"}, {"b", Role::scalable, "two"}},
                     .params = {{"n", ParamInfo::Kind::integer, 1, 0, 10, {}, "a number"}},
                     .counter_names = {"events"},
-                    .lock_classes = {"lock"}};
+                    .lock_classes = {"lock"},
+                    .derived_counter_names = {"events_per_sec"},
+                    .report = {.operation = "events",
+                               .figures = {{"events", "events (per s)"},
+                                           {"events_per_sec", "events per second",
+                                            CounterFigure::Scale::as_is}}}};
 }
 
 std::string RefusalOf(const FamilyInfo& info) {
@@ -53,6 +58,7 @@ TEST(FamilyRegistrationTest, AValidDeclarationIsAccepted) { EXPECT_EQ(RefusalOf(
 
 TEST(FamilyRegistrationTest, AsManyCountersAndLockClassesAsAThreadContextHolds) {
   FamilyInfo info = Valid();
+  info.report.figures.clear();  // they name "events"
   info.counter_names = Names("c", kMaxCounters);
   info.lock_classes = Names("l", kMaxLockClasses);
   EXPECT_EQ(RefusalOf(info), "accepted");
@@ -70,6 +76,15 @@ TEST(FamilyRegistrationTest, NamesAreDeclaredOnce) {
   info = Valid();
   info.counter_names = {"x", "x"};
   EXPECT_THAT(RefusalOf(info), HasSubstr("declares the counter 'x' twice"));
+}
+
+TEST(FamilyRegistrationTest, TheReportDrawsDeclaredCountersAndKnowsWhatAnOperationIs) {
+  FamilyInfo info = Valid();
+  info.report.figures.push_back({"evnets", "a typo"});
+  EXPECT_THAT(RefusalOf(info), HasSubstr("draws the counter 'evnets', which is not one of its"));
+  info = Valid();
+  info.report.operation.clear();
+  EXPECT_THAT(RefusalOf(info), HasSubstr("does not say what an operation is"));
 }
 
 TEST(FamilyRegistrationTest, OverridesNameParameters) {

@@ -173,6 +173,7 @@ class BrokenLocksFamily final : public Family {
             .params = {},
             .counter_names = {"blocks", "kicks", "spurious_wakeups", "preemptions"},
             .lock_classes = {"lock"},
+            .report = {.operation = "lock acquisitions"},
         }) {}
 
   std::unique_ptr<Workload> make_workload(const std::string& variant, const Params&,

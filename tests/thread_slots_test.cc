@@ -62,7 +62,8 @@ class WhereSetUpFamily final : public Family {
                           .variants = {{"only", Role::reference, "the one"}},
                           .params = {},
                           .counter_names = {},
-                          .lock_classes = {}}),
+                          .lock_classes = {},
+                          .report = {.operation = "steps"}}),
         topology_(topology) {}
   std::unique_ptr<Workload> make_workload(const std::string&, const Params&,
                                           const std::vector<int>& roles) const override {

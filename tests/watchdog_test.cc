@@ -50,6 +50,7 @@ class PacedDrainFamily final : public Family {
             .params = {{"step_ms", ParamInfo::Kind::integer, 100, 1, 10000, {}, "drain step"}},
             .counter_names = {},
             .lock_classes = {},
+            .report = {.operation = "steps"},
         }) {}
 
   std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,

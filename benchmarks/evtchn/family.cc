@@ -81,6 +81,13 @@ FamilyInfo describe() {
                         "kicks"},
       .lock_classes = {"event_lock", "queue_lock"},
       .role_names = {"vcpu", "producer"},
+      .derived_counter_names = {"raised_per_sec", "raise_to_handle_p50_ns",
+                                "raise_to_handle_p99_ns"},
+      .report = {.operation = "events handled",
+                 .figures = {{"coalesced", "raises of an already pending port (per s)"},
+                             {"kicks", "raises that woke a halted vCPU (per s)"},
+                             {"raise_to_handle_p99_ns", "raise to handle, p99 (ns)",
+                              CounterFigure::Scale::as_is}}},
   };
 }
 

@@ -68,6 +68,10 @@ FamilyInfo describe() {
       .counter_names = {"growths", "steals", "remote_puts", "exhausted"},
       .lock_classes = {"maptrack_lock", "grant_lock", "freelist_lock"},
       .role_names = {"vcpu"},
+      .report = {.operation = "map and unmap pairs",
+                 .figures = {{"steals", "handles stolen at the cap (per s)"},
+                             {"remote_puts", "unmaps on another vCPU (per s)"},
+                             {"exhausted", "gets that found no handle (per s)"}}},
   };
 }
 

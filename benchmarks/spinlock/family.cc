@@ -73,6 +73,10 @@ FamilyInfo describe() {
           },
       .counter_names = {"blocks", "kicks", "spurious_wakeups", "preemptions"},
       .lock_classes = {"lock"},
+      .report = {.operation = "lock acquisitions",
+                 .figures = {{"blocks", "PV waiters that blocked (per s)"},
+                             {"kicks", "unlocks that kicked a waiter (per s)"}},
+                 .handoff_bound = true},
   };
 }
 

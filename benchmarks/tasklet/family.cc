@@ -60,6 +60,11 @@ FamilyInfo describe() {
       .counter_names = {"schedules", "merged", "requeued", "feeds"},
       .lock_classes = {"tasklet_lock", "feeder_lock"},
       .role_names = {"cpu", "producer"},
+      .derived_counter_names = {"schedules_per_sec", "lock_acquisitions_per_run"},
+      .report = {.operation = "tasklet runs",
+                 .figures = {{"lock_acquisitions_per_run", "lock acquisitions per tasklet run",
+                              CounterFigure::Scale::as_is},
+                             {"feeds", "feeder lists moved (per s)"}}},
   };
 }
 

@@ -88,6 +88,11 @@ class CliTest(unittest.TestCase):
                     "compiler", "git_revision", "config", "calibration"):
             self.assertIn(key, doc["context"]["lockbench"])
         self.assertIn("host_name", doc["context"])  # Google Benchmark's own context
+        # Each family's own description, for the report.
+        for name, family in doc["context"]["lockbench"]["families"].items():
+            self.assertTrue(family["report"]["operation"], name)
+            for figure in family["report"]["figures"]:
+                self.assertIn(figure["counter"], family["counters"] + family["derived_counters"])
         listing = json.loads(lockbench("list", "--json").stdout)
         expected = {(f["name"], v["name"]) for f in listing["families"]
                     for v in f["variants"] if v["role"] != "broken"}

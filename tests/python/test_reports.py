@@ -58,6 +58,18 @@ class ReportTest(unittest.TestCase):
         self.assertIn("Fixture CPU", page)
         self.assertIn("FAILED", page)
 
+    def test_counter_figures_come_from_the_family_description(self):
+        # A file written before families described themselves: no counter
+        # figures, everything else as usual.
+        with open(FIXTURE, encoding="utf-8") as f:
+            doc = json.load(f)
+        del doc["context"]["lockbench"]["families"]
+        path = self.write("old.json", json.dumps(doc))
+        out = os.path.join(self.dir, "old-report")
+        build_report([path], out)
+        self.assertTrue(os.path.exists(os.path.join(out, "spinlock-throughput.png")))
+        self.assertFalse(os.path.exists(os.path.join(out, "spinlock-blocks.png")))
+
     def test_truncated_file_is_refused_by_name(self):
         with open(FIXTURE, encoding="utf-8") as f:
             path = self.write("cut.json", f.read()[:500])
