@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -11,18 +10,7 @@ namespace lockbench {
 
 namespace {
 
-const std::map<std::string, Policy> kPolicies = {{"compact", Policy::compact},
-                                                 {"scatter", Policy::scatter},
-                                                 {"numa", Policy::numa},
-                                                 {"split", Policy::split},
-                                                 {"split_cores", Policy::split_cores},
-                                                 {"interleave", Policy::interleave},
-                                                 {"none", Policy::none}};
-
-constexpr const char* kAllowedPlacements =
-    "compact, scatter, numa, split, split_cores, interleave, none (each optionally with +nosmt), "
-    "or list:CPUS "
-    "(e.g. list:0,2,4-7)";
+std::string allowed_placements();
 
 std::vector<int> parse_cpu_list(const std::string& text, const std::string& whole) {
   std::vector<int> cpus;
@@ -30,7 +18,7 @@ std::vector<int> parse_cpu_list(const std::string& text, const std::string& whol
   std::string item;
   auto bad = [&] {
     return std::invalid_argument("placement '" + whole +
-                                 "' has a bad CPU list; allowed: " + kAllowedPlacements);
+                                 "' has a bad CPU list; allowed: " + allowed_placements());
   };
   while (std::getline(items, item, ',')) {
     const auto dash = item.find('-');
@@ -186,14 +174,95 @@ std::vector<int> interleave_by_role(const std::vector<Pu>& pus, int threads, Ove
   return cpus;
 }
 
+std::vector<int> plan_compact(const PlanRequest& r) {
+  std::vector<int> order;
+  for (const Pu& pu : r.pus) order.push_back(pu.os_index);
+  return fill(order, r.threads, r.overflow);
+}
+
+std::vector<int> plan_scatter(const PlanRequest& r) {
+  return fill(round_robin(r.pus, &Pu::package), r.threads, r.overflow);
+}
+
+std::vector<int> plan_numa(const PlanRequest& r) {
+  return fill(round_robin(r.pus, &Pu::numa_node), r.threads, r.overflow);
+}
+
+std::vector<int> plan_split(const PlanRequest& r) {
+  return split_by_role(r.topology, r.pus, r.threads, r.overflow, r.roles);
+}
+
+std::vector<int> plan_split_cores(const PlanRequest& r) {
+  return split_cores_by_role(r.pus, r.threads, r.overflow, r.roles);
+}
+
+std::vector<int> plan_interleave(const PlanRequest& r) {
+  return interleave_by_role(r.pus, r.threads, r.overflow, r.roles);
+}
+
+std::vector<int> plan_unpinned(const PlanRequest& r) {
+  return std::vector<int>(static_cast<std::size_t>(r.threads), kUnpinned);
+}
+
+std::vector<int> plan_list(const PlanRequest& r) {
+  for (int cpu : r.spec.cpus) {
+    const bool exists = std::any_of(r.pus.begin(), r.pus.end(),
+                                    [cpu](const Pu& pu) { return pu.os_index == cpu; });
+    if (!exists) {
+      throw std::invalid_argument("placement '" + r.spec.to_string() + "' names CPU " +
+                                  std::to_string(cpu) + ", which the topology (" +
+                                  r.topology.summary() + ") does not have");
+    }
+  }
+  return fill(r.spec.cpus, r.threads, r.overflow);
+}
+
+std::string allowed_placements() {
+  std::string names;
+  for (const PlacementPolicy& p : placement_policies()) {
+    if (!p.takes_list) names += std::string(p.name) + ", ";
+  }
+  names.resize(names.size() - 2);
+  return names + " (each optionally with +nosmt, but none), or list:CPUS (e.g. list:0,2,4-7)";
+}
+
 }  // namespace
+
+const std::vector<PlacementPolicy>& placement_policies() {
+  static const std::vector<PlacementPolicy> policies = {
+      {"compact", "fill a package (and each core's SMT siblings) before the next", plan_compact},
+      {"scatter", "round-robin over packages, cores before SMT siblings", plan_scatter},
+      {"numa", "round-robin over NUMA nodes, cores before SMT siblings", plan_numa},
+      {"split", "by role: role r's threads on package r, compact within it", plan_split},
+      {"split_cores", "by role: the PUs in compact order cut into one share per role",
+       plan_split_cores},
+      {"interleave", "by role: the roles' threads alternate over the PUs in compact order",
+       plan_interleave},
+      {"none", "unpinned: the OS schedules, the analogue of a vCPU scheduler", plan_unpinned,
+       /*pins=*/false},
+      {"list", "an explicit list of CPUs, taken in order", plan_list, /*pins=*/true,
+       /*takes_list=*/true},
+  };
+  return policies;
+}
+
+const PlacementPolicy* unpinned_policy() {
+  static const PlacementPolicy* none = &*std::find_if(
+      placement_policies().begin(), placement_policies().end(),
+      [](const PlacementPolicy& p) { return !p.pins; });
+  return none;
+}
 
 PlacementSpec PlacementSpec::parse(const std::string& text) {
   PlacementSpec spec;
-  if (text.rfind("list:", 0) == 0) {
-    spec.policy = Policy::list;
-    spec.cpus = parse_cpu_list(text.substr(5), text);
-    return spec;
+  const std::vector<PlacementPolicy>& policies = placement_policies();
+  for (const PlacementPolicy& p : policies) {
+    const std::string prefix = std::string(p.name) + ":";
+    if (p.takes_list && text.rfind(prefix, 0) == 0) {
+      spec.policy = &p;
+      spec.cpus = parse_cpu_list(text.substr(prefix.size()), text);
+      return spec;
+    }
   }
   std::string name = text;
   const std::string nosmt = "+nosmt";
@@ -202,28 +271,27 @@ PlacementSpec PlacementSpec::parse(const std::string& text) {
     spec.smt = false;
     name.resize(name.size() - nosmt.size());
   }
-  const auto it = kPolicies.find(name);
-  if (it == kPolicies.end() || (it->second == Policy::none && !spec.smt)) {
-    throw std::invalid_argument("placement '" + text +
-                                "' is unknown; allowed: " + kAllowedPlacements);
+  const auto it = std::find_if(policies.begin(), policies.end(), [&](const PlacementPolicy& p) {
+    return !p.takes_list && name == p.name;
+  });
+  if (it == policies.end() || (!it->pins && !spec.smt)) {
+    throw std::invalid_argument("placement '" + text + "' is unknown; allowed: " +
+                                allowed_placements());
   }
-  spec.policy = it->second;
+  spec.policy = &*it;
   return spec;
 }
 
 std::string PlacementSpec::to_string() const {
-  if (policy == Policy::list) {
-    std::string text = "list:";
+  if (policy->takes_list) {
+    std::string text = std::string(policy->name) + ":";
     for (std::size_t i = 0; i < cpus.size(); ++i) {
       if (i) text += ',';
       text += std::to_string(cpus[i]);
     }
     return text;
   }
-  for (const auto& [name, value] : kPolicies) {
-    if (value == policy) return name + (smt ? "" : "+nosmt");
-  }
-  return "?";
+  return policy->name + std::string(smt ? "" : "+nosmt");
 }
 
 std::vector<int> plan_cpus(const Topology& topology, const PlacementSpec& spec, int threads,
@@ -232,41 +300,11 @@ std::vector<int> plan_cpus(const Topology& topology, const PlacementSpec& spec, 
     throw std::invalid_argument("placement: " + std::to_string(roles.size()) + " roles for " +
                                 std::to_string(threads) + " threads");
   }
-  if (spec.policy == Policy::list && spec.cpus.empty()) {
-    throw std::invalid_argument("placement 'list:' names no CPU");
+  if (spec.policy->takes_list && spec.cpus.empty()) {
+    throw std::invalid_argument("placement '" + spec.to_string() + "' names no CPU");
   }
   const std::vector<Pu> pus = usable_pus(topology, spec.smt);
-  switch (spec.policy) {
-    case Policy::none:
-      return std::vector<int>(static_cast<std::size_t>(threads), kUnpinned);
-    case Policy::compact: {
-      std::vector<int> order;
-      for (const Pu& pu : pus) order.push_back(pu.os_index);
-      return fill(order, threads, overflow);
-    }
-    case Policy::scatter:
-      return fill(round_robin(pus, &Pu::package), threads, overflow);
-    case Policy::numa:
-      return fill(round_robin(pus, &Pu::numa_node), threads, overflow);
-    case Policy::split:
-      return split_by_role(topology, pus, threads, overflow, roles);
-    case Policy::split_cores:
-      return split_cores_by_role(pus, threads, overflow, roles);
-    case Policy::interleave:
-      return interleave_by_role(pus, threads, overflow, roles);
-    case Policy::list:
-      for (int cpu : spec.cpus) {
-        const bool exists =
-            std::any_of(pus.begin(), pus.end(), [cpu](const Pu& pu) { return pu.os_index == cpu; });
-        if (!exists) {
-          throw std::invalid_argument("placement '" + spec.to_string() + "' names CPU " +
-                                      std::to_string(cpu) + ", which the topology (" +
-                                      topology.summary() + ") does not have");
-        }
-      }
-      return fill(spec.cpus, threads, overflow);
-  }
-  return {};
+  return spec.policy->plan({topology, pus, threads, overflow, roles, spec});
 }
 
 bool oversubscribed(const Topology& topology, const std::vector<int>& cpus) {

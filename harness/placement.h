@@ -9,33 +9,48 @@
 
 namespace lockbench {
 
-enum class Policy {
-  compact,      // fill a package (and each core's SMT siblings) before the next
-  scatter,      // round-robin over packages, cores before SMT siblings
-  numa,         // round-robin over NUMA nodes, cores before SMT siblings
-  split,        // by role: role r's threads on package r, compact within it
-  split_cores,  // by role: the PUs in compact order cut into one share per role
-  interleave,   // by role: threads of the roles alternate over the PUs in compact order
-  none,         // unpinned: the OS schedules, the analogue of a vCPU scheduler
-  list,         // an explicit list of CPUs, taken in order
-};
-
 // What a thread does when the policy has fewer CPUs than there are threads.
 enum class Overflow { wrap, unpinned };
 
-struct PlacementSpec {
-  Policy policy = Policy::none;
-  bool smt = true;        // false: only the first PU of each core is used
-  std::vector<int> cpus;  // Policy::list only
+inline constexpr int kUnpinned = -1;
 
-  // "compact", "scatter", "numa", "split", "split_cores", "interleave" or
-  // "none", optionally with "+nosmt",
-  // or "list:0,2,4-7". Throws std::invalid_argument naming what is allowed.
+struct PlacementPolicy;
+const PlacementPolicy* unpinned_policy();  // "none"
+
+struct PlacementSpec {
+  const PlacementPolicy* policy = unpinned_policy();
+  bool smt = true;                          // false: only the first PU of each core is used
+  std::vector<int> cpus;                    // a policy that takes_list only
+
+  // A policy's name, optionally with "+nosmt" (not for "none"), or
+  // "list:0,2,4-7". Throws std::invalid_argument naming what is allowed.
   static PlacementSpec parse(const std::string& text);
   std::string to_string() const;
 };
 
-inline constexpr int kUnpinned = -1;
+// What a policy plans from.
+struct PlanRequest {
+  const Topology& topology;
+  const std::vector<Pu>& pus;  // the usable PUs in hwloc order (one per core with +nosmt)
+  int threads;
+  Overflow overflow;
+  const std::vector<int>& roles;  // a role index per thread, or empty: all role 0
+  const PlacementSpec& spec;
+};
+
+// A placement policy: its name in configs, what it does, and its planner,
+// which gives one CPU (OS index) or kUnpinned per thread, or throws
+// std::invalid_argument when the topology cannot satisfy it. A new policy is
+// one entry in placement_policies() (placement.cc) and its planner.
+struct PlacementPolicy {
+  const char* name;
+  const char* description;
+  std::vector<int> (*plan)(const PlanRequest&);
+  bool pins = true;         // false: threads run unpinned (so no +nosmt)
+  bool takes_list = false;  // written "name:CPUS"
+};
+
+const std::vector<PlacementPolicy>& placement_policies();
 
 // One entry per thread: the OS index of its CPU, or kUnpinned. roles holds a
 // role index per thread (empty: all threads share role 0); only the by-role
