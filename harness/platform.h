@@ -12,12 +12,14 @@
 namespace lockbench {
 
 #if defined(__x86_64__) || defined(__i386__)
+inline constexpr const char* kArchitecture = "x86_64";
 inline constexpr const char* kRelaxInstruction = "pause";
 inline constexpr const char* kAtomics = "x86 lock-prefixed instructions";
 inline constexpr std::size_t kCacheLine = 64;
 inline void cpu_relax() { __builtin_ia32_pause(); }
 inline std::uint64_t cycle_clock() { return __builtin_ia32_rdtsc(); }
 #elif defined(__aarch64__)
+inline constexpr const char* kArchitecture = "aarch64";
 // yield is a hint the core may ignore; isb stalls for a pipeline flush and is
 // what several runtimes use as a shorter, more predictable back-off. The
 // build chooses (LOCKBENCH_AARCH64_RELAX), as it chooses how atomics compile

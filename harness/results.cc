@@ -26,16 +26,6 @@ namespace lockbench {
 
 namespace {
 
-const char* architecture() {
-#if defined(__x86_64__)
-  return "x86_64";
-#elif defined(__aarch64__)
-  return "aarch64";
-#else
-  return "unknown";
-#endif
-}
-
 }  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& content) {
@@ -84,7 +74,7 @@ nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
   for (const Point& p : sweep.points) families[p.family->name()] = describe(p.family->info());
   return {{"schema_version", kSchemaVersion},
           {"families", families},
-          {"arch", architecture()},
+          {"arch", kArchitecture},
           {"cpu_model", topology.cpu_model()},
           {"topology", topology.describe()},
           {"relax_instruction", kRelaxInstruction},

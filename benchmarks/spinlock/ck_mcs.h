@@ -3,6 +3,8 @@
 // one call per lock and unlock, which the measurement includes.
 #pragma once
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -10,9 +12,11 @@ extern "C" {
 struct lockbench_ck_mcs;       // the lock: ck_spinlock_mcs_t
 struct lockbench_ck_mcs_node;  // one waiter's queue node
 
-struct lockbench_ck_mcs* lockbench_ck_mcs_create(void);
+// line: the alignment and size unit of the allocation (the cache line to
+// pad to).
+struct lockbench_ck_mcs* lockbench_ck_mcs_create(size_t line);
 void lockbench_ck_mcs_destroy(struct lockbench_ck_mcs* lock);
-struct lockbench_ck_mcs_node* lockbench_ck_mcs_node_create(void);
+struct lockbench_ck_mcs_node* lockbench_ck_mcs_node_create(size_t line);
 void lockbench_ck_mcs_node_destroy(struct lockbench_ck_mcs_node* node);
 void lockbench_ck_mcs_lock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node);
 void lockbench_ck_mcs_unlock(struct lockbench_ck_mcs* lock, struct lockbench_ck_mcs_node* node);

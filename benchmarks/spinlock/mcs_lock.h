@@ -22,11 +22,11 @@ class McsLock {
   static constexpr std::uint64_t kTicketSpace = 0;
 
   explicit McsLock(const LockSetup& setup)
-      : lock_(lockbench_ck_mcs_create()), nodes_(static_cast<std::size_t>(setup.threads)) {}
+      : lock_(lockbench_ck_mcs_create(kCacheLine)), nodes_(static_cast<std::size_t>(setup.threads)) {}
 
   // Each waiter's queue node, made on its own thread.
   void setup_thread(int thread) {
-    nodes_[static_cast<std::size_t>(thread)].reset(lockbench_ck_mcs_node_create());
+    nodes_[static_cast<std::size_t>(thread)].reset(lockbench_ck_mcs_node_create(kCacheLine));
   }
 
   // ck's lock() does not say whether it queued behind anyone; contention is
