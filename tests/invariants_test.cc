@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 #include "benchmarks/spinlock/std_mutex_lock.h"
-#include "benchmarks/spinlock/ticket_lock.h"
+#include "benchmarks/common/ticket_lock.h"
 #include "benchmarks/spinlock/workload.h"
 #include "harness/family.h"
 #include "harness/placement.h"

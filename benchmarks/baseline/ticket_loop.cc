@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "benchmarks/spinlock/ticket_lock.h"
+#include "benchmarks/common/ticket_lock.h"
 #include "harness/platform.h"
 #include "harness/topology.h"
 
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "THREADS: 1..%zu, DURATION_MS: 1 or more\n", topology.pus().size());
     return 2;
   }
-  lockbench::spinlock::TicketLock lock(lockbench::spinlock::LockSetup{.threads = threads});
+  lockbench::TicketLock lock(lockbench::LockSetup{.threads = threads});
   Count protected_data;
   std::vector<Count> counts(static_cast<std::size_t>(threads));
   std::atomic<int> phase{kWarmup};

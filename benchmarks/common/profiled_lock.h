@@ -7,14 +7,14 @@
 #include <cstdint>
 #include <optional>
 
-#include "benchmarks/spinlock/lock_api.h"
-#include "benchmarks/spinlock/ticket_lock.h"
+#include "benchmarks/common/lock_api.h"
+#include "benchmarks/common/ticket_lock.h"
 #include "harness/platform.h"
 #include "harness/thread_context.h"
 
 namespace lockbench {
 
-template <typename Lock = spinlock::TicketLock>
+template <typename Lock = TicketLock>
 class ProfiledLock {
  public:
   // What unlock() needs to finish the record of one acquisition.
@@ -25,12 +25,12 @@ class ProfiledLock {
   };
 
   ProfiledLock(int lock_class, int threads)
-      : lock_class_(lock_class), lock_(spinlock::LockSetup{.threads = threads}) {}
+      : lock_class_(lock_class), lock_(LockSetup{.threads = threads}) {}
 
   [[nodiscard]] Held lock(ThreadContext& ctx) {
     const bool timed = ctx.sample_lock();
     const std::uint64_t asked = timed ? cycle_clock() : 0;
-    const spinlock::Acquired got = lock_.lock(ctx.index);
+    const Acquired got = lock_.lock(ctx.index);
     const std::uint64_t acquired = timed ? cycle_clock() : 0;
     ctx.lock_acquired(lock_class_, got.contended);
     return {timed, asked, acquired};

@@ -41,7 +41,7 @@
 
 #include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/evtchn/events.h"
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 #include "harness/thread_slots.h"
 
 namespace lockbench::evtchn {
@@ -153,7 +153,7 @@ class FifoEvents {
     return *target.queues[static_cast<std::size_t>(binding_.priority_of(port))];
   }
 
-  using Guard = std::optional<ProfiledGuard<spinlock::TicketLock>>;
+  using Guard = std::optional<ProfiledGuard<TicketLock>>;
 
   Raised set_pending(std::uint32_t port, ThreadContext& ctx) {
     Guard domain, queue;

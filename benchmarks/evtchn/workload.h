@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "benchmarks/evtchn/events.h"
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 #include "harness/delay.h"
 #include "harness/family.h"
 #include "harness/futex.h"

@@ -29,7 +29,7 @@
 #include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/maptrack/maptrack.h"
 #include "harness/thread_slots.h"
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 #include "harness/delay.h"
 
 namespace lockbench::maptrack {

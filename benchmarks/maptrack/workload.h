@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "benchmarks/maptrack/maptrack.h"
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 #include "harness/delay.h"
 #include "harness/family.h"
 #include "harness/thread_slots.h"

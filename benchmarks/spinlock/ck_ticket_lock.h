@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 
 namespace lockbench::spinlock {
 

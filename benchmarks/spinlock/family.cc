@@ -6,7 +6,7 @@
 #include "benchmarks/spinlock/mcs_lock.h"
 #include "benchmarks/spinlock/pv_ticket_lock.h"
 #include "benchmarks/spinlock/std_mutex_lock.h"
-#include "benchmarks/spinlock/ticket_lock.h"
+#include "benchmarks/common/ticket_lock.h"
 #include "benchmarks/spinlock/workload.h"
 
 namespace lockbench::spinlock {

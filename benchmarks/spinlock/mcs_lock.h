@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "benchmarks/spinlock/ck_mcs.h"
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 
 namespace lockbench::spinlock {
 

@@ -40,8 +40,8 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/spinlock/lock_api.h"
-#include "benchmarks/spinlock/ticket_word.h"
+#include "benchmarks/common/lock_api.h"
+#include "benchmarks/common/ticket_word.h"
 #include "harness/futex.h"
 #include "harness/step_delay.h"
 #include "harness/thread_slots.h"

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <string>
 
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 
 namespace lockbench::spinlock {
 

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 #include "harness/delay.h"
 #include "harness/family.h"
 #include "harness/thread_slots.h"

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "benchmarks/common/profiled_lock.h"
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 #include "benchmarks/tasklet/list.h"
 #include "benchmarks/tasklet/tasklet.h"
 #include "harness/platform.h"

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/spinlock/lock_api.h"
+#include "benchmarks/common/lock_api.h"
 #include "benchmarks/tasklet/tasklet.h"
 #include "harness/delay.h"
 #include "harness/family.h"

@@ -11,10 +11,10 @@
 #include <cstdint>
 #include <string>
 
-#include "benchmarks/spinlock/lock_api.h"
-#include "benchmarks/spinlock/ticket_word.h"
+#include "benchmarks/common/lock_api.h"
+#include "benchmarks/common/ticket_word.h"
 
-namespace lockbench::spinlock {
+namespace lockbench {
 
 class TicketLock {
  public:
@@ -46,4 +46,4 @@ class TicketLock {
   alignas(kCacheLine) TicketWord word_;
 };
 
-}  // namespace lockbench::spinlock
+}  // namespace lockbench

@@ -1,5 +1,7 @@
-// The small interface every lock of the spinlock family offers, so that one
-// workload (workload.h) both measures each lock and checks its guarantees.
+// The small interface every lock offers: the spinlock family's variants,
+// so that one workload (benchmarks/spinlock/workload.h) both measures each
+// lock and checks its guarantees, and the ticket lock that models the
+// system's own spinlock_t in every family (profiled_lock.h).
 //
 //   explicit Lock(const LockSetup&);
 //   Acquired lock(int thread);   // thread: 0..threads-1, the caller's index
@@ -20,7 +22,7 @@
 
 #include "harness/platform.h"
 
-namespace lockbench::spinlock {
+namespace lockbench {
 
 struct LockSetup {
   int threads = 1;
@@ -43,4 +45,4 @@ struct Released {
   bool kicked = false;  // the unlock woke a sleeping waiter
 };
 
-}  // namespace lockbench::spinlock
+}  // namespace lockbench

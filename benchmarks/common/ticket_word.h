@@ -16,7 +16,7 @@
 
 #include <cstdint>
 
-namespace lockbench::spinlock {
+namespace lockbench {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "head is the low half of the lock word");
 
@@ -74,4 +74,4 @@ class TicketWord {
   } word_{};
 };
 
-}  // namespace lockbench::spinlock
+}  // namespace lockbench
