@@ -356,24 +356,11 @@ nlohmann::json read_config_file(const std::string& path) {
   return parse_config(text.str(), path);
 }
 
-Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
-                   const Topology& topology) {
-  check_keys(config, "",
-             {"name", "description", "duration_ms", "warmup_ms", "repetitions", "target_ci_pct",
-              "max_repetitions", "watchdog_s", "drain_limit_s", "sample_every", "overflow",
-              "min_packages", "sweeps"});
-  Sweep sweep;
-  sweep.config = config;
-  sweep.name = string_in(config, "name", "", "unnamed", "a string");
-  string_in(config, "description", "", "", "a string");
-  const auto min_packages = static_cast<int>(number_in(config, "min_packages", "", 1, 1, 1024, true));
-  if (topology.packages() < min_packages) {
-    throw UsageError("config '" + sweep.name + "' needs at least " + std::to_string(min_packages) +
-                     " packages (min_packages); the topology has " + topology.summary() +
-                     "; allowed: a machine (or --topology) with " + std::to_string(min_packages) +
-                     " packages or more");
-  }
-  RunSettings& s = sweep.settings;
+namespace {
+
+// The top-level settings: the config's, then the command line's.
+RunSettings read_settings(const nlohmann::json& config, const Selection& selection) {
+  RunSettings s;
   s.duration_ms =
       static_cast<std::uint64_t>(number_in(config, "duration_ms", "", 1000, 1, 3.6e6, true));
   s.warmup_ms = static_cast<std::uint64_t>(number_in(config, "warmup_ms", "", 100, 0, 3.6e6, true));
@@ -406,6 +393,161 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
   if (selection.repetitions_auto) s.adaptive = true;
   if (selection.target_ci_pct > 0) s.target_ci = selection.target_ci_pct / 100;
   if (selection.max_repetitions > 0) s.max_repetitions = selection.max_repetitions;
+  return s;
+}
+
+// A config that needs more packages than the topology has is refused.
+void check_min_packages(const nlohmann::json& config, const std::string& name,
+                        const Topology& topology) {
+  const auto min_packages = static_cast<int>(number_in(config, "min_packages", "", 1, 1, 1024, true));
+  if (topology.packages() < min_packages) {
+    throw UsageError("config '" + name + "' needs at least " + std::to_string(min_packages) +
+                     " packages (min_packages); the topology has " + topology.summary() +
+                     "; allowed: a machine (or --topology) with " + std::to_string(min_packages) +
+                     " packages or more");
+  }
+}
+
+const Family* entry_family(const nlohmann::json& entry, const std::string& where) {
+  std::string families;
+  for (const Family* f : all_families()) families += (families.empty() ? "" : ", ") + f->name();
+  if (!entry.contains("family")) refuse(where + "family", nullptr, families);
+  const std::string family_name = string_in(entry, "family", where, "", families);
+  const Family* family = find_family(family_name);
+  if (!family) refuse(where + "family", family_name, families);
+  return family;
+}
+
+// --variant's (noting which it found), else the entry's, else every variant
+// that is not broken.
+std::vector<const VariantInfo*> entry_variants(const nlohmann::json& entry,
+                                               const std::string& where, const Family& family,
+                                               const Selection& selection,
+                                               std::set<std::string>& variants_used) {
+  std::vector<const VariantInfo*> variants;
+  if (!selection.variants.empty()) {
+    for (const std::string& v : selection.variants) {
+      if (const VariantInfo* info = family.find_variant(v)) {
+        variants.push_back(info);
+        variants_used.insert(v);
+      }
+    }
+  } else if (entry.contains("variants")) {
+    for (const nlohmann::json& v : list_in(entry, "variants", where)) {
+      const VariantInfo* info = v.is_string() ? family.find_variant(v.get<std::string>()) : nullptr;
+      if (!info) {
+        std::string all;
+        for (const VariantInfo& known : family.info().variants)
+          all += (all.empty() ? "" : ", ") + known.name;
+        refuse(where + "variants", v, all);
+      }
+      variants.push_back(info);
+    }
+  } else {
+    for (const VariantInfo& v : family.info().variants) {
+      if (v.role != Role::broken) variants.push_back(family.find_variant(v.name));
+    }
+  }
+  return variants;
+}
+
+// --threads's, else the entry's, else 1 and "pus"; resolved, without repeats.
+std::vector<int> entry_thread_counts(const nlohmann::json& entry, const std::string& where,
+                                     const Selection& selection, const Topology& topology) {
+  std::vector<nlohmann::json> thread_specs = list_in(entry, "threads", where);
+  if (!selection.threads.empty())
+    thread_specs.assign(selection.threads.begin(), selection.threads.end());
+  if (thread_specs.empty()) thread_specs = {1, "pus"};
+  std::vector<int> thread_counts;
+  for (const nlohmann::json& spec : thread_specs) {
+    const int n = resolve_threads(spec, topology,
+                                  selection.threads.empty() ? where + "threads" : "--threads");
+    if (std::find(thread_counts.begin(), thread_counts.end(), n) == thread_counts.end())
+      thread_counts.push_back(n);
+  }
+  return thread_counts;
+}
+
+// --placement's, else the entry's, else "none".
+std::vector<PlacementSpec> entry_placements(const nlohmann::json& entry, const std::string& where,
+                                            const Selection& selection) {
+  std::vector<nlohmann::json> placement_texts = list_in(entry, "placements", where);
+  if (!selection.placements.empty())
+    placement_texts.assign(selection.placements.begin(), selection.placements.end());
+  if (placement_texts.empty()) placement_texts = {"none"};
+  std::vector<PlacementSpec> placements;
+  for (const nlohmann::json& text : placement_texts) {
+    const std::string key = selection.placements.empty() ? where + "placements" : "--placement";
+    if (!text.is_string()) refuse(key, text, "a placement name");
+    try {
+      placements.push_back(PlacementSpec::parse(text.get<std::string>()));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(key + ": " + e.what());
+    }
+  }
+  return placements;
+}
+
+// One point, its roles and CPUs planned. A point whose roles cannot be
+// filled, or whose parameters cannot run with them, would measure nothing:
+// refused before anything runs.
+Point make_point(const Family& family, const VariantInfo& variant, const Params& params,
+                 const PlacementSpec& placement, int threads, Overflow overflow,
+                 const Topology& topology, const std::string& where) {
+  Point p;
+  p.family = &family;
+  p.variant = &variant;
+  p.threads = threads;
+  p.placement = placement;
+  p.params = params;
+  try {
+    p.roles = family.assign_roles(params, threads);
+    family.check_point(params, p.roles);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(where + "threads " + std::to_string(threads) + " (point " + p.name() +
+                     "): " + e.what());
+  }
+  try {
+    p.cpus = plan_cpus(topology, placement, threads, overflow, p.roles);
+    p.oversubscribed = oversubscribed(topology, p.cpus);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(where + "placements: " + e.what());
+  }
+  return p;
+}
+
+// What a selection named that no selected family has is a mistake, said.
+void check_selection_used(const Selection& selection, const std::set<std::string>& variants_used,
+                          const std::vector<std::pair<std::string, nlohmann::json>>& sets,
+                          const std::set<std::string>& sets_used) {
+  for (const std::string& v : selection.variants) {
+    if (!variants_used.count(v)) {
+      throw UsageError("--variant '" + v +
+                       "' is not a variant of any selected family; see 'lockbench list'");
+    }
+  }
+  for (const auto& [key, value] : sets) {
+    if (!sets_used.count(key)) {
+      throw UsageError("--set '" + key +
+                       "' is not a parameter of any selected family; see 'lockbench list'");
+    }
+  }
+}
+
+}  // namespace
+
+Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
+                   const Topology& topology) {
+  check_keys(config, "",
+             {"name", "description", "duration_ms", "warmup_ms", "repetitions", "target_ci_pct",
+              "max_repetitions", "watchdog_s", "drain_limit_s", "sample_every", "overflow",
+              "min_packages", "sweeps"});
+  Sweep sweep;
+  sweep.config = config;
+  sweep.name = string_in(config, "name", "", "unnamed", "a string");
+  string_in(config, "description", "", "", "a string");
+  check_min_packages(config, sweep.name, topology);
+  sweep.settings = read_settings(config, selection);
 
   for (const std::string& f : selection.families) {
     if (!find_family(f))
@@ -423,67 +565,12 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     const nlohmann::json& entry = sweeps[i];
     if (!entry.is_object()) refuse("sweeps[" + std::to_string(i) + "]", entry, "an object");
     check_keys(entry, where, {"family", "variants", "threads", "placements", "params"});
-    std::string families;
-    for (const Family* f : all_families()) families += (families.empty() ? "" : ", ") + f->name();
-    if (!entry.contains("family")) refuse(where + "family", nullptr, families);
-    const std::string family_name = string_in(entry, "family", where, "", families);
-    const Family* family = find_family(family_name);
-    if (!family) refuse(where + "family", family_name, families);
-    if (!selected(selection.families, family_name)) continue;
-
-    std::vector<const VariantInfo*> variants;
-    if (!selection.variants.empty()) {
-      for (const std::string& v : selection.variants) {
-        if (const VariantInfo* info = family->find_variant(v)) {
-          variants.push_back(info);
-          variants_used.insert(v);
-        }
-      }
-    } else if (entry.contains("variants")) {
-      for (const nlohmann::json& v : list_in(entry, "variants", where)) {
-        const VariantInfo* info =
-            v.is_string() ? family->find_variant(v.get<std::string>()) : nullptr;
-        if (!info) {
-          std::string all;
-          for (const VariantInfo& known : family->info().variants)
-            all += (all.empty() ? "" : ", ") + known.name;
-          refuse(where + "variants", v, all);
-        }
-        variants.push_back(info);
-      }
-    } else {
-      for (const VariantInfo& v : family->info().variants) {
-        if (v.role != Role::broken) variants.push_back(family->find_variant(v.name));
-      }
-    }
-
-    std::vector<nlohmann::json> thread_specs = list_in(entry, "threads", where);
-    if (!selection.threads.empty())
-      thread_specs.assign(selection.threads.begin(), selection.threads.end());
-    if (thread_specs.empty()) thread_specs = {1, "pus"};
-    std::vector<int> thread_counts;
-    for (const nlohmann::json& spec : thread_specs) {
-      const int n = resolve_threads(spec, topology,
-                                    selection.threads.empty() ? where + "threads" : "--threads");
-      if (std::find(thread_counts.begin(), thread_counts.end(), n) == thread_counts.end())
-        thread_counts.push_back(n);
-    }
-
-    std::vector<nlohmann::json> placement_texts = list_in(entry, "placements", where);
-    if (!selection.placements.empty())
-      placement_texts.assign(selection.placements.begin(), selection.placements.end());
-    if (placement_texts.empty()) placement_texts = {"none"};
-    std::vector<PlacementSpec> placements;
-    for (const nlohmann::json& text : placement_texts) {
-      const std::string key = selection.placements.empty() ? where + "placements" : "--placement";
-      if (!text.is_string()) refuse(key, text, "a placement name");
-      try {
-        placements.push_back(PlacementSpec::parse(text.get<std::string>()));
-      } catch (const std::invalid_argument& e) {
-        throw UsageError(key + ": " + e.what());
-      }
-    }
-
+    const Family* family = entry_family(entry, where);
+    if (!selected(selection.families, family->name())) continue;
+    const std::vector<const VariantInfo*> variants =
+        entry_variants(entry, where, *family, selection, variants_used);
+    const std::vector<int> thread_counts = entry_thread_counts(entry, where, selection, topology);
+    const std::vector<PlacementSpec> placements = entry_placements(entry, where, selection);
     for (const auto& [key, value] : sets) {
       if (family->find_param(key)) sets_used.insert(key);
     }
@@ -494,45 +581,15 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
         const Params params = with_overrides(*family, *variant, grid_params, sets);
         for (const PlacementSpec& placement : placements) {
           for (int threads : thread_counts) {
-            Point p;
-            p.family = family;
-            p.variant = variant;
-            p.threads = threads;
-            p.placement = placement;
-            p.params = params;
-            // A point whose roles cannot be filled, or whose parameters cannot
-            // run with them, would measure nothing: refused before anything runs.
-            try {
-              p.roles = family->assign_roles(params, threads);
-              family->check_point(params, p.roles);
-            } catch (const std::invalid_argument& e) {
-              throw UsageError(where + "threads " + std::to_string(threads) + " (point " +
-                               p.name() + "): " + e.what());
-            }
-            try {
-              p.cpus = plan_cpus(topology, placement, threads, s.overflow, p.roles);
-              p.oversubscribed = oversubscribed(topology, p.cpus);
-            } catch (const std::invalid_argument& e) {
-              throw UsageError(where + "placements: " + e.what());
-            }
+            Point p = make_point(*family, *variant, params, placement, threads,
+                                 sweep.settings.overflow, topology, where);
             if (names.insert(p.name()).second) sweep.points.push_back(std::move(p));
           }
         }
       }
     }
   }
-  for (const std::string& v : selection.variants) {
-    if (!variants_used.count(v)) {
-      throw UsageError("--variant '" + v +
-                       "' is not a variant of any selected family; see 'lockbench list'");
-    }
-  }
-  for (const auto& [key, value] : sets) {
-    if (!sets_used.count(key)) {
-      throw UsageError("--set '" + key +
-                       "' is not a parameter of any selected family; see 'lockbench list'");
-    }
-  }
+  check_selection_used(selection, variants_used, sets, sets_used);
   if (sweep.points.empty()) throw UsageError("the selection leaves no point to run");
   return sweep;
 }
