@@ -14,6 +14,7 @@
 #include "harness/calibration.h"
 #include "harness/interrupt.h"
 #include "harness/platform.h"
+#include "harness/result_entry.h"
 #include "harness/results.h"
 #include "harness/run_point.h"
 #include "harness/schedule.h"
@@ -50,19 +51,6 @@ void add_counters(benchmark::State& state, const RunResult& r) {
       state.counters[name] = value.get<double>();
     }
   }
-}
-
-// A figure that is undefined for a window (a ratio over no events, the CV of
-// repetitions that all measured zero) is written as 0: JSON has no NaN, and
-// a null breaks readers such as Google Benchmark's compare.py.
-nlohmann::json nested_counters(const benchmark::UserCounters& counters) {
-  nlohmann::json flat = nlohmann::json::object();
-  for (const auto& [name, counter] : counters) {
-    std::string pointer = "/" + name;
-    for (char& c : pointer) c = c == '.' ? '/' : c;
-    flat[pointer] = std::isfinite(counter.value) ? counter.value : 0.0;
-  }
-  return flat.unflatten();
 }
 
 nlohmann::json google_benchmark_context() {
@@ -118,7 +106,9 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     const PointLog& log = logs_[index];
     if (log.interrupted) return;
     std::vector<nlohmann::json> entries;
-    for (const Run& run : runs) entries.push_back(entry(point, log, run));
+    for (const Run& run : runs) {
+      entries.push_back(result_entry(point, log, run, sweep_.settings.target_ci));
+    }
     file_->append(entries);
     const bool aggregates = runs.front().run_type == Run::RT_Aggregate;
     const auto succeeded =
@@ -146,81 +136,6 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   std::size_t failed() const { return failed_; }
 
  private:
-  nlohmann::json entry(const Point& point, const PointLog& log, const Run& run) const {
-    const bool aggregate = run.run_type == Run::RT_Aggregate;
-    nlohmann::json e;
-    e["name"] = point.name() + (aggregate ? "_" + run.aggregate_name : "");
-    e["family_index"] = run.family_index;
-    e["per_family_instance_index"] = run.per_family_instance_index;
-    e["run_name"] = point.name();
-    e["run_type"] = aggregate ? "aggregate" : "iteration";
-    e["repetitions"] = run.repetitions;
-    if (aggregate) {
-      e["aggregate_name"] = run.aggregate_name;
-      e["aggregate_unit"] = run.aggregate_unit == benchmark::kPercentage ? "percentage" : "time";
-    } else {
-      e["repetition_index"] = run.repetition_index;
-    }
-    e["iterations"] = run.iterations;
-    e["family"] = point.family->name();
-    e["variant"] = point.variant->name;
-    e["role"] = to_string(point.variant->role);
-    e["threads"] = point.threads;
-    e["placement"] = point.placement.to_string();
-    e["cpus"] = point.cpus;
-    e["oversubscribed"] = point.oversubscribed;
-    e["params"] = point.params;
-    e["time_unit"] = "ns";
-
-    // A point is valid only if every repetition was: aggregates over the
-    // surviving repetitions of a failed point would be numbers from a run
-    // whose invariants failed.
-    if (log.failed()) {
-      e["valid"] = false;
-      e["error"] = log.runs.back().error;
-      // Google Benchmark's convention for a skipped run, kept so compare.py
-      // can read the file; these zeros are not measurements.
-      e["error_occurred"] = true;
-      e["error_message"] = log.runs.back().error;
-      e["real_time"] = 0;
-      e["cpu_time"] = 0;
-      return e;
-    }
-    const nlohmann::json figures = nested_counters(run.counters);
-    e["valid"] = true;
-    e["real_time"] = figures.at("ns_per_op");
-    // CPU time per operation is not measured; repeated so that compare.py's
-    // CPU column says the same as its time column.
-    e["cpu_time"] = figures.at("ns_per_op");
-    for (const char* key : {"ops_per_sec", "fairness", "share_min", "share_max", "latency_ns",
-                            "lock_stats", "counters"}) {
-      e[key] = figures.at(key);
-    }
-    if (aggregate && run.aggregate_name == "median") add_uncertainty(e, log);
-    if (!aggregate) {
-      const RunResult& r = log.runs.at(static_cast<std::size_t>(run.repetition_index));
-      e["seconds"] = r.seconds;
-      e["ops"] = r.ops;
-      e["thread_ops"] = r.thread_ops;
-      e["cpus_seen"] = r.cpus_seen;
-    }
-    return e;
-  }
-
-  // The median's 95% interval (absent below 6 repetitions: no null, which
-  // compare.py cannot read), the CV and the verdict on the point's
-  // ops_per_sec, over its repetitions.
-  void add_uncertainty(nlohmann::json& e, const PointLog& log) const {
-    const std::vector<double> values = throughputs(log.runs);
-    const RepetitionStats stats = summarize(values);
-    if (stats.ci95) {
-      e["ci95_low"] = stats.ci95->low;
-      e["ci95_high"] = stats.ci95->high;
-    }
-    e["cv"] = stats.cv;
-    e["stability"] = judge(values, sweep_.settings.target_ci).text;
-  }
-
   void print_row(const Point& point, const PointLog& log,
                  const std::vector<nlohmann::json>& entries) {
     ++done_;
