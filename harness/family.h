@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -153,6 +154,29 @@ struct FamilyInfo {
   std::vector<std::string> derived_counter_names = {};
   ReportInfo report = {};
 };
+
+// A family's counter or lock class names from the enum its workload records
+// under: each name beside its enumerator, in order, ending at `end` (the
+// enum's count). Refused (std::logic_error, at registration) when out of
+// order or short, so an index and the name the results show cannot drift.
+template <typename Enum>
+std::vector<std::string> names_by_index(Enum end,
+                                        std::initializer_list<std::pair<Enum, const char*>> names) {
+  std::vector<std::string> out;
+  for (const auto& [value, name] : names) {
+    if (static_cast<std::size_t>(value) != out.size()) {
+      throw std::logic_error(std::string("'") + name + "' is named at index " +
+                             std::to_string(out.size()) + ", but its enumerator is " +
+                             std::to_string(static_cast<int>(value)));
+    }
+    out.push_back(name);
+  }
+  if (out.size() != static_cast<std::size_t>(end)) {
+    throw std::logic_error(std::to_string(out.size()) + " names for " +
+                           std::to_string(static_cast<int>(end)) + " enumerators");
+  }
+  return out;
+}
 
 // The family as `lockbench list --json` and the results' context describe it.
 nlohmann::json describe(const FamilyInfo& info);

@@ -87,6 +87,25 @@ TEST(FamilyRegistrationTest, TheReportDrawsDeclaredCountersAndKnowsWhatAnOperati
   EXPECT_THAT(RefusalOf(info), HasSubstr("does not say what an operation is"));
 }
 
+enum Sample : int { kFirst, kSecond, kSamples };
+
+TEST(FamilyRegistrationTest, NamesFollowTheirEnumerators) {
+  EXPECT_THAT(names_by_index(kSamples, {{kFirst, "first"}, {kSecond, "second"}}),
+              ElementsAre("first", "second"));
+  try {
+    names_by_index(kSamples, {{kSecond, "second"}, {kFirst, "first"}});
+    FAIL() << "out of order";
+  } catch (const std::logic_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'second' is named at index 0, but its enumerator is 1"));
+  }
+  try {
+    names_by_index(kSamples, {{kFirst, "first"}});
+    FAIL() << "one short";
+  } catch (const std::logic_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("1 names for 2 enumerators"));
+  }
+}
+
 TEST(FamilyRegistrationTest, OverridesNameParameters) {
   FamilyInfo info = Valid();
   info.variants.push_back({"c", Role::broken, "broken", {{"m", 3}}});

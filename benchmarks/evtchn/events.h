@@ -7,6 +7,10 @@
 
 namespace lockbench::evtchn {
 
+// The family's lock classes (named in family.cc): the domain's event lock
+// and the FIFO ABI's per-(vCPU, priority) queue locks.
+enum LockClass : int { kEventLock, kQueueLock, kLockClasses };
+
 // EVTCHN_FIFO_NR_CHANNELS: the most ports a domain has under the FIFO ABI.
 inline constexpr std::uint32_t kMaxPorts = 1u << 17;
 

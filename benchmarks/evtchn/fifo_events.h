@@ -61,7 +61,7 @@ class FifoEvents {
         ports_per_vcpu_(ports / static_cast<std::uint32_t>(binding.vcpus)),
         words_(ports + 1),
         link_seq_(ports),
-        domain_lock_(0, threads),
+        domain_lock_(kEventLock, threads),
         threads_(threads),
         vcpus_(static_cast<std::size_t>(binding.vcpus)) {}
 
@@ -123,7 +123,7 @@ class FifoEvents {
 
  private:
   struct alignas(kCacheLine) Queue {
-    explicit Queue(int threads) : lock(1, threads) {}
+    explicit Queue(int threads) : lock(kQueueLock, threads) {}
     ProfiledLock<> lock;
     // Guarded by lock (or the domain lock); atomic only so that the broken
     // variant's unguarded use is a race in the algorithm, not undefined

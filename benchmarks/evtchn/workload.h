@@ -44,7 +44,15 @@
 
 namespace lockbench::evtchn {
 
-enum Counter : int { kRaised, kCoalesced, kMaskedRaises, kDeliveredTopPriority, kBlocks, kKicks };
+enum Counter : int {
+  kRaised,
+  kCoalesced,
+  kMaskedRaises,
+  kDeliveredTopPriority,
+  kBlocks,
+  kKicks,
+  kCounters
+};
 
 struct WorkloadSetup {
   std::uint32_t ports = 64;  // a multiple of the consumer vCPUs

@@ -14,7 +14,7 @@ namespace lockbench::maptrack {
 class GlobalMaptrack {
  public:
   GlobalMaptrack(int vcpus, std::uint32_t max_frames, std::uint64_t /*steal_delay_ns*/)
-      : entries_(max_frames), lock_(0, vcpus) {}
+      : entries_(max_frames), lock_(kMaptrackLock, vcpus) {}
 
   // The one free list is the domain's: nothing is any vCPU's own.
   void setup_vcpu(int) {}

@@ -11,6 +11,11 @@
 
 namespace lockbench::maptrack {
 
+// The family's lock classes (named in family.cc): the global design's
+// maptrack lock, the grant-table lock the per-vCPU design takes to grow, and
+// its per-vCPU free-list lock (locked design).
+enum LockClass : int { kMaptrackLock, kGrantLock, kFreelistLock, kLockClasses };
+
 inline constexpr std::uint32_t kTail = ~0u;
 inline constexpr std::uint32_t kPerFrame = 256;
 

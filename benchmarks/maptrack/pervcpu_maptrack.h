@@ -44,7 +44,7 @@ class PerVcpuMaptrack {
  public:
   PerVcpuMaptrack(int vcpus, std::uint32_t max_frames, std::uint64_t steal_delay_ns)
       : entries_(max_frames),
-        grant_lock_(1, vcpus),
+        grant_lock_(kGrantLock, vcpus),
         steal_delay_(steal_delay_ns),
         vcpus_(static_cast<std::size_t>(vcpus)) {}
 
@@ -104,7 +104,7 @@ class PerVcpuMaptrack {
 
  private:
   struct Vcpu {
-    explicit Vcpu(int vcpus) : lock(2, vcpus) {}
+    explicit Vcpu(int vcpus) : lock(kFreelistLock, vcpus) {}
     std::atomic<std::uint32_t> head{kTail};
     std::atomic<std::uint32_t> tail{kTail};
     ProfiledLock<> lock;  // the free-list lock (locked design only)

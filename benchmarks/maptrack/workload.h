@@ -32,7 +32,7 @@
 
 namespace lockbench::maptrack {
 
-enum Counter : int { kGrowths, kSteals, kRemotePuts, kExhausted };
+enum Counter : int { kGrowths, kSteals, kRemotePuts, kExhausted, kCounters };
 
 struct WorkloadSetup {
   int inflight = 16;

@@ -71,8 +71,11 @@ FamilyInfo describe() {
                "PV locks: chance (percent) of a short sleep at each step of the slow path, to "
                "widen races in stress runs"},
           },
-      .counter_names = {"blocks", "kicks", "spurious_wakeups", "preemptions"},
-      .lock_classes = {"lock"},
+      .counter_names = names_by_index(kCounters, {{kBlocks, "blocks"},
+                                                  {kKicks, "kicks"},
+                                                  {kSpuriousWakeups, "spurious_wakeups"},
+                                                  {kPreemptions, "preemptions"}}),
+      .lock_classes = names_by_index(kLockClasses, {{kTheLock, "lock"}}),
       .report = {.operation = "lock acquisitions",
                  .figures = {{"blocks", "PV waiters that blocked (per s)"},
                              {"kicks", "unlocks that kicked a waiter (per s)"}},

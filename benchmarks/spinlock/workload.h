@@ -28,8 +28,9 @@
 
 namespace lockbench::spinlock {
 
-// Indices of the family's counters (see family.cc for their names).
-enum Counter : int { kBlocks, kKicks, kSpuriousWakeups, kPreemptions };
+// Indices of the family's counters and its lock class (named in family.cc).
+enum Counter : int { kBlocks, kKicks, kSpuriousWakeups, kPreemptions, kCounters };
+enum LockClass : int { kTheLock, kLockClasses };
 
 struct WorkloadSetup {
   std::uint64_t cs_ns = 0;
@@ -60,14 +61,14 @@ class LockWorkload final : public LoopedWorkload<LockWorkload<Lock>> {
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
     const Acquired got = lock_.lock(ctx.index);
     const std::uint64_t t1 = timed ? cycle_clock() : 0;
-    ctx.lock_acquired(0, got.contended);
+    ctx.lock_acquired(kTheLock, got.contended);
     critical_section(ctx, me, got);
     const std::uint64_t t2 = timed ? cycle_clock() : 0;
     const Released released = lock_.unlock(ctx.index);
 
     if (timed) {
       ctx.record_latency(ticks_to_ns(t1 - t0));
-      ctx.lock_timed(0, t1 - t0, t2 - t1);
+      ctx.lock_timed(kTheLock, t1 - t0, t2 - t1);
     }
     ctx.count(kBlocks, got.blocks);
     ctx.count(kSpuriousWakeups, got.spurious_wakeups);

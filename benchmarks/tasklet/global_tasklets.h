@@ -34,10 +34,9 @@ class GlobalTasklets {
     bool is_dead = false;
   };
 
-  static constexpr int kLockClass = 0;  // "tasklet_lock"
 
   GlobalTasklets(int cpus, int threads)
-      : lock_(kLockClass, threads), cpus_(static_cast<std::size_t>(cpus)) {}
+      : lock_(kTaskletLock, threads), cpus_(static_cast<std::size_t>(cpus)) {}
 
   // On the CPU's own thread, before the team starts (first touch).
   void setup_cpu(int cpu) { cpus_.make(static_cast<std::size_t>(cpu)); }

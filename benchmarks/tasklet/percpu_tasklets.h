@@ -45,10 +45,9 @@ class PerCpuTaskletsT {
     Tasklet* next = nullptr;  // link of whichever list holds it
   };
 
-  static constexpr int kLockClass = 1;  // "feeder_lock"
 
   PerCpuTaskletsT(int cpus, int threads)
-      : feeder_lock_(kLockClass, threads), cpus_(static_cast<std::size_t>(cpus)) {}
+      : feeder_lock_(kFeederLock, threads), cpus_(static_cast<std::size_t>(cpus)) {}
 
   // On the CPU's own thread, before the team starts (first touch).
   void setup_cpu(int cpu) { cpus_.make(static_cast<std::size_t>(cpu)); }

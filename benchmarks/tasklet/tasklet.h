@@ -27,6 +27,10 @@ struct TaskletCore {
   std::atomic<bool> killed{false};
 };
 
+// The family's lock classes (named in family.cc): the global design's one
+// lock, and the per-CPU design's feeder lock.
+enum LockClass : int { kTaskletLock, kFeederLock, kLockClasses };
+
 // What a schedule call did.
 enum class Scheduled { pending, merged, refused };
 

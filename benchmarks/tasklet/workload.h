@@ -30,7 +30,7 @@
 namespace lockbench::tasklet {
 
 // Indices of the family's counters (see family.cc for their names).
-enum Counter : int { kSchedules, kMerged, kRequeued, kFeeds };
+enum Counter : int { kSchedules, kMerged, kRequeued, kFeeds, kCounters };
 
 struct WorkloadSetup {
   int tasklets_per_cpu = 4;
