@@ -44,7 +44,7 @@ struct ParamInfo {
   nlohmann::json default_value;
   double min = 0;
   double max = 0;
-  std::vector<std::string> choices;
+  std::vector<std::string> choices = {};
   std::string help;
 };
 
