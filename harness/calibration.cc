@@ -36,33 +36,33 @@ std::vector<double> time_delays() {
   return medians;
 }
 
-// One read of the cycle clock, best of several runs of many.
-double clock_read_ticks() {
-  constexpr int kRuns = 5, kReads = 1000;
+// Cycle-clock ticks one call of step takes: the best of several runs of
+// many calls, so that an interrupt does not skew it.
+template <typename Step>
+double best_ticks_per_call(Step step) {
+  constexpr int kRuns = 5, kCalls = 1000;
   double best = std::numeric_limits<double>::infinity();
   for (int run = 0; run < kRuns; ++run) {
     const std::uint64_t start = cycle_clock();
-    for (int i = 0; i < kReads; ++i) asm volatile("" : : "r"(cycle_clock()));
-    best = std::min(best, static_cast<double>(cycle_clock() - start) / kReads);
+    for (int i = 0; i < kCalls; ++i) step();
+    best = std::min(best, static_cast<double>(cycle_clock() - start) / kCalls);
   }
   return best;
 }
 
+// One read of the cycle clock.
+double clock_read_ticks() {
+  return best_ticks_per_call([] { asm volatile("" : : "r"(cycle_clock())); });
+}
+
 double measure_timing_cost_ticks() {
-  constexpr int kRuns = 5, kOperations = 1000;
   Histogram histogram;
-  double best = std::numeric_limits<double>::infinity();
-  for (int run = 0; run < kRuns; ++run) {
-    const std::uint64_t start = cycle_clock();
-    for (int i = 0; i < kOperations; ++i) {
-      const std::uint64_t asked = cycle_clock();
-      const std::uint64_t acquired = cycle_clock();
-      histogram.record(ticks_to_ns(acquired - asked), 1);
-      asm volatile("" : : "r"(cycle_clock()));  // the third read: after the section
-    }
-    best = std::min(best, static_cast<double>(cycle_clock() - start) / kOperations);
-  }
-  return best;
+  return best_ticks_per_call([&histogram] {
+    const std::uint64_t asked = cycle_clock();
+    const std::uint64_t acquired = cycle_clock();
+    histogram.record(ticks_to_ns(acquired - asked), 1);
+    asm volatile("" : : "r"(cycle_clock()));  // the third read: after the section
+  });
 }
 
 }  // namespace

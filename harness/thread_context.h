@@ -65,7 +65,7 @@ struct alignas(kCacheLine) ThreadContext {
   // slowed by reading the clock. The gaps are geometric, drawn afresh each
   // time: a fixed stride would time the same operation of a cycle over and
   // over (the same tasklet of a round-robin). A sample stands for the
-  // operations it was drawn from (sample_weight: 1, then sample_gap), so a
+  // operations it was drawn from (sample_weight(): 1, then sample_gap), so a
   // starved thread's few operations do not weigh like a busy thread's many
   // in the percentiles.
   static constexpr std::uint32_t kMinSamples = 256;
@@ -75,7 +75,6 @@ struct alignas(kCacheLine) ThreadContext {
   std::uint32_t sample_gap = 1;
   double gap_scale = 0;         // 1 / log(1 - 1/sample_gap), for geometric_gap
   std::uint32_t countdown = 0;  // 0 while the first kMinSamples are timed
-  std::uint32_t sample_weight = 1;
   std::uint32_t timed_every = 0;
   std::uint64_t first_timed_tick = 0;
 
@@ -87,7 +86,9 @@ struct alignas(kCacheLine) ThreadContext {
     return true;
   }
   // Records the latency of an operation sample_now() chose, with its weight.
-  void record_latency(std::uint64_t ns) { latency.record(ns, sample_weight); }
+  void record_latency(std::uint64_t ns) { latency.record(ns, sample_weight()); }
+  // The operations a sample taken now stands for.
+  std::uint32_t sample_weight() const { return countdown == 0 ? 1 : sample_gap; }
 
   // The mean gap between timed operations for a thread that spends
   // op_ticks per operation, when timing one costs cost_ticks.
@@ -167,7 +168,6 @@ struct alignas(kCacheLine) ThreadContext {
     const double op_ticks =
         static_cast<double>(cycle_clock() - first_timed_tick) / kMinSamples - sample_cost_ticks;
     set_sample_gap(sampling_gap(sample_every, op_ticks, sample_cost_ticks));
-    sample_weight = sample_gap;
     countdown = geometric_gap();
     return false;
   }

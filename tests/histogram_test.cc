@@ -154,7 +154,7 @@ TEST(ThreadContextSamplingTest, GapsAreGeometricWithTheAskedMean) {
       gaps.push_back(since);
       since = 0;
       ctx.record_latency(1);
-      EXPECT_EQ(ctx.sample_weight, 64u);
+      EXPECT_EQ(ctx.sample_weight(), 64u);
     }
   }
   ASSERT_GT(gaps.size(), 5000u);
@@ -224,7 +224,7 @@ TEST(ThreadContextSamplingTest, AFastThreadSamplesLess) {
   for (std::uint32_t i = 0; i < ThreadContext::kMinSamples; ++i) ASSERT_TRUE(ctx.sample_now());
   EXPECT_FALSE(ctx.sample_now());
   EXPECT_GT(ctx.sample_gap, 64u);
-  EXPECT_EQ(ctx.sample_weight, ctx.sample_gap);
+  EXPECT_EQ(ctx.sample_weight(), ctx.sample_gap);
 }
 
 }  // namespace

@@ -231,7 +231,7 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     // raises, and a vCPU's stamps share lines with no other vCPU's.
     if (timed) {
       RaiseStamp& stamp = stamp_of(port);
-      stamp.weight.store(ctx.sample_weight, std::memory_order_relaxed);
+      stamp.weight.store(ctx.sample_weight(), std::memory_order_relaxed);
       stamp.stamped.store(t0 + 1, std::memory_order_release);  // pairs with sampled_raise
     }
     const Raised r = impl_.raise(port, ctx);
