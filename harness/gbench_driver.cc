@@ -158,12 +158,14 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
       char interval[16] = "-";
       if (half) std::snprintf(interval, sizeof interval, "±%.1f%%", 100 * *half);
       const Stability verdict = judge(throughputs(log.runs), sweep_.settings.target_ci);
+      // Too few repetitions for an interval is said once, in the header.
+      const bool shown_verdict = !verdict.stable && !verdict.too_few;
       std::printf("%-64s %14.4g %8s %9.3f %12.0f  ok%s%s%s\n", name.c_str(),
                   shown->at("ops_per_sec").get<double>(), interval,
                   shown->at("fairness").get<double>(),
                   shown->at("latency_ns").at("p99").get<double>(),
                   point.oversubscribed ? ", oversubscribed" : "",
-                  verdict.stable ? "" : "; ", verdict.stable ? "" : verdict.text.c_str());
+                  shown_verdict ? "; " : "", shown_verdict ? verdict.text.c_str() : "");
     }
     std::fprintf(stderr, "[point %zu of %zu, %.0f s elapsed, about %.0f s remaining]\n", done_,
                  sweep_.points.size(), elapsed, remaining);

@@ -106,8 +106,10 @@ Stability judge(const std::vector<double>& values, double target) {
   const RepetitionStats s = summarize(values);
   const std::optional<double> half = s.relative_half_width();
   if (!half) {
-    return {false, std::to_string(s.n) + (s.n == 1 ? " repetition gives" : " repetitions give") +
-                       " no 95% interval (6 needed)"};
+    return {false,
+            std::to_string(s.n) + (s.n == 1 ? " repetition gives" : " repetitions give") +
+                " no 95% interval (6 needed)",
+            true};
   }
   if (*half > target) {
     return {false, "interval ±" + number(100 * *half) + "% after " + std::to_string(s.n) +

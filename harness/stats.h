@@ -57,6 +57,7 @@ std::optional<ModeSplit> mode_split(const std::vector<double>& sorted, double ma
 struct Stability {
   bool stable;
   std::string text;
+  bool too_few = false;  // unjudged: fewer repetitions than an interval needs
 };
 Stability judge(const std::vector<double>& values, double target);
 

@@ -253,7 +253,10 @@ std::vector<int> Sweep::cpus_used(const Topology& topology) const {
 }
 
 std::string RunSettings::repetitions_text() const {
-  if (!adaptive) return std::to_string(repetitions) + " repetitions";
+  if (!adaptive) {
+    return std::to_string(repetitions) + (repetitions == 1 ? " repetition" : " repetitions") +
+           (repetitions < 6 ? " (no 95% intervals: they need 6)" : "");
+  }
   char target[32];
   std::snprintf(target, sizeof target, "%g", 100 * target_ci);
   return std::to_string(kMinAdaptiveRepetitions) + " to " + std::to_string(max_repetitions) +

@@ -10,6 +10,15 @@ from reports.scaling import speedup
 from reports.summary import fmt
 
 
+def verdict(point):
+    """The harness's stability verdict; a point without one (a single
+    repetition has no median entry) is not judged."""
+    if point.stability:
+        return point.stability
+    n = len(point.runs)
+    return f"{n} repetition{'s' if n != 1 else ''}: not judged"
+
+
 def speedup_rows(points):
     """[(family, oversubscribed, row)] for every scalable/global pair."""
     globals_ = {(p.source, p.family, p.placement, p.threads, p.params_text): p
@@ -22,8 +31,8 @@ def speedup_rows(points):
         if base is None or base.median("ops_per_sec") <= 0:
             continue
         ratio, interval = speedup(p, base)
-        unstable = "; ".join(f"{q.variant}: {q.stability}" for q in (p, base)
-                             if q.stability and q.stability != "stable")
+        verdicts = [(q.variant, verdict(q)) for q in (p, base)]
+        unstable = "; ".join(f"{variant}: {v}" for variant, v in verdicts if v != "stable")
         out.append((p.family, p.oversubscribed or base.oversubscribed,
                     [f"{p.variant} / {base.variant}", p.params_text or "-", p.placement,
                      str(p.threads), f"{fmt(ratio)}x",

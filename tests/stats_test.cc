@@ -64,6 +64,8 @@ TEST(StabilityTest, AnEvenSpreadIsWideNotBimodal) {
 TEST(StabilityTest, TooFewRepetitionsSaySo) {
   EXPECT_EQ(judge({100, 101, 102}, 0.05).text, "3 repetitions give no 95% interval (6 needed)");
   EXPECT_EQ(judge({100}, 0.05).text, "1 repetition gives no 95% interval (6 needed)");
+  EXPECT_TRUE(judge({100}, 0.05).too_few);
+  EXPECT_FALSE(judge({100, 110, 120, 130, 140, 150}, 0.05).too_few);
 }
 
 TEST(StabilityTest, ACollapsedPointOfZerosIsStable) {

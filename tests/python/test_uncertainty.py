@@ -85,6 +85,14 @@ class ReportRegimeTest(unittest.TestCase):
         self.assertNotEqual(within[5], "-")  # an interval
         self.assertIn("bimodal", rows[1][2][6])
 
+    def test_a_point_without_a_verdict_is_not_called_stable(self):
+        points = collect_points(load_all([FIXTURE]))  # one or two repetitions, no median entry
+        rows = speedup_rows(points)
+        self.assertTrue(rows)
+        for _, _, row in rows:
+            self.assertNotEqual(row[6], "stable")
+            self.assertIn("not judged", row[6])
+
     def test_first_screen_has_the_summary_contents_and_marks(self):
         index = build_report([self.path], os.path.join(self.dir, "report"))
         with open(index, encoding="utf-8") as f:
