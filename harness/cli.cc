@@ -22,7 +22,7 @@ namespace {
 constexpr const char* kUsage = R"(usage: lockbench <command> [options]
 
 commands:
-  list [--json]                      families, variants (with roles), parameters
+  list [--json]                      families, variants (with kinds), parameters
   topology [--topology SPEC] [--json]
                                      packages, NUMA nodes, cores, PUs, caches
   calibrate [--placement P] [--json] the clock's read cost, the delay loop's
@@ -172,7 +172,7 @@ int cmd_list(const std::vector<std::string>& args) {
               << "\n  variants:\n";
     for (const nlohmann::json& v : f["variants"]) {
       std::printf("    %-22s %-10s %s%s\n", v["name"].get<std::string>().c_str(),
-                  v["role"].get<std::string>().c_str(), v["summary"].get<std::string>().c_str(),
+                  v["kind"].get<std::string>().c_str(), v["summary"].get<std::string>().c_str(),
                   v["default_on"].get<bool>() ? "" : " (off by default)");
       if (!v["overrides"].empty()) {
         std::string sets;
@@ -312,7 +312,7 @@ int cmd_plan(const std::vector<std::string>& args) {
       points.push_back({{"name", p.name()},
                         {"family", p.family->name()},
                         {"variant", p.variant->name},
-                        {"role", to_string(p.variant->role)},
+                        {"kind", to_string(p.variant->kind)},
                         {"threads", p.threads},
                         {"placement", p.placement.to_string()},
                         {"cpus", p.cpus},

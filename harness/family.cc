@@ -6,15 +6,15 @@
 
 namespace lockbench {
 
-const char* to_string(Role role) {
-  switch (role) {
-    case Role::global:
+const char* to_string(VariantKind kind) {
+  switch (kind) {
+    case VariantKind::global:
       return "global";
-    case Role::scalable:
+    case VariantKind::scalable:
       return "scalable";
-    case Role::reference:
+    case VariantKind::reference:
       return "reference";
-    case Role::broken:
+    case VariantKind::broken:
       return "broken";
   }
   return "?";
@@ -101,6 +101,7 @@ void check_registration(const FamilyInfo& info) {
   }
   check_unique(info, info.lock_classes, "lock class");
   for (const VariantInfo& v : info.variants) {
+    if (!v.make) refuse_family(info, "variant '" + v.name + "' has no workload (make)");
     for (const auto& [key, value] : v.overrides.items()) {
       if (std::count(params.begin(), params.end(), key) == 0) {
         refuse_family(info, "variant '" + v.name + "' overrides '" + key +
@@ -134,9 +135,9 @@ nlohmann::json describe(const FamilyInfo& info) {
   nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
   for (const VariantInfo& v : info.variants) {
     variants.push_back({{"name", v.name},
-                        {"role", to_string(v.role)},
+                        {"kind", to_string(v.kind)},
                         {"summary", v.summary},
-                        {"default_on", v.role != Role::broken},
+                        {"default_on", v.kind != VariantKind::broken},
                         {"overrides", v.overrides}});
   }
   for (const ParamInfo& p : info.params) {
@@ -182,6 +183,15 @@ const VariantInfo* Family::find_variant(const std::string& name) const {
     if (v.name == name) return &v;
   }
   return nullptr;
+}
+
+std::unique_ptr<Workload> Family::make_workload(const std::string& variant, const Params& params,
+                                                const std::vector<int>& roles) const {
+  const VariantInfo* v = find_variant(variant);
+  if (v == nullptr) {
+    throw std::invalid_argument("family '" + name() + "' has no variant '" + variant + "'");
+  }
+  return v->make(params, roles);
 }
 
 const ParamInfo* Family::find_param(const std::string& name) const {

@@ -4,13 +4,13 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -20,13 +20,27 @@
 
 namespace lockbench {
 
-enum class Role { global, scalable, reference, broken };
-const char* to_string(Role role);
+// What a variant is to its family: the old global-lock design, the scalable
+// fix, a reference to compare with, or deliberately broken (off by default:
+// it shows that the invariant checks can fail).
+enum class VariantKind { global, scalable, reference, broken };
+const char* to_string(VariantKind kind);
+
+class Workload;
+
+// Parameter values of one point, by name, every parameter present.
+using Params = nlohmann::json;
+
+// Builds a variant's workload for one point from the point's parameters and
+// each thread's role (an index into FamilyInfo::role_names).
+using MakeWorkload =
+    std::function<std::unique_ptr<Workload>(const Params& params, const std::vector<int>& roles)>;
 
 struct VariantInfo {
   std::string name;
-  Role role;
+  VariantKind kind;
   std::string summary;
+  MakeWorkload make;
   // Parameter values that replace the family defaults and a config's values
   // whenever this variant runs (a --set still wins). A broken variant carries
   // the ones that provoke its violation within seconds, so selecting it shows
@@ -47,9 +61,6 @@ struct ParamInfo {
   std::vector<std::string> choices = {};
   std::string help;
 };
-
-// Parameter values of one point, by name, every parameter present.
-using Params = nlohmann::json;
 
 // One run of one point: the state the threads share, the operation each
 // thread repeats, and the checks made at quiescence.
@@ -91,27 +102,14 @@ class LoopedWorkload : public Workload {
   }
 };
 
-// A variant's name and the workload type that runs it, for make_variant.
-template <typename W>
-struct VariantOf {
-  std::string_view name;
-};
-
-// Builds the workload of the named variant from args (the same for every
-// variant of a family). Throws std::invalid_argument for a name none has.
-template <typename... Args, typename... Workloads>
-std::unique_ptr<Workload> make_variant(const std::string& variant,
-                                       const std::tuple<const Args&...>& args,
-                                       VariantOf<Workloads>... variants) {
-  std::unique_ptr<Workload> made;
-  const auto build = [&]<typename W>(VariantOf<W> v) {
-    if (v.name == variant) {
-      made = std::apply([](const auto&... a) { return std::make_unique<W>(a...); }, args);
-    }
-  };
-  (build(variants), ...);
-  if (!made) throw std::invalid_argument("no workload for variant '" + variant + "'");
-  return made;
+// The MakeWorkload of a variant that workload W runs. read_setup turns a
+// point's parameters and roles into W's constructor arguments (a tuple); a
+// family has one read_setup for all its variants, so a variant is named once,
+// in its VariantInfo: {.name = "global", ..., .make = make_workload_of<W, read_setup>}.
+template <typename W, auto read_setup>
+std::unique_ptr<Workload> make_workload_of(const Params& params, const std::vector<int>& roles) {
+  return std::apply([](auto&&... args) { return std::make_unique<W>(std::move(args)...); },
+                    read_setup(params, roles));
 }
 
 // A figure the report draws for a family: one of its counters over threads.
@@ -208,9 +206,11 @@ class Family {
   virtual std::uint64_t memory_bytes(const Params&, const std::vector<int>& /*roles*/) const {
     return 0;
   }
-  // roles: one per thread, as assign_roles gave them.
-  virtual std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
-                                                  const std::vector<int>& roles) const = 0;
+  // The named variant's workload (VariantInfo::make); roles: one per thread,
+  // as assign_roles gave them. Throws std::invalid_argument for a variant the
+  // family does not have.
+  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
+                                          const std::vector<int>& roles) const;
 
  private:
   FamilyInfo info_;

@@ -60,7 +60,7 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
   e["iterations"] = run.iterations;
   e["family"] = point.family->name();
   e["variant"] = point.variant->name;
-  e["role"] = to_string(point.variant->role);
+  e["kind"] = to_string(point.variant->kind);
   e["threads"] = point.threads;
   e["placement"] = point.placement.to_string();
   e["cpus"] = point.cpus;

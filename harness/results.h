@@ -13,7 +13,7 @@
 
 namespace lockbench {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Writes content to path through a temporary file in the same directory and
 // a rename, so readers see the old file or the new one, never half of one.

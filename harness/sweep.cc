@@ -448,7 +448,7 @@ std::vector<const VariantInfo*> entry_variants(const nlohmann::json& entry,
     }
   } else {
     for (const VariantInfo& v : family.info().variants) {
-      if (v.role != Role::broken) variants.push_back(family.find_variant(v.name));
+      if (v.kind != VariantKind::broken) variants.push_back(family.find_variant(v.name));
     }
   }
   return variants;

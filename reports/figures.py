@@ -15,8 +15,8 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# Roles are told apart by line style, so the design under test stands out.
-ROLE_STYLE = {
+# Variant kinds are told apart by line style, so the design under test stands out.
+KIND_STYLE = {
     "global": dict(linestyle="-", marker="o", linewidth=2.2),
     "scalable": dict(linestyle="-", marker="s", linewidth=2.2),
     "reference": dict(linestyle="--", marker=".", linewidth=1.2, alpha=0.8),

@@ -22,9 +22,9 @@ def verdict(point):
 def speedup_rows(points):
     """[(family, oversubscribed, row)] for every scalable/global pair."""
     globals_ = {(p.source, p.family, p.placement, p.threads, p.params_text): p
-                for p in points if p.valid and p.role == "global"}
+                for p in points if p.valid and p.kind == "global"}
     out = []
-    for p in sorted((p for p in points if p.valid and p.role == "scalable"),
+    for p in sorted((p for p in points if p.valid and p.kind == "scalable"),
                     key=lambda p: (p.family, p.oversubscribed, p.placement, p.params_text,
                                    p.variant, p.threads)):
         base = globals_.get((p.source, p.family, p.placement, p.threads, p.params_text))

@@ -4,7 +4,10 @@ import json
 import os
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 called a variant's kind its "role" (now the word for a thread's
+# producer or consumer part); otherwise the same, so it is read as version 2.
+UPGRADES = {1: lambda entry: {("kind" if k == "role" else k): v for k, v in entry.items()}}
 
 
 class ReportError(Exception):
@@ -36,10 +39,13 @@ def load_results(path):
     if not isinstance(context, dict) or not isinstance(context.get("lockbench"), dict):
         raise ReportError(f"{path}: not a lockbench results file (no context.lockbench)")
     version = context["lockbench"].get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ReportError(
-            f"{path}: schema version {version!r}; this report reads version {SCHEMA_VERSION}")
-    return ResultSet(path, context, doc["benchmarks"])
+    entries = doc["benchmarks"]
+    if version in UPGRADES:
+        entries = [UPGRADES[version](e) for e in entries]
+    elif version != SCHEMA_VERSION:
+        readable = ", ".join(str(v) for v in sorted([*UPGRADES, SCHEMA_VERSION]))
+        raise ReportError(f"{path}: schema version {version!r}; this report reads versions {readable}")
+    return ResultSet(path, context, entries)
 
 
 def load_all(paths):

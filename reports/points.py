@@ -12,7 +12,7 @@ from reports.uncertainty import median_interval
 class Point:
     family: str
     variant: str
-    role: str
+    kind: str  # the variant's: global, scalable, reference or broken
     placement: str
     threads: int
     params: dict
@@ -73,7 +73,7 @@ def collect_points(result_sets):
                 continue
             p = points.get(key)
             if p is None:
-                p = points[key] = Point(e["family"], e["variant"], e["role"], e["placement"],
+                p = points[key] = Point(e["family"], e["variant"], e["kind"], e["placement"],
                                         e["threads"], e["params"], rs.path, e["run_name"],
                                         oversubscribed=e.get("oversubscribed", False))
             if e.get("valid"):

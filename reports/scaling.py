@@ -8,7 +8,7 @@ import os
 
 import matplotlib.pyplot as plt
 
-from reports.figures import ROLE_STYLE, Curve, Panel, draw_panels
+from reports.figures import KIND_STYLE, Curve, Panel, draw_panels
 from reports.points import median_spread, series_key, varying_params
 from reports.uncertainty import ratio_interval
 
@@ -49,14 +49,14 @@ class FamilyPlot:
 
     def series_label(self, point):
         extra = ", ".join(f"{n}={point.params[n]}" for n in self.varying if n in point.params)
-        return f"{point.variant} ({point.role})" + (f" {extra}" if extra else "")
+        return f"{point.variant} ({point.kind})" + (f" {extra}" if extra else "")
 
     def label(self, point):
         name = self.sources.get(point.source)
         return self.series_label(point) + (f" [{name}]" if name else "")
 
     def style(self, point, **override):
-        style = {**ROLE_STYLE.get(point.role, {}), "color": self.colors[self.series_label(point)]}
+        style = {**KIND_STYLE.get(point.kind, {}), "color": self.colors[self.series_label(point)]}
         if point.source in self.source_index:
             index = self.source_index[point.source]
             style["linestyle"] = SOURCE_LINESTYLES[index % len(SOURCE_LINESTYLES)]
@@ -121,12 +121,12 @@ class FamilyPlot:
             curves = self.curves(placement)
             baselines = {}
             for curve in curves.values():
-                if curve[0].role == "global":
+                if curve[0].kind == "global":
                     baselines[_baseline_key(curve[0])] = {p.threads: p for p in curve}
             lines = []
             for curve in curves.values():
                 base = baselines.get(_baseline_key(curve[0]))
-                if curve[0].role != "scalable" or not base:
+                if curve[0].kind != "scalable" or not base:
                     continue
                 pairs = [(p, base[p.threads]) for p in curve if p.threads in base]
                 pairs = [(p, b) for p, b in pairs if b.median("ops_per_sec") > 0]

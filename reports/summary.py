@@ -23,7 +23,7 @@ def rows(points):
     for p in sorted(points, key=lambda p: (p.family, p.placement, p.params_text, p.variant,
                                            p.threads)):
         regime = "oversubscribed" if p.oversubscribed else "within CPUs"
-        head = [p.family, p.variant, p.role, p.params_text or "-", p.placement, str(p.threads),
+        head = [p.family, p.variant, p.kind, p.params_text or "-", p.placement, str(p.threads),
                 regime]
         if p.valid:
             out.append(head + [fmt(p.median("ops_per_sec")), interval_text(p),
@@ -34,7 +34,7 @@ def rows(points):
     return out
 
 
-HEADER = ["family", "variant", "role", "parameters", "placement", "threads", "regime",
+HEADER = ["family", "variant", "kind", "parameters", "placement", "threads", "regime",
           "ops/s (median)", "95% interval", "fairness", "p99 latency (ns)", "repetitions",
           "stability", "status"]
 

@@ -16,19 +16,14 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class DeclaredFamily final : public Family {
- public:
-  explicit DeclaredFamily(FamilyInfo info) : Family(std::move(info)) {}
-  std::unique_ptr<Workload> make_workload(const std::string&, const Params&,
-                                          const std::vector<int>&) const override {
-    return nullptr;
-  }
-};
+// A variant's workload, never built: these tests only declare.
+std::unique_ptr<Workload> NoWorkload(const Params&, const std::vector<int>&) { return nullptr; }
 
 FamilyInfo Valid() {
   return FamilyInfo{.name = "declared",
                     .summary = "a family for its declarations",
-                    .variants = {{"a", Role::global, "one"}, {"b", Role::scalable, "two"}},
+                    .variants = {{"a", VariantKind::global, "one", NoWorkload},
+                                 {"b", VariantKind::scalable, "two", NoWorkload}},
                     .params = {{.name = "n",
                                 .kind = ParamInfo::Kind::integer,
                                 .default_value = 1,
@@ -46,7 +41,7 @@ FamilyInfo Valid() {
 
 std::string RefusalOf(const FamilyInfo& info) {
   try {
-    DeclaredFamily family(info);
+    Family family(info);
   } catch (const std::logic_error& e) {
     return e.what();
   }
@@ -76,11 +71,17 @@ TEST(FamilyRegistrationTest, AsManyCountersAndLockClassesAsAThreadContextHolds) 
 
 TEST(FamilyRegistrationTest, NamesAreDeclaredOnce) {
   FamilyInfo info = Valid();
-  info.variants.push_back({"a", Role::reference, "again"});
+  info.variants.push_back({"a", VariantKind::reference, "again", NoWorkload});
   EXPECT_THAT(RefusalOf(info), HasSubstr("declares the variant 'a' twice"));
   info = Valid();
   info.counter_names = {"x", "x"};
   EXPECT_THAT(RefusalOf(info), HasSubstr("declares the counter 'x' twice"));
+}
+
+TEST(FamilyRegistrationTest, EveryVariantHasAWorkload) {
+  FamilyInfo info = Valid();
+  info.variants.push_back({"c", VariantKind::reference, "no workload", nullptr});
+  EXPECT_THAT(RefusalOf(info), HasSubstr("variant 'c' has no workload (make)"));
 }
 
 TEST(FamilyRegistrationTest, TheReportDrawsDeclaredCountersAndKnowsWhatAnOperationIs) {
@@ -113,7 +114,7 @@ TEST(FamilyRegistrationTest, NamesFollowTheirEnumerators) {
 
 TEST(FamilyRegistrationTest, OverridesNameParameters) {
   FamilyInfo info = Valid();
-  info.variants.push_back({"c", Role::broken, "broken", {{"m", 3}}});
+  info.variants.push_back({"c", VariantKind::broken, "broken", NoWorkload, {{"m", 3}}});
   EXPECT_THAT(RefusalOf(info), HasSubstr("variant 'c' overrides 'm'"));
   info.variants.back().overrides = {{"n", 3}};
   EXPECT_EQ(RefusalOf(info), "accepted");

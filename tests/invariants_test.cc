@@ -159,41 +159,40 @@ TEST(InvariantsTest, CorrectLocksPass) {
   EXPECT_EQ(RunDirectly<TicketLock>(1, 100, {}), "");
 }
 
-// The same locks as variants of a test-only family, run by the harness.
-class BrokenLocksFamily final : public Family {
- public:
-  BrokenLocksFamily()
-      : Family(FamilyInfo{
-            .name = "broken_locks",
-            .summary = "locks that break one invariant each",
-            .variants = {{"no_lock", Role::broken, "excludes nothing"},
-                         {"skewed_ticket", Role::broken, "tickets one late"},
-                         {"never_idle", Role::broken, "held at quiescence"},
-                         {"ticket", Role::reference, "a correct ticket lock"}},
-            .params = {},
-            .counter_names = {"blocks", "kicks", "spurious_wakeups", "preemptions"},
-            .lock_classes = {"lock"},
-            .report = {.operation = "lock acquisitions"},
-        }) {}
+// A variant of the test-only family below: Lock under the spinlock
+// workload, every thread in its critical section at once where the lock
+// lets them (kOverlapping) or with the workload's defaults.
+template <typename Lock, const WorkloadSetup& setup>
+std::unique_ptr<Workload> Locked(const Params&, const std::vector<int>& roles) {
+  return std::make_unique<LockWorkload<Lock>>(LockSetup{.threads = static_cast<int>(roles.size())},
+                                              setup);
+}
 
-  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params&,
-                                          const std::vector<int>& roles) const override {
-    const LockSetup lock{.threads = static_cast<int>(roles.size())};
-    if (variant == "no_lock") return std::make_unique<LockWorkload<NoLock>>(lock, kOverlapping);
-    if (variant == "skewed_ticket") {
-      return std::make_unique<LockWorkload<SkewedTicketLock>>(lock, WorkloadSetup{});
-    }
-    if (variant == "never_idle") {
-      return std::make_unique<LockWorkload<NeverIdleLock>>(lock, WorkloadSetup{});
-    }
-    return std::make_unique<LockWorkload<TicketLock>>(lock, WorkloadSetup{});
-  }
-};
+constexpr WorkloadSetup kDefaults{};
+
+// The same locks as variants of a test-only family, run by the harness.
+FamilyInfo BrokenLocks() {
+  return FamilyInfo{
+      .name = "broken_locks",
+      .summary = "locks that break one invariant each",
+      .variants = {{"no_lock", VariantKind::broken, "excludes nothing", Locked<NoLock, kOverlapping>},
+                   {"skewed_ticket", VariantKind::broken, "tickets one late",
+                    Locked<SkewedTicketLock, kDefaults>},
+                   {"never_idle", VariantKind::broken, "held at quiescence",
+                    Locked<NeverIdleLock, kDefaults>},
+                   {"ticket", VariantKind::reference, "a correct ticket lock",
+                    Locked<TicketLock, kDefaults>}},
+      .params = {},
+      .counter_names = {"blocks", "kicks", "spurious_wakeups", "preemptions"},
+      .lock_classes = {"lock"},
+      .report = {.operation = "lock acquisitions"},
+  };
+}
 
 class RunPointInvariantsTest : public ::testing::Test {
  protected:
   RunPointInvariantsTest() : topo_(Topology::load("")) {}
-  BrokenLocksFamily family_;
+  Family family_{BrokenLocks()};
   Topology topo_;
 };
 

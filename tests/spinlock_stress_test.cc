@@ -79,7 +79,7 @@ TEST(SpinlockStressCoverageTest, EveryCorrectVariantIsStressed) {
   const Family* family = find_family("spinlock");
   ASSERT_NE(family, nullptr);
   int correct = 0;
-  for (const VariantInfo& v : family->info().variants) correct += v.role != Role::broken;
+  for (const VariantInfo& v : family->info().variants) correct += v.kind != VariantKind::broken;
   EXPECT_EQ(correct, 5);
 }
 

@@ -276,7 +276,7 @@ TEST_F(SweepTest, VariantSelectionPicksTheBrokenOne) {
   // Listing it in the config works too.
   const Sweep listed = Expand(Config({{"variants", {"pv_ticket_norecheck"}}}));
   ASSERT_FALSE(listed.points.empty());
-  EXPECT_EQ(listed.points[0].variant->role, Role::broken);
+  EXPECT_EQ(listed.points[0].variant->kind, VariantKind::broken);
 }
 
 TEST_F(SweepTest, EveryParameterIsFilledIn) {
@@ -459,7 +459,7 @@ TEST_F(SweepTest, BrokenVariantCarriesItsOwnParameters) {
 TEST_F(SweepTest, EveryBrokenVariantCarriesParametersOrNeedsNone) {
   for (const Family* family : all_families()) {
     for (const VariantInfo& v : family->info().variants) {
-      if (v.role != Role::broken) {
+      if (v.kind != VariantKind::broken) {
         EXPECT_TRUE(v.overrides.empty()) << v.name;
       }
       for (const auto& [key, value] : v.overrides.items()) {

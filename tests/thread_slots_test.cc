@@ -54,29 +54,23 @@ class WhereSetUpWorkload final : public LoopedWorkload<WhereSetUpWorkload> {
   std::vector<int> cpus_;
 };
 
-class WhereSetUpFamily final : public Family {
- public:
-  explicit WhereSetUpFamily(const Topology& topology)
-      : Family(FamilyInfo{.name = "where_set_up",
-                          .summary = "where setup_thread runs",
-                          .variants = {{"only", Role::reference, "the one"}},
-                          .params = {},
-                          .counter_names = {},
-                          .lock_classes = {},
-                          .report = {.operation = "steps"}}),
-        topology_(topology) {}
-  std::unique_ptr<Workload> make_workload(const std::string&, const Params&,
-                                          const std::vector<int>& roles) const override {
-    return std::make_unique<WhereSetUpWorkload>(topology_, roles.size());
-  }
-
- private:
-  const Topology& topology_;
-};
+FamilyInfo WhereSetUp(const Topology& topology) {
+  return FamilyInfo{.name = "where_set_up",
+                    .summary = "where setup_thread runs",
+                    .variants = {{"only", VariantKind::reference, "the one",
+                                  [&topology](const Params&, const std::vector<int>& roles) {
+                                    return std::make_unique<WhereSetUpWorkload>(topology,
+                                                                                roles.size());
+                                  }}},
+                    .params = {},
+                    .counter_names = {},
+                    .lock_classes = {},
+                    .report = {.operation = "steps"}};
+}
 
 TEST(ThreadSlotsTest, SetupRunsOnTheThreadOnceItIsPinned) {
   const Topology topology = Topology::load("");
-  const WhereSetUpFamily family(topology);
+  const Family family(WhereSetUp(topology));
   RunSpec spec = SpecOf(family, "only", 2);
   spec.cpus = {0, 0};
   const RunResult r = run_point(spec, topology);

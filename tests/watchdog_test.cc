@@ -39,31 +39,35 @@ class PacedDrainWorkload final : public LoopedWorkload<PacedDrainWorkload> {
   const bool stuck_;
 };
 
-class PacedDrainFamily final : public Family {
- public:
-  PacedDrainFamily()
-      : Family(FamilyInfo{
-            .name = "paced_drain",
-            .summary = "drains that take a while, or for ever",
-            .variants = {{"paced", Role::reference, "threads finish step_ms apart"},
-                         {"stuck", Role::broken, "no thread finishes its drain"}},
-            .params = {{.name = "step_ms",
-                        .kind = ParamInfo::Kind::integer,
-                        .default_value = 100,
-                        .min = 1,
-                        .max = 10000,
-                        .help = "drain step"}},
-            .counter_names = {},
-            .lock_classes = {},
-            .report = {.operation = "steps"},
-        }) {}
+// Threads that finish step_ms apart, or never.
+std::unique_ptr<Workload> PacedDrain(bool stuck, const Params& params) {
+  return std::make_unique<PacedDrainWorkload>(
+      std::chrono::milliseconds(params.at("step_ms").get<int>()), stuck);
+}
 
-  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
-                                          const std::vector<int>&) const override {
-    return std::make_unique<PacedDrainWorkload>(
-        std::chrono::milliseconds(params.at("step_ms").get<int>()), variant == "stuck");
-  }
-};
+FamilyInfo PacedDrainInfo() {
+  return FamilyInfo{
+      .name = "paced_drain",
+      .summary = "drains that take a while, or for ever",
+      .variants = {{"paced", VariantKind::reference, "threads finish step_ms apart",
+                    [](const Params& params, const std::vector<int>&) {
+                      return PacedDrain(false, params);
+                    }},
+                   {"stuck", VariantKind::broken, "no thread finishes its drain",
+                    [](const Params& params, const std::vector<int>&) {
+                      return PacedDrain(true, params);
+                    }}},
+      .params = {{.name = "step_ms",
+                  .kind = ParamInfo::Kind::integer,
+                  .default_value = 100,
+                  .min = 1,
+                  .max = 10000,
+                  .help = "drain step"}},
+      .counter_names = {},
+      .lock_classes = {},
+      .report = {.operation = "steps"},
+  };
+}
 
 RunSpec Spec(const Family& family, const std::string& variant, int threads, int step_ms) {
   RunSpec spec = SpecOf(family, variant, threads, {{"step_ms", step_ms}});
@@ -74,7 +78,7 @@ RunSpec Spec(const Family& family, const std::string& variant, int threads, int 
 class WatchdogTest : public ::testing::Test {
  protected:
   WatchdogTest() : topo_(Topology::load("")) {}
-  PacedDrainFamily family_;
+  Family family_{PacedDrainInfo()};
   Topology topo_;
 };
 

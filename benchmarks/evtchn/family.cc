@@ -16,6 +16,28 @@ namespace {
 
 using Kind = ParamInfo::Kind;
 
+// Ports grow with the guest, as they do in Xen (a timer VIRQ and IPIs per
+// vCPU, then devices), so one value serves a laptop and a large box.
+std::uint64_t total_ports(const Params& params, const std::vector<int>& roles) {
+  const auto vcpus = static_cast<std::uint64_t>(std::count(roles.begin(), roles.end(), 0));
+  return params.at("ports_per_vcpu").get<std::uint64_t>() * vcpus;
+}
+
+// Every variant's constructor arguments, from a point's parameters.
+std::tuple<WorkloadSetup, std::vector<int>> read_setup(const Params& params,
+                                                       const std::vector<int>& roles) {
+  return {WorkloadSetup{.ports = static_cast<std::uint32_t>(total_ports(params, roles)),
+                        .priorities = params.at("priorities").get<int>(),
+                        .fanin = params.at("fanin").get<int>(),
+                        .mask_pct = params.at("mask_pct").get<double>(),
+                        .handler_ns = params.at("handler_ns").get<std::uint64_t>(),
+                        .halt_poll_ns = params.at("halt_poll_ns").get<std::uint64_t>()},
+          roles};
+}
+
+template <typename Events>
+constexpr auto* events = &make_workload_of<EventWorkload<Events>, read_setup>;
+
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "evtchn",
@@ -24,18 +46,27 @@ FamilyInfo describe() {
           "per-queue locks with a lockless single consumer (raise/consume)",
       .variants =
           {
-              {"global", Role::global,
-               "FIFO queues, but every raise under one domain-wide lock (event_lock, Xen < 4.6)"},
-              {"fifo", Role::scalable,
-               "the FIFO ABI: a lock per (vCPU, priority) queue, tail linking by compare-and-swap, "
-               "lockless consumer (xen/common/event_fifo.c)"},
-              {"2level", Role::reference,
-               "the 2-level ABI: pending bitmap and selector words, no lock, no order"},
-              {"fifo_nolock", Role::broken,
-               "FIFO linking without the queue lock: racing raises overwrite a link, events are "
-               "lost",
+              {.name = "global",
+               .kind = VariantKind::global,
+               .summary = "FIFO queues, but every raise under one domain-wide lock (event_lock, "
+                          "Xen < 4.6)",
+               .make = events<FifoEvents<LockScope::kDomain>>},
+              {.name = "fifo",
+               .kind = VariantKind::scalable,
+               .summary = "the FIFO ABI: a lock per (vCPU, priority) queue, tail linking by "
+                          "compare-and-swap, lockless consumer (xen/common/event_fifo.c)",
+               .make = events<FifoEvents<LockScope::kQueue>>},
+              {.name = "2level",
+               .kind = VariantKind::reference,
+               .summary = "the 2-level ABI: pending bitmap and selector words, no lock, no order",
+               .make = events<TwoLevelEvents>},
+              {.name = "fifo_nolock",
+               .kind = VariantKind::broken,
+               .summary = "FIFO linking without the queue lock: racing raises overwrite a link, "
+                          "events are lost",
+               .make = events<FifoEvents<LockScope::kNone>>,
                // Two producers per vCPU race on its queues' tails.
-               {{"fanin", 2}}},
+               .overrides = {{"fanin", 2}}},
           },
       .params =
           {
@@ -101,13 +132,6 @@ FamilyInfo describe() {
   };
 }
 
-// Ports grow with the guest, as they do in Xen (a timer VIRQ and IPIs per
-// vCPU, then devices), so one value serves a laptop and a large box.
-std::uint64_t total_ports(const Params& params, const std::vector<int>& roles) {
-  const auto vcpus = static_cast<std::uint64_t>(std::count(roles.begin(), roles.end(), 0));
-  return params.at("ports_per_vcpu").get<std::uint64_t>() * vcpus;
-}
-
 class EvtchnFamily final : public Family {
  public:
   EvtchnFamily() : Family(describe()) {}
@@ -125,21 +149,6 @@ class EvtchnFamily final : public Family {
           std::to_string(ports) + " ports over the point's consumer vCPUs; allowed: at most " +
           std::to_string(kMaxPorts) + " ports in all (the FIFO ABI's limit)");
     }
-  }
-
-  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
-                                          const std::vector<int>& roles) const override {
-    const WorkloadSetup setup{.ports = static_cast<std::uint32_t>(total_ports(params, roles)),
-                              .priorities = params.at("priorities").get<int>(),
-                              .fanin = params.at("fanin").get<int>(),
-                              .mask_pct = params.at("mask_pct").get<double>(),
-                              .handler_ns = params.at("handler_ns").get<std::uint64_t>(),
-                              .halt_poll_ns = params.at("halt_poll_ns").get<std::uint64_t>()};
-    return make_variant(variant, std::tie(setup, roles),
-                        VariantOf<EventWorkload<FifoEvents<LockScope::kDomain>>>{"global"},
-                        VariantOf<EventWorkload<FifoEvents<LockScope::kQueue>>>{"fifo"},
-                        VariantOf<EventWorkload<TwoLevelEvents>>{"2level"},
-                        VariantOf<EventWorkload<FifoEvents<LockScope::kNone>>>{"fifo_nolock"});
   }
 };
 

@@ -12,6 +12,20 @@ namespace {
 
 using Kind = ParamInfo::Kind;
 
+// Every variant's constructor arguments, from a point's parameters: each
+// thread is a vCPU.
+std::tuple<WorkloadSetup, int> read_setup(const Params& params, const std::vector<int>& roles) {
+  return {WorkloadSetup{.inflight = params.at("inflight").get<int>(),
+                        .remote_pct = params.at("remote_pct").get<double>(),
+                        .max_frames = params.at("max_frames").get<std::uint32_t>(),
+                        .uneven_ns = params.at("uneven_ns").get<std::uint64_t>(),
+                        .steal_delay_ns = params.at("steal_delay_ns").get<std::uint64_t>()},
+          static_cast<int>(roles.size())};
+}
+
+template <typename Maptrack>
+constexpr auto* maptrack = &make_workload_of<MaptrackWorkload<Maptrack>, read_setup>;
+
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "maptrack",
@@ -20,18 +34,30 @@ FamilyInfo describe() {
           "lists with remote puts to the owner's tail",
       .variants =
           {
-              {"global", Role::global, "one LIFO free list under one lock (Xen before 4.6)"},
-              {"pervcpu", Role::scalable,
-               "per-vCPU lock-free lists, owner-only get, CAS put to the owner's tail, no "
-               "stealing (Xen 4.6)"},
-              {"pervcpu_locked", Role::scalable,
-               "per-vCPU free-list lock, stealing at the frame cap (Xen after XSA-228)"},
-              {"pervcpu_steal_aba", Role::broken,
-               "lock-free per-vCPU lists with stealing by CAS on the victim's head: the ABA "
-               "race of XSA-228 hands a handle out twice",
+              {.name = "global",
+               .kind = VariantKind::global,
+               .summary = "one LIFO free list under one lock (Xen before 4.6)",
+               .make = maptrack<GlobalMaptrack>},
+              {.name = "pervcpu",
+               .kind = VariantKind::scalable,
+               .summary = "per-vCPU lock-free lists, owner-only get, CAS put to the owner's tail, "
+                          "no stealing (Xen 4.6)",
+               .make = maptrack<PerVcpuMaptrack<Design::lockfree>>},
+              {.name = "pervcpu_locked",
+               .kind = VariantKind::scalable,
+               .summary = "per-vCPU free-list lock, stealing at the frame cap (Xen after XSA-228)",
+               .make = maptrack<PerVcpuMaptrack<Design::locked>>},
+              {.name = "pervcpu_steal_aba",
+               .kind = VariantKind::broken,
+               .summary = "lock-free per-vCPU lists with stealing by CAS on the victim's head: the "
+                          "ABA race of XSA-228 hands a handle out twice",
+               .make = maptrack<PerVcpuMaptrack<Design::lockfree_steal>>,
                // Nearly every entry in use, so vCPUs steal all the time, and a
                // stall between reading the victim's head and the CAS.
-               {{"max_frames", 1}, {"inflight", 60}, {"remote_pct", 50}, {"steal_delay_ns", 20000}}},
+               .overrides = {{"max_frames", 1},
+                             {"inflight", 60},
+                             {"remote_pct", 50},
+                             {"steal_delay_ns", 20000}}},
           },
       .params =
           {
@@ -85,7 +111,6 @@ class MaptrackFamily final : public Family {
  public:
   MaptrackFamily() : Family(describe()) {}
 
-  // The entries of every frame up to the cap are reserved up front.
   // The entries of every frame, and a hand-off ring per (sender, receiver).
   std::uint64_t memory_bytes(const Params& params, const std::vector<int>& roles) const override {
     const std::uint64_t vcpus = roles.size();
@@ -93,21 +118,6 @@ class MaptrackFamily final : public Family {
                                (params.at("inflight").get<std::uint64_t>() + 1) * sizeof(std::uint32_t);
     return params.at("max_frames").get<std::uint64_t>() * kPerFrame * sizeof(Entry) +
            vcpus * vcpus * ring;
-  }
-
-  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
-                                          const std::vector<int>& roles) const override {
-    const WorkloadSetup setup{.inflight = params.at("inflight").get<int>(),
-                              .remote_pct = params.at("remote_pct").get<double>(),
-                              .max_frames = params.at("max_frames").get<std::uint32_t>(),
-                              .uneven_ns = params.at("uneven_ns").get<std::uint64_t>(),
-                              .steal_delay_ns = params.at("steal_delay_ns").get<std::uint64_t>()};
-    const int vcpus = static_cast<int>(roles.size());
-    return make_variant(
-        variant, std::tie(setup, vcpus), VariantOf<MaptrackWorkload<GlobalMaptrack>>{"global"},
-        VariantOf<MaptrackWorkload<PerVcpuMaptrack<Design::lockfree>>>{"pervcpu"},
-        VariantOf<MaptrackWorkload<PerVcpuMaptrack<Design::locked>>>{"pervcpu_locked"},
-        VariantOf<MaptrackWorkload<PerVcpuMaptrack<Design::lockfree_steal>>>{"pervcpu_steal_aba"});
   }
 };
 

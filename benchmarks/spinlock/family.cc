@@ -15,6 +15,21 @@ namespace {
 
 using Kind = ParamInfo::Kind;
 
+// Every variant's constructor arguments, from a point's parameters.
+std::tuple<LockSetup, WorkloadSetup> read_setup(const Params& params,
+                                                const std::vector<int>& roles) {
+  return {LockSetup{.threads = static_cast<int>(roles.size()),
+                    .spin_threshold = params.at("spin_threshold").get<std::uint32_t>(),
+                    .step_sleep_pct = params.at("step_sleep_pct").get<double>()},
+          WorkloadSetup{.cs_ns = params.at("cs_ns").get<std::uint64_t>(),
+                        .ncs_ns = params.at("ncs_ns").get<std::uint64_t>(),
+                        .preempt_pct = params.at("preempt_pct").get<double>(),
+                        .preempt_us = params.at("preempt_us").get<std::uint64_t>()}};
+}
+
+template <typename Lock>
+constexpr auto* lock = &make_workload_of<LockWorkload<Lock>, read_setup>;
+
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "spinlock",
@@ -23,18 +38,35 @@ FamilyInfo describe() {
           "kicks the next waiter)",
       .variants =
           {
-              {"ticket", Role::global, "ticket lock (Xen, Linux pre-qspinlock)"},
-              {"pv_ticket", Role::scalable,
-               "PV ticket lock: spin threshold, SLOWPATH flag in head, block, kick the next "
-               "waiter (Linux 4.0, Xen backend)"},
-              {"std_mutex", Role::reference, "std::mutex (glibc, futex-based)"},
-              {"ck_ticket", Role::reference, "Concurrency Kit ck_spinlock_ticket"},
-              {"mcs", Role::reference, "MCS queue lock (Concurrency Kit ck_spinlock_mcs)"},
-              {"pv_ticket_norecheck", Role::broken,
-               "PV ticket lock without the re-check after setting SLOWPATH: loses wakeups",
+              {.name = "ticket",
+               .kind = VariantKind::global,
+               .summary = "ticket lock (Xen, Linux pre-qspinlock)",
+               .make = lock<TicketLock>},
+              {.name = "pv_ticket",
+               .kind = VariantKind::scalable,
+               .summary = "PV ticket lock: spin threshold, SLOWPATH flag in head, block, kick the "
+                          "next waiter (Linux 4.0, Xen backend)",
+               .make = lock<PvTicketLock>},
+              {.name = "std_mutex",
+               .kind = VariantKind::reference,
+               .summary = "std::mutex (glibc, futex-based)",
+               .make = lock<StdMutexLock>},
+              {.name = "ck_ticket",
+               .kind = VariantKind::reference,
+               .summary = "Concurrency Kit ck_spinlock_ticket",
+               .make = lock<CkTicketLock>},
+              {.name = "mcs",
+               .kind = VariantKind::reference,
+               .summary = "MCS queue lock (Concurrency Kit ck_spinlock_mcs)",
+               .make = lock<McsLock>},
+              {.name = "pv_ticket_norecheck",
+               .kind = VariantKind::broken,
+               .summary =
+                   "PV ticket lock without the re-check after setting SLOWPATH: loses wakeups",
+               .make = lock<PvTicketLockNoRecheck>,
                // Waiters block soon, and sleeps at each slow-path step widen
                // the window a release slips into.
-               {{"spin_threshold", 16}, {"step_sleep_pct", 20}}},
+               .overrides = {{"spin_threshold", 16}, {"step_sleep_pct", 20}}},
           },
       .params =
           {
@@ -87,32 +119,10 @@ FamilyInfo describe() {
   };
 }
 
-class SpinlockFamily final : public Family {
- public:
-  SpinlockFamily() : Family(describe()) {}
-
-  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
-                                          const std::vector<int>& roles) const override {
-    const LockSetup lock{.threads = static_cast<int>(roles.size()),
-                         .spin_threshold = params.at("spin_threshold").get<std::uint32_t>(),
-                         .step_sleep_pct = params.at("step_sleep_pct").get<double>()};
-    const WorkloadSetup work{.cs_ns = params.at("cs_ns").get<std::uint64_t>(),
-                             .ncs_ns = params.at("ncs_ns").get<std::uint64_t>(),
-                             .preempt_pct = params.at("preempt_pct").get<double>(),
-                             .preempt_us = params.at("preempt_us").get<std::uint64_t>()};
-    return make_variant(
-        variant, std::tie(lock, work), VariantOf<LockWorkload<TicketLock>>{"ticket"},
-        VariantOf<LockWorkload<PvTicketLock>>{"pv_ticket"},
-        VariantOf<LockWorkload<StdMutexLock>>{"std_mutex"},
-        VariantOf<LockWorkload<CkTicketLock>>{"ck_ticket"}, VariantOf<LockWorkload<McsLock>>{"mcs"},
-        VariantOf<LockWorkload<PvTicketLockNoRecheck>>{"pv_ticket_norecheck"});
-  }
-};
-
 }  // namespace
 
 const Family& family() {
-  static const SpinlockFamily instance;
+  static const Family instance(describe());
   return instance;
 }
 

@@ -11,6 +11,19 @@ namespace {
 
 using Kind = ParamInfo::Kind;
 
+// Every variant's constructor arguments, from a point's parameters.
+std::tuple<WorkloadSetup, std::vector<int>> read_setup(const Params& params,
+                                                       const std::vector<int>& roles) {
+  return {WorkloadSetup{.tasklets_per_cpu = params.at("tasklets_per_cpu").get<int>(),
+                        .work_ns = params.at("work_ns").get<std::uint64_t>(),
+                        .remote_pct = params.at("remote_pct").get<double>(),
+                        .producer_gap_ns = params.at("producer_gap_ns").get<std::uint64_t>()},
+          roles};
+}
+
+template <typename Tasklets>
+constexpr auto* tasklets = &make_workload_of<TaskletWorkload<Tasklets>, read_setup>;
+
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "tasklet",
@@ -19,15 +32,23 @@ FamilyInfo describe() {
           "per-CPU lists with cross-CPU feeding",
       .variants =
           {
-              {"global", Role::global,
-               "Xen's tasklets: per-CPU lists under ONE global lock (xen/common/tasklet.c)"},
-              {"percpu", Role::scalable,
-               "per-CPU tasklets: SCHED/RUN bits, owner-only lists, a feeder list per CPU under "
-               "one feeder lock (the per-CPU RFC)"},
-              {"percpu_norun", Role::broken,
-               "per-CPU tasklets that run without taking RUN: a tasklet can run on two CPUs",
+              {.name = "global",
+               .kind = VariantKind::global,
+               .summary =
+                   "Xen's tasklets: per-CPU lists under ONE global lock (xen/common/tasklet.c)",
+               .make = tasklets<GlobalTasklets>},
+              {.name = "percpu",
+               .kind = VariantKind::scalable,
+               .summary = "per-CPU tasklets: SCHED/RUN bits, owner-only lists, a feeder list per "
+                          "CPU under one feeder lock (the per-CPU RFC)",
+               .make = tasklets<PerCpuTasklets>},
+              {.name = "percpu_norun",
+               .kind = VariantKind::broken,
+               .summary =
+                   "per-CPU tasklets that run without taking RUN: a tasklet can run on two CPUs",
+               .make = tasklets<PerCpuTaskletsNoRun>,
                // Half the schedules cross CPUs, onto tasklets that run long.
-               {{"remote_pct", 50}, {"work_ns", 2000}, {"tasklets_per_cpu", 2}}},
+               .overrides = {{"remote_pct", 50}, {"work_ns", 2000}, {"tasklets_per_cpu", 2}}},
           },
       .params =
           {
@@ -89,18 +110,6 @@ class TaskletFamily final : public Family {
     // A tasklet with its list links and epochs, on its own cache line.
     constexpr std::uint64_t kTaskletBytes = 2 * kCacheLine;
     return params.at("tasklets_per_cpu").get<std::uint64_t>() * roles.size() * kTaskletBytes;
-  }
-
-  std::unique_ptr<Workload> make_workload(const std::string& variant, const Params& params,
-                                          const std::vector<int>& roles) const override {
-    const WorkloadSetup setup{.tasklets_per_cpu = params.at("tasklets_per_cpu").get<int>(),
-                              .work_ns = params.at("work_ns").get<std::uint64_t>(),
-                              .remote_pct = params.at("remote_pct").get<double>(),
-                              .producer_gap_ns = params.at("producer_gap_ns").get<std::uint64_t>()};
-    return make_variant(variant, std::tie(setup, roles),
-                        VariantOf<TaskletWorkload<GlobalTasklets>>{"global"},
-                        VariantOf<TaskletWorkload<PerCpuTasklets>>{"percpu"},
-                        VariantOf<TaskletWorkload<PerCpuTaskletsNoRun>>{"percpu_norun"});
   }
 };
 

@@ -18,7 +18,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 BIN = os.environ.get("LOCKBENCH_BIN", os.path.join(ROOT, "build", "lockbench"))
 QUICK = os.path.join(ROOT, "configs", "quick.json")
 
-ITERATION_FIELDS = ["name", "run_name", "run_type", "family", "variant", "role", "threads",
+ITERATION_FIELDS = ["name", "run_name", "run_type", "family", "variant", "kind", "threads",
                     "placement", "cpus", "params", "ops_per_sec", "fairness", "latency_ns",
                     "lock_stats", "counters", "valid", "real_time", "cpu_time", "time_unit",
                     "repetition_index", "thread_ops", "cpus_seen"]
@@ -83,7 +83,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(self.quick.returncode, 0, self.quick.stderr)
         with open(self.quick_out, encoding="utf-8") as f:
             doc = json.load(f)
-        self.assertEqual(doc["context"]["lockbench"]["schema_version"], 1)
+        self.assertEqual(doc["context"]["lockbench"]["schema_version"], 2)
         for key in ("arch", "cpu_model", "topology", "relax_instruction", "cache_line",
                     "compiler", "git_revision", "config", "calibration"):
             self.assertIn(key, doc["context"]["lockbench"])
@@ -95,7 +95,7 @@ class CliTest(unittest.TestCase):
                 self.assertIn(figure["counter"], family["counters"] + family["derived_counters"])
         listing = json.loads(lockbench("list", "--json").stdout)
         expected = {(f["name"], v["name"]) for f in listing["families"]
-                    for v in f["variants"] if v["role"] != "broken"}
+                    for v in f["variants"] if v["kind"] != "broken"}
         seen = set()
         for e in doc["benchmarks"]:
             self.assertEqual(e["run_type"], "iteration")  # quick runs one repetition
@@ -315,10 +315,10 @@ class CliTest(unittest.TestCase):
     def test_list_json_shape(self):
         listing = json.loads(lockbench("list", "--json").stdout)
         spinlock = [f for f in listing["families"] if f["name"] == "spinlock"][0]
-        roles = {v["name"]: v["role"] for v in spinlock["variants"]}
-        self.assertEqual(roles["ticket"], "global")
-        self.assertEqual(roles["pv_ticket"], "scalable")
-        self.assertIn("broken", roles.values())
+        kinds = {v["name"]: v["kind"] for v in spinlock["variants"]}
+        self.assertEqual(kinds["ticket"], "global")
+        self.assertEqual(kinds["pv_ticket"], "scalable")
+        self.assertIn("broken", kinds.values())
         self.assertIn("cs_ns", [p["name"] for p in spinlock["params"]])
 
     def test_plan_compact_and_scatter_differ_on_two_packages(self):
@@ -357,7 +357,7 @@ class CliTest(unittest.TestCase):
         listing = json.loads(lockbench("list", "--json").stdout)
         for family in listing["families"]:
             for v in family["variants"]:
-                if v["role"] != "broken":
+                if v["kind"] != "broken":
                     self.assertEqual(v["overrides"], {}, v["name"])
         text = lockbench("list").stdout
         self.assertIn("runs with spin_threshold=16 step_sleep_pct=20 (--set changes them)", text)

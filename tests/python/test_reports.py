@@ -84,6 +84,18 @@ class ReportTest(unittest.TestCase):
             load_all([path])
         self.assertIn("not a lockbench results file", str(caught.exception))
 
+    def test_a_version_1_file_reads_its_roles_as_kinds(self):
+        with open(FIXTURE, encoding="utf-8") as f:
+            doc = json.load(f)
+        doc["context"]["lockbench"]["schema_version"] = 1
+        for e in doc["benchmarks"]:
+            e["role"] = e.pop("kind")
+        path = self.write("version1.json", json.dumps(doc))
+        kinds = {(p.variant, p.threads): p.kind for p in collect_points(load_all([path]))}
+        self.assertEqual(kinds, {(p.variant, p.threads): p.kind
+                                 for p in collect_points(load_all([FIXTURE]))})
+        self.assertEqual(kinds[("ticket", 1)], "global")
+
     def test_other_schema_version_is_refused(self):
         with open(FIXTURE, encoding="utf-8") as f:
             doc = json.load(f)
@@ -91,7 +103,7 @@ class ReportTest(unittest.TestCase):
         path = self.write("future.json", json.dumps(doc))
         with self.assertRaises(ReportError) as caught:
             load_all([path])
-        self.assertIn("schema version 99", str(caught.exception))
+        self.assertIn("schema version 99; this report reads versions 1, 2", str(caught.exception))
 
 
 if __name__ == "__main__":
