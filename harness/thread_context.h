@@ -102,8 +102,8 @@ struct alignas(kCacheLine) ThreadContext {
   // (Bernoulli trials of chance 1/sample_gap), at least 1.
   std::uint32_t geometric_gap() {
     if (sample_gap <= 1) return 1;
-    const double u = (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53;  // (0, 1)
-    const double gap = std::ceil(std::log(u) * gap_scale);
+    const double uniform = (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53;  // (0, 1)
+    const double gap = std::ceil(std::log(uniform) * gap_scale);
     return static_cast<std::uint32_t>(std::clamp(gap, 1.0, 1e9));
   }
 

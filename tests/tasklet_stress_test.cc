@@ -104,7 +104,7 @@ TEST(TaskletPlacementTest, SplitPutsProducersAndConsumersOnTheirPackages) {
   EXPECT_EQ(p.roles, (std::vector<int>{0, 0, 0, 0, 0, 0, 1, 1}));
   for (std::size_t i = 0; i < p.cpus.size(); ++i) {
     const auto pu = std::find_if(topo.pus().begin(), topo.pus().end(),
-                                 [&](const Pu& u) { return u.os_index == p.cpus[i]; });
+                                 [&](const Pu& candidate) { return candidate.os_index == p.cpus[i]; });
     ASSERT_NE(pu, topo.pus().end());
     EXPECT_EQ(pu->package, p.roles[i]) << "thread " << i;
   }

@@ -68,9 +68,9 @@ class FifoEvents {
   // On vCPU v's own thread, before the team starts: its control block and
   // queues are first touched there, as Xen allocates them per vCPU.
   void setup_vcpu(int v) {
-    Vcpu& me = vcpus_.make(static_cast<std::size_t>(v));
+    Vcpu& vcpu = vcpus_.make(static_cast<std::size_t>(v));
     for (int p = 0; p < binding_.priorities; ++p) {
-      me.queues[static_cast<std::size_t>(p)] = std::make_unique<Queue>(threads_);
+      vcpu.queues[static_cast<std::size_t>(p)] = std::make_unique<Queue>(threads_);
     }
   }
 
@@ -86,13 +86,13 @@ class FifoEvents {
 
   // One pass of vCPU v's upcall: at most one event taken off a queue.
   Taken consume(int v) {
-    Vcpu& me = vcpus_[static_cast<std::size_t>(v)].value;
-    me.ready_local |= me.ready.exchange(0, std::memory_order_acquire);
-    if (me.ready_local == 0) return {};
-    const int prio = __builtin_ctz(me.ready_local);
-    std::uint32_t port = me.head_local[static_cast<std::size_t>(prio)];
+    Vcpu& vcpu = vcpus_[static_cast<std::size_t>(v)].value;
+    vcpu.ready_local |= vcpu.ready.exchange(0, std::memory_order_acquire);
+    if (vcpu.ready_local == 0) return {};
+    const int prio = __builtin_ctz(vcpu.ready_local);
+    std::uint32_t port = vcpu.head_local[static_cast<std::size_t>(prio)];
     // Reached the tail last time: the new head is in the control block.
-    if (port == 0) port = me.head[static_cast<std::size_t>(prio)].load(std::memory_order_acquire);
+    if (port == 0) port = vcpu.head[static_cast<std::size_t>(prio)].load(std::memory_order_acquire);
     Taken taken;
     taken.port = port;
     // Read while the port is still LINKED: once clear_linked returns, a raise
@@ -100,8 +100,8 @@ class FifoEvents {
     taken.link_seq = link_seq(port).load(std::memory_order_relaxed);
     const std::uint32_t old = clear_linked(port);
     const std::uint32_t next = old & kLinkMask;
-    if (next == 0) me.ready_local &= ~(1u << prio);
-    me.head_local[static_cast<std::size_t>(prio)] = next;
+    if (next == 0) vcpu.ready_local &= ~(1u << prio);
+    vcpu.head_local[static_cast<std::size_t>(prio)] = next;
     taken.was_masked = old & kMasked;
     if ((old & kPending) && !(old & kMasked)) {
       taken.handled = word(port).fetch_and(~kPending, std::memory_order_acq_rel) & kPending;
@@ -110,8 +110,8 @@ class FifoEvents {
   }
 
   bool idle(int v) const {
-    const Vcpu& me = vcpus_[static_cast<std::size_t>(v)].value;
-    return me.ready_local == 0 && me.ready.load(std::memory_order_acquire) == 0;
+    const Vcpu& vcpu = vcpus_[static_cast<std::size_t>(v)].value;
+    return vcpu.ready_local == 0 && vcpu.ready.load(std::memory_order_acquire) == 0;
   }
 
   // Quiescent check: PENDING, MASKED or LINKED left on a port, as text.

@@ -37,10 +37,10 @@ class TwoLevelEvents {
 
   // On vCPU v's own thread, before the team starts (first touch).
   void setup_vcpu(int v) {
-    Vcpu& me = vcpus_.make(static_cast<std::size_t>(v));
-    me.bound.resize(pending_.size());
+    Vcpu& vcpu = vcpus_.make(static_cast<std::size_t>(v));
+    vcpu.bound.resize(pending_.size());
     for (std::uint32_t p = 1; p <= ports_; ++p) {
-      if (binding_.vcpu_of(p) == v) me.bound[p / 64] |= bit(p);
+      if (binding_.vcpu_of(p) == v) vcpu.bound[p / 64] |= bit(p);
     }
   }
 
@@ -63,27 +63,27 @@ class TwoLevelEvents {
   }
 
   Taken consume(int v) {
-    Vcpu& me = vcpus_[static_cast<std::size_t>(v)].value;
-    me.selected |= me.selector.exchange(0, std::memory_order_acquire);
-    while (me.selected) {
-      const int w = __builtin_ctzll(me.selected);
+    Vcpu& vcpu = vcpus_[static_cast<std::size_t>(v)].value;
+    vcpu.selected |= vcpu.selector.exchange(0, std::memory_order_acquire);
+    while (vcpu.selected) {
+      const int w = __builtin_ctzll(vcpu.selected);
       for (auto idx = static_cast<std::size_t>(w); idx < pending_.size(); idx += 64) {
         const std::uint64_t ready = pending_[idx].load(std::memory_order_acquire) &
-                                    ~masked_[idx].load(std::memory_order_acquire) & me.bound[idx];
+                                    ~masked_[idx].load(std::memory_order_acquire) & vcpu.bound[idx];
         if (ready == 0) continue;
         const auto port = static_cast<std::uint32_t>(idx * 64 + __builtin_ctzll(ready));
         Taken taken{.port = port};
         taken.handled = pending_[idx].fetch_and(~bit(port), std::memory_order_acq_rel) & bit(port);
         return taken;
       }
-      me.selected &= ~(std::uint64_t{1} << w);
+      vcpu.selected &= ~(std::uint64_t{1} << w);
     }
     return {};
   }
 
   bool idle(int v) const {
-    const Vcpu& me = vcpus_[static_cast<std::size_t>(v)].value;
-    return me.selected == 0 && me.selector.load(std::memory_order_acquire) == 0;
+    const Vcpu& vcpu = vcpus_[static_cast<std::size_t>(v)].value;
+    return vcpu.selected == 0 && vcpu.selector.load(std::memory_order_acquire) == 0;
   }
   bool pending(std::uint32_t port) const {
     return pending_[port / 64].load(std::memory_order_relaxed) & bit(port);

@@ -7,12 +7,8 @@
 // pending while masked.
 //
 // Idle vCPUs halt, as guests do: a consumer that has found nothing to handle
-// for halt_poll_ns clears its evtchn_upcall_pending and blocks, and the raise
-// that sets a READY (selector) bit marks the upcall pending and kicks the vCPU
-// if it is blocked (Xen's vcpu_mark_events_pending and vcpu_kick). The block
-// also ends after 1 ms, the guest's timer tick. A running vCPU is not kicked:
-// its upcall_pending stays set while it runs (the IPI that would re-enter the
-// upcall is not modelled).
+// for halt_poll_ns halts (vcpu_halt.h, with a 1 ms timer tick), and the raise
+// that sets a READY (selector) bit kicks it.
 //
 // Invariants checked at quiescence (every port unmasked and every queue
 // drained first):
@@ -35,10 +31,10 @@
 #include <vector>
 
 #include "benchmarks/evtchn/events.h"
+#include "benchmarks/evtchn/vcpu_halt.h"
 #include "benchmarks/common/lock_api.h"
 #include "harness/delay.h"
 #include "harness/family.h"
-#include "harness/futex.h"
 #include "harness/histogram.h"
 #include "harness/thread_slots.h"
 
@@ -74,8 +70,8 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
         binding_{static_cast<int>(std::count(roles.begin(), roles.end(), 0)), setup.priorities},
         impl_(binding_, setup.ports, static_cast<int>(roles.size())),
         stamps_(setup.ports),
-        mine_(roles.size()),
-        upcalls_(static_cast<std::size_t>(binding_.vcpus)) {
+        per_thread_(roles.size()),
+        halts_(static_cast<std::size_t>(binding_.vcpus)) {
     int vcpu = 0, producer = 0;
     for (std::size_t i = 0; i < roles.size(); ++i) {
       thread_to_vcpu_[i] = roles[i] == 0 ? vcpu++ : -1;
@@ -88,45 +84,45 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
 
   void setup_thread(ThreadContext& ctx) override {
     const auto i = static_cast<std::size_t>(ctx.index);
-    PerThread& me = mine_.make_for(ctx);
-    me.per_port.assign(ports_per_vcpu(), 0);
-    me.target = target_of_[i];
+    PerThread& state = per_thread_.make_for(ctx);
+    state.per_port.assign(ports_per_vcpu(), 0);
+    state.target = target_of_[i];
     if (const int v = thread_to_vcpu_[i]; v >= 0) {
-      me.stamp_seen.assign(ports_per_vcpu(), 0);
+      state.stamp_seen.assign(ports_per_vcpu(), 0);
       impl_.setup_vcpu(v);
-      upcalls_.make(static_cast<std::size_t>(v));
+      halts_.make(static_cast<std::size_t>(v));
     }
   }
 
   std::uint64_t operation(ThreadContext& ctx) {
-    PerThread& me = mine_.of(ctx);
+    PerThread& state = per_thread_.of(ctx);
     const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
     if (v < 0) {
-      raise(random_port_of(me.target, ctx), me, ctx);
+      raise(random_port_of(state.target, ctx), state, ctx);
       return 0;
     }
-    if (ctx.rng.chance(setup_.mask_pct)) toggle_mask(v, me, ctx);
+    if (ctx.rng.chance(setup_.mask_pct)) toggle_mask(v, state, ctx);
     const Taken taken = impl_.consume(v);
     if (taken.port == 0) {
-      idle(v, me, ctx);
+      idle(v, state, ctx);
       return 0;
     }
-    me.idle_since = 0;
-    return deliver(v, taken, me, ctx);
+    state.idle_since = 0;
+    return deliver(v, taken, state, ctx);
   }
 
   void drain(ThreadContext& ctx) override {
-    PerThread& me = mine_.of(ctx);
+    PerThread& state = per_thread_.of(ctx);
     const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
     if (v < 0) return;
-    for (std::uint32_t port : me.masked) impl_.unmask(port, ctx);
-    me.masked.clear();
-    while (!impl_.idle(v)) deliver(v, impl_.consume(v), me, ctx);
+    for (std::uint32_t port : state.masked) impl_.unmask(port, ctx);
+    state.masked.clear();
+    while (!impl_.idle(v)) deliver(v, impl_.consume(v), state, ctx);
   }
 
   std::string check_invariants(const std::vector<ThreadContext*>&) override {
     std::uint64_t out_of_order = 0, masked_handled = 0;
-    for (const auto& slot : mine_) {
+    for (const auto& slot : per_thread_) {
       out_of_order += slot.value.out_of_order;
       masked_handled += slot.value.masked_handled;
     }
@@ -135,8 +131,8 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     if (out_of_order)
       return "INV2 " + std::to_string(out_of_order) + " events were consumed out of linking order";
     std::vector<std::uint64_t> raised_by_port(setup_.ports + 1), handled_by_port(setup_.ports + 1);
-    for (std::size_t i = 0; i < mine_.size(); ++i) {
-      const PerThread& t = mine_[i].value;
+    for (std::size_t i = 0; i < per_thread_.size(); ++i) {
+      const PerThread& t = per_thread_[i].value;
       const int v = thread_to_vcpu_[i];
       std::vector<std::uint64_t>& sum = v < 0 ? raised_by_port : handled_by_port;
       for (std::uint32_t rank = 0; rank < ports_per_vcpu(); ++rank) {
@@ -162,7 +158,7 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
                        nlohmann::json& counters) override {
     counters["raised_per_sec"] = counters["raised"].get<double>() / seconds;
     Histogram delivery;
-    for (const auto& slot : mine_) delivery.merge(slot.value.delivery);
+    for (const auto& slot : per_thread_) delivery.merge(slot.value.delivery);
     counters["raise_to_handle_p50_ns"] = delivery.percentile(0.50);
     counters["raise_to_handle_p99_ns"] = delivery.percentile(0.99);
   }
@@ -183,12 +179,6 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     std::uint64_t idle_since = 0;  // consumers: cycle_clock() of the first empty pass, or 0
   };
 
-  // A vCPU's evtchn_upcall_pending, and whether it is blocked.
-  struct Upcall {
-    std::atomic<std::uint32_t> pending{0};
-    std::atomic<bool> blocked{false};
-  };
-
   // When the latest sampled raise of a port happened (cycle_clock() + 1; 0:
   // none yet) and the raises it stands for. Written by a producer of the
   // port's vCPU; its consumer only reads it, remembering per port the stamp
@@ -204,11 +194,11 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
 
   // The sampled raise a delivery of `port` completes, if one is waiting.
   std::optional<std::pair<std::uint64_t, std::uint32_t>> sampled_raise(std::uint32_t port,
-                                                                       PerThread& me) {
+                                                                       PerThread& state) {
     const RaiseStamp& stamp = stamp_of(port);
     // Acquire pairs with the producer's release: the weight stored before.
     const std::uint64_t stamped = stamp.stamped.load(std::memory_order_acquire);
-    std::uint64_t& seen = me.stamp_seen[binding_.rank_of(port)];
+    std::uint64_t& seen = state.stamp_seen[binding_.rank_of(port)];
     if (stamped == seen) return std::nullopt;
     seen = stamped;
     return std::make_pair(stamped - 1, stamp.weight.load(std::memory_order_relaxed));
@@ -223,7 +213,7 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
   }
 
   // The raise is the contended operation: latency_ns times it.
-  void raise(std::uint32_t port, PerThread& me, ThreadContext& ctx) {
+  void raise(std::uint32_t port, PerThread& state, ThreadContext& ctx) {
     const bool timed = ctx.sample_now();
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
     // Only a sampled raise stamps its port, before the raise can make it
@@ -240,70 +230,54 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     ctx.count(kRaised);
     ctx.count(kCoalesced, !r.transition);
     ctx.count(kMaskedRaises, r.masked);
-    me.per_port[binding_.rank_of(port)] += r.transition;
+    state.per_port[binding_.rank_of(port)] += r.transition;
   }
 
-  void toggle_mask(int v, PerThread& me, ThreadContext& ctx) {
+  void toggle_mask(int v, PerThread& state, ThreadContext& ctx) {
     const std::uint32_t port = random_port_of(v, ctx);
-    if (me.masked.erase(port)) {
+    if (state.masked.erase(port)) {
       impl_.unmask(port, ctx);
     } else {
       impl_.mask(port);
-      me.masked.insert(port);
+      state.masked.insert(port);
     }
   }
 
-  // The fences here and in idle() pair (a store-buffering pattern): either
-  // the vCPU about to block sees the READY bit this raise set, or this raise
-  // sees the vCPU blocked and kicks it.
   void mark_events_pending(int v, ThreadContext& ctx) {
-    Upcall& upcall = upcalls_[static_cast<std::size_t>(v)].value;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (upcall.pending.exchange(1, std::memory_order_seq_cst) != 0) return;
-    if (upcall.blocked.load(std::memory_order_seq_cst)) {
-      futex_wake_one(upcall.pending);
-      ctx.count(kKicks);
-    }
+    if (halts_[static_cast<std::size_t>(v)].value.mark_events_pending()) ctx.count(kKicks);
   }
 
   // A consumer's empty pass: poll on until halt_poll_ns have gone by, then
-  // halt (SCHEDOP_block: block unless events became pending meanwhile).
-  void idle(int v, PerThread& me, ThreadContext& ctx) {
+  // halt.
+  void idle(int v, PerThread& state, ThreadContext& ctx) {
     const std::uint64_t now = cycle_clock();
-    if (me.idle_since == 0) me.idle_since = now;
-    if (ticks_to_ns(now - me.idle_since) < setup_.halt_poll_ns) return;
-    me.idle_since = 0;
-    Upcall& upcall = upcalls_[static_cast<std::size_t>(v)].value;
-    upcall.pending.store(0, std::memory_order_seq_cst);
-    upcall.blocked.store(true, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (impl_.idle(v)) {
-      ctx.count(kBlocks);
-      futex_wait_for(upcall.pending, 0, std::chrono::milliseconds(1));
-    }
-    upcall.blocked.store(false, std::memory_order_relaxed);
+    if (state.idle_since == 0) state.idle_since = now;
+    if (ticks_to_ns(now - state.idle_since) < setup_.halt_poll_ns) return;
+    state.idle_since = 0;
+    VcpuHalt& halt = halts_[static_cast<std::size_t>(v)].value;
+    if (halt.halt([&] { return !impl_.idle(v); }, std::chrono::milliseconds(1))) ctx.count(kBlocks);
   }
 
   // Handles what a consumer pass took (nothing, when port is 0); returns the
   // events delivered.
-  std::uint64_t deliver(int v, const Taken& taken, PerThread& me, ThreadContext& ctx) {
+  std::uint64_t deliver(int v, const Taken& taken, PerThread& state, ThreadContext& ctx) {
     if (taken.port == 0) return 0;
     if constexpr (Impl::kOrdered) {
       std::uint64_t& expected =
           queues_seen_[static_cast<std::size_t>(v)]
                       [static_cast<std::size_t>(binding_.priority_of(taken.port))];
-      me.out_of_order += taken.link_seq != expected;
+      state.out_of_order += taken.link_seq != expected;
       expected = taken.link_seq + 1;
     }
     if (!taken.handled) return 0;
-    me.masked_handled += me.masked.count(taken.port);
-    ++me.per_port[binding_.rank_of(taken.port)];
+    state.masked_handled += state.masked.count(taken.port);
+    ++state.per_port[binding_.rank_of(taken.port)];
     if (binding_.priority_of(taken.port) == 0) ctx.count(kDeliveredTopPriority);
     // Raise to handle, for the sampled raises, weighted as they were.
-    if (const auto raised = sampled_raise(taken.port, me)) {
+    if (const auto raised = sampled_raise(taken.port, state)) {
       const auto [at, weight] = *raised;
       const std::uint64_t now = cycle_clock();
-      me.delivery.record(now > at ? ticks_to_ns(now - at) : 0, weight);  // two CPUs' clocks
+      state.delivery.record(now > at ? ticks_to_ns(now - at) : 0, weight);  // two CPUs' clocks
     }
     handler_.run();
     return 1;
@@ -316,8 +290,8 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
   const Binding binding_;
   Impl impl_;
   std::vector<RaiseStamp> stamps_;
-  ThreadSlots<PerThread> mine_;
-  ThreadSlots<Upcall> upcalls_;
+  ThreadSlots<PerThread> per_thread_;
+  ThreadSlots<VcpuHalt> halts_;  // per consumer vCPU
   // Per consumer vCPU and priority: the link sequence expected next. Only the
   // consumer touches its row.
   std::vector<std::vector<std::uint64_t>> queues_seen_;

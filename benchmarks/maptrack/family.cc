@@ -114,7 +114,7 @@ class MaptrackFamily final : public Family {
   // The entries of every frame, and a hand-off ring per (sender, receiver).
   std::uint64_t memory_bytes(const Params& params, const std::vector<int>& roles) const override {
     const std::uint64_t vcpus = roles.size();
-    const std::uint64_t ring = sizeof(HandOff) +
+    const std::uint64_t ring = sizeof(HandOffRing) +
                                (params.at("inflight").get<std::uint64_t>() + 1) * sizeof(std::uint32_t);
     return params.at("max_frames").get<std::uint64_t>() * kPerFrame * sizeof(Entry) +
            vcpus * vcpus * ring;

@@ -96,9 +96,9 @@ class PerVcpuMaptrack {
   template <typename Visit>
   void for_each_list(Visit&& visit) const {
     for (std::size_t v = 0; v < vcpus_.size(); ++v) {
-      const Vcpu& u = vcpus_[v].value;
-      visit(static_cast<int>(v), u.head.load(std::memory_order_relaxed),
-            u.tail.load(std::memory_order_relaxed));
+      const Vcpu& list = vcpus_[v].value;
+      visit(static_cast<int>(v), list.head.load(std::memory_order_relaxed),
+            list.tail.load(std::memory_order_relaxed));
     }
   }
 
@@ -113,54 +113,54 @@ class PerVcpuMaptrack {
   Vcpu& vcpu(int v) { return vcpus_[static_cast<std::size_t>(v)].value; }
 
   // Takes the head entry unless it is the sentinel (or the list is empty).
-  std::uint32_t pop(Vcpu& u, bool thief, ThreadContext& ctx) {
+  std::uint32_t pop(Vcpu& list, bool thief, ThreadContext& ctx) {
     if constexpr (kLocked) {
-      ProfiledGuard guard(u.lock, ctx);
-      const std::uint32_t h = u.head.load(std::memory_order_relaxed);
+      ProfiledGuard guard(list.lock, ctx);
+      const std::uint32_t h = list.head.load(std::memory_order_relaxed);
       if (h == kTail) return kTail;
       const std::uint32_t next = entries_[h].ref.load(std::memory_order_relaxed);
       if (next == kTail) return kTail;
-      u.head.store(next, std::memory_order_relaxed);
+      list.head.store(next, std::memory_order_relaxed);
       return h;
     } else if constexpr (kDesign == Design::lockfree) {
       // Only the owner moves head, so a plain load and store do.
-      const std::uint32_t h = u.head.load(std::memory_order_relaxed);
+      const std::uint32_t h = list.head.load(std::memory_order_relaxed);
       if (h == kTail) return kTail;
       const std::uint32_t next = entries_[h].ref.load(std::memory_order_acquire);
       if (next == kTail) return kTail;
-      u.head.store(next, std::memory_order_relaxed);
+      list.head.store(next, std::memory_order_relaxed);
       return h;
     } else {
       for (;;) {
-        std::uint32_t h = u.head.load(std::memory_order_acquire);
+        std::uint32_t h = list.head.load(std::memory_order_acquire);
         if (h == kTail) return kTail;
         const std::uint32_t next = entries_[h].ref.load(std::memory_order_acquire);
         if (next == kTail) return kTail;
         if (thief) steal_delay_.run();  // the stall that lets A come round again
-        if (u.head.compare_exchange_strong(h, next, std::memory_order_acq_rel)) return h;
+        if (list.head.compare_exchange_strong(h, next, std::memory_order_acq_rel)) return h;
       }
     }
   }
 
   // Slow path, grant lock held: a new frame chained in front of the list.
   std::uint32_t grow(int v, ThreadContext& ctx) {
-    Vcpu& u = vcpu(v);
+    Vcpu& list = vcpu(v);
     if constexpr (kLocked) {
-      ProfiledGuard guard(u.lock, ctx);
-      return link_frame(v, u);
+      ProfiledGuard guard(list.lock, ctx);
+      return link_frame(v, list);
     } else {
-      return link_frame(v, u);
+      return link_frame(v, list);
     }
   }
 
-  std::uint32_t link_frame(int v, Vcpu& u) {
-    const std::uint32_t old_head = u.head.load(std::memory_order_relaxed);
+  std::uint32_t link_frame(int v, Vcpu& list) {
+    const std::uint32_t old_head = list.head.load(std::memory_order_relaxed);
     const std::uint32_t base = entries_.add_frame(v, old_head);
     if (base == kTail) return kTail;
-    if (u.tail.load(std::memory_order_relaxed) == kTail) {
-      u.tail.store(base + kPerFrame - 1, std::memory_order_release);  // first frame
+    if (list.tail.load(std::memory_order_relaxed) == kTail) {
+      list.tail.store(base + kPerFrame - 1, std::memory_order_release);  // first frame
     }
-    u.head.store(base + 1, std::memory_order_release);
+    list.head.store(base + 1, std::memory_order_release);
     return base;  // the frame's first entry is handed out at once
   }
 
@@ -171,19 +171,19 @@ class PerVcpuMaptrack {
   std::uint32_t steal(int v, ThreadContext& ctx) {
     const int n = static_cast<int>(vcpus_.size());
     const int start = static_cast<int>(ctx.rng.next() % static_cast<std::uint64_t>(n));
-    Vcpu& me = vcpu(v);
+    Vcpu& list = vcpu(v);
     for (int i = 0; i < n; ++i) {
       const int victim = (start + i) % n;
       if (victim == v) continue;
       const std::uint32_t h = pop(vcpu(victim), true, ctx);
       if (h == kTail) continue;
       entries_[h].owner.store(v, std::memory_order_relaxed);
-      if (me.tail.load(std::memory_order_relaxed) != kTail) return h;
+      if (list.tail.load(std::memory_order_relaxed) != kTail) return h;
       if constexpr (kLocked) {
-        ProfiledGuard guard(me.lock, ctx);
-        install_sentinel(me, h);
+        ProfiledGuard guard(list.lock, ctx);
+        install_sentinel(list, h);
       } else {
-        install_sentinel(me, h);
+        install_sentinel(list, h);
       }
       --i;  // steal again from the same victim, for the caller
     }
@@ -192,12 +192,12 @@ class PerVcpuMaptrack {
 
   // h becomes the whole free list of a vCPU that had none: its TAIL entry,
   // and its head unless something was put there meanwhile.
-  void install_sentinel(Vcpu& me, std::uint32_t h) {
+  void install_sentinel(Vcpu& list, std::uint32_t h) {
     entries_[h].ref.store(kTail, std::memory_order_relaxed);
-    if (me.head.load(std::memory_order_relaxed) == kTail) {
-      me.head.store(h, std::memory_order_relaxed);
+    if (list.head.load(std::memory_order_relaxed) == kTail) {
+      list.head.store(h, std::memory_order_relaxed);
     }
-    me.tail.store(h, std::memory_order_release);
+    list.tail.store(h, std::memory_order_release);
   }
 
   Entries entries_;

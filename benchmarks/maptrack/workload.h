@@ -1,12 +1,12 @@
 // The maptrack family's workload. Threads are the vCPUs of a mapping domain
 // (dom0 netback): each maps (get) and unmaps (put), holding up to `inflight`
 // handles, oldest unmapped first. remote_pct of unmaps happen on another vCPU:
-// the handle goes through a single-producer queue per (sender, receiver)
-// pair, so the hand-off itself adds no shared hot spot, and the receiver puts
-// it (to the handle's original owner's list). A receiver looks at its queues
-// only when a sender has raised its has-mail flag, so with no remote unmaps
-// the hand-off costs one load of a line nobody else writes. Odd vCPUs work uneven_ns
-// between steps, so even ones map more.
+// the handle goes through a ring per (sender, receiver) pair
+// (handoff_ring.h), and the receiver puts it (to the handle's original
+// owner's list). A receiver looks at its rings only when a sender has raised
+// its has-mail flag, so with no remote unmaps the hand-off costs one load of
+// a line nobody else writes. Odd vCPUs work uneven_ns between steps, so even
+// ones map more.
 //
 // Invariants checked at quiescence, after every vCPU has put everything back:
 //   INV1 no handle is live twice (test-and-set of a live bit on get);
@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/maptrack/handoff_ring.h"
 #include "benchmarks/maptrack/maptrack.h"
 #include "benchmarks/common/lock_api.h"
 #include "harness/delay.h"
@@ -42,32 +43,6 @@ struct WorkloadSetup {
   std::uint64_t steal_delay_ns = 0;
 };
 
-// A bounded single-producer single-consumer ring of handles.
-class HandOff {
- public:
-  explicit HandOff(std::size_t capacity) : slots_(capacity) {}
-  bool push(std::uint32_t h) {
-    const std::size_t tail = tail_.load(std::memory_order_relaxed);
-    const std::size_t next = (tail + 1) % slots_.size();
-    if (next == head_.load(std::memory_order_acquire)) return false;  // full
-    slots_[tail] = h;
-    tail_.store(next, std::memory_order_release);  // publishes the slot
-    return true;
-  }
-  bool pop(std::uint32_t& h) {
-    const std::size_t head = head_.load(std::memory_order_relaxed);
-    if (head == tail_.load(std::memory_order_acquire)) return false;
-    h = slots_[head];
-    head_.store((head + 1) % slots_.size(), std::memory_order_release);  // frees the slot
-    return true;
-  }
-
- private:
-  std::vector<std::uint32_t> slots_;
-  alignas(kCacheLine) std::atomic<std::size_t> head_{0};
-  alignas(kCacheLine) std::atomic<std::size_t> tail_{0};
-};
-
 template <typename Impl>
 class MaptrackWorkload final : public LoopedWorkload<MaptrackWorkload<Impl>> {
  public:
@@ -77,45 +52,45 @@ class MaptrackWorkload final : public LoopedWorkload<MaptrackWorkload<Impl>> {
         uneven_(setup.uneven_ns),
         impl_(vcpus, setup.max_frames, setup.steal_delay_ns),
         live_(std::size_t{setup.max_frames} * kPerFrame),
-        mine_(static_cast<std::size_t>(vcpus)),
+        per_thread_(static_cast<std::size_t>(vcpus)),
         mail_(static_cast<std::size_t>(vcpus)),
         handoffs_(static_cast<std::size_t>(vcpus) * static_cast<std::size_t>(vcpus)) {}
 
   // A vCPU makes its record, its free list and its inbound rings.
   void setup_thread(ThreadContext& ctx) override {
-    mine_.make_for(ctx);
+    per_thread_.make_for(ctx);
     impl_.setup_vcpu(ctx.index);
     for (int from = 0; from < vcpus_; ++from) {
       handoffs_[static_cast<std::size_t>(from * vcpus_ + ctx.index)] =
-          std::make_unique<HandOff>(static_cast<std::size_t>(setup_.inflight) + 1);
+          std::make_unique<HandOffRing>(static_cast<std::size_t>(setup_.inflight) + 1);
     }
   }
 
   std::uint64_t operation(ThreadContext& ctx) {
     const int v = ctx.index;
-    PerThread& me = mine_.of(ctx);
+    PerThread& state = per_thread_.of(ctx);
     std::uint64_t pairs = receive(v, ctx);
-    if (static_cast<int>(me.held.size()) < setup_.inflight) {
-      if (!map(v, me, ctx) && !me.held.empty()) pairs += unmap(v, me, ctx);
+    if (static_cast<int>(state.held.size()) < setup_.inflight) {
+      if (!map(v, state, ctx) && !state.held.empty()) pairs += unmap(v, state, ctx);
     } else {
-      pairs += unmap(v, me, ctx);
+      pairs += unmap(v, state, ctx);
     }
     if (v % 2 == 1) uneven_.run();
     return pairs;
   }
 
   void drain(ThreadContext& ctx) override {
-    PerThread& me = mine_.of(ctx);
-    while (!me.held.empty()) {
-      put(me.held.front(), ctx);
-      me.held.pop_front();
+    PerThread& state = per_thread_.of(ctx);
+    while (!state.held.empty()) {
+      put(state.held.front(), ctx);
+      state.held.pop_front();
     }
     receive(ctx.index, ctx);
   }
 
   std::string check_invariants(const std::vector<ThreadContext*>&) override {
     std::uint64_t double_gets = 0, double_puts = 0;
-    for (const auto& slot : mine_) {
+    for (const auto& slot : per_thread_) {
       double_gets += slot.value.double_gets;
       double_puts += slot.value.double_puts;
     }
@@ -138,7 +113,7 @@ class MaptrackWorkload final : public LoopedWorkload<MaptrackWorkload<Impl>> {
     std::uint64_t double_puts = 0;
   };
 
-  bool map(int v, PerThread& me, ThreadContext& ctx) {
+  bool map(int v, PerThread& state, ThreadContext& ctx) {
     const bool timed = ctx.sample_now();
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
     const Got got = impl_.get(v, ctx);
@@ -150,15 +125,15 @@ class MaptrackWorkload final : public LoopedWorkload<MaptrackWorkload<Impl>> {
       return false;
     }
     // acq_rel: a later put of this handle, by any vCPU, sees the bit set.
-    me.double_gets += live_[got.handle].exchange(true, std::memory_order_acq_rel);
-    me.held.push_back(got.handle);
+    state.double_gets += live_[got.handle].exchange(true, std::memory_order_acq_rel);
+    state.held.push_back(got.handle);
     return true;
   }
 
   // Unmaps the oldest handle here or hands it to another vCPU.
-  std::uint64_t unmap(int v, PerThread& me, ThreadContext& ctx) {
-    const std::uint32_t h = me.held.front();
-    me.held.pop_front();
+  std::uint64_t unmap(int v, PerThread& state, ThreadContext& ctx) {
+    const std::uint32_t h = state.held.front();
+    state.held.pop_front();
     if (vcpus_ > 1 && ctx.rng.chance(setup_.remote_pct)) {
       const int to = (v + 1 + static_cast<int>(ctx.rng.next() % (vcpus_ - 1))) % vcpus_;
       if (handoff(v, to).push(h)) {
@@ -192,12 +167,12 @@ class MaptrackWorkload final : public LoopedWorkload<MaptrackWorkload<Impl>> {
   }
 
   void put(std::uint32_t h, ThreadContext& ctx) {
-    PerThread& me = mine_.of(ctx);
-    me.double_puts += !live_[h].exchange(false, std::memory_order_acq_rel);
+    PerThread& state = per_thread_.of(ctx);
+    state.double_puts += !live_[h].exchange(false, std::memory_order_acq_rel);
     impl_.put(h, ctx);
   }
 
-  HandOff& handoff(int from, int to) {
+  HandOffRing& handoff(int from, int to) {
     return *handoffs_[static_cast<std::size_t>(from * vcpus_ + to)];
   }
 
@@ -249,9 +224,9 @@ class MaptrackWorkload final : public LoopedWorkload<MaptrackWorkload<Impl>> {
   const Delay uneven_;
   Impl impl_;
   std::vector<std::atomic<bool>> live_;
-  ThreadSlots<PerThread> mine_;
+  ThreadSlots<PerThread> per_thread_;
   std::vector<Padded<std::atomic<bool>>> mail_;  // per receiver: has mail
-  std::vector<std::unique_ptr<HandOff>> handoffs_;  // made by their receivers
+  std::vector<std::unique_ptr<HandOffRing>> handoffs_;  // made by their receivers
 };
 
 }  // namespace lockbench::maptrack

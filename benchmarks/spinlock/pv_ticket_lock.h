@@ -4,10 +4,10 @@
 // The fast path is the ticket lock, with tickets stepping by 2 so that bit 0
 // of head is free for the SLOWPATH flag:
 //
-//   lock:   my = tail += 2; spin up to spin_threshold while head != my
+//   lock:   my_ticket = tail += 2; spin up to spin_threshold while head != my_ticket
 //           (ignoring the flag); past it, block and spin again when woken.
-//   block:  publish {lock, want = my}; set our bit in waiting_cpus;
-//           head |= SLOWPATH; re-check head == my (it may have been released
+//   block:  publish {lock, want = my_ticket}; set our bit in waiting_cpus;
+//           head |= SLOWPATH; re-check head == my_ticket (it may have been released
 //           meanwhile); sleep until kicked; clear our bit.
 //   unlock: prev = head += 2 (the flag survives the add); if prev had
 //           SLOWPATH, kick the one waiter, among those in waiting_cpus,
@@ -69,22 +69,22 @@ class PvTicketLockT {
   }
 
   Acquired lock(int thread) {
-    Waiter& me = waiter(thread);
+    Waiter& record = waiter(thread);
     const TicketWord::Tickets taken = word_.take_ticket(kInc);
-    const std::uint32_t my = taken.tail;
+    const std::uint32_t my_ticket = taken.tail;
     std::uint32_t head = taken.head;
-    Acquired got{.contended = (head & ~kSlowpath) != my, .ticket = my / kInc};
+    Acquired got{.contended = (head & ~kSlowpath) != my_ticket, .ticket = my_ticket / kInc};
     for (;;) {
       for (std::uint32_t spins = spin_threshold_; spins != 0; --spins) {
-        if ((head & ~kSlowpath) == my) {
+        if ((head & ~kSlowpath) == my_ticket) {
           clear_slowpath(head);
           return got;
         }
         cpu_relax();
         head = word_.head();
       }
-      if ((head & ~kSlowpath) == my) continue;  // got it on the last spin
-      block(thread, me, my, got);
+      if ((head & ~kSlowpath) == my_ticket) continue;  // got it on the last spin
+      block(thread, record, my_ticket, got);
       head = word_.head();
     }
   }
@@ -97,8 +97,8 @@ class PvTicketLockT {
     // From here the lock word is never touched again: the pre-4.0 unlock
     // read it after the release, a use-after-free once the lock is freed.
     if ((prev & kSlowpath) == 0) return {};
-    Waiter& me = waiter(thread);
-    me.step.at_step();
+    Waiter& record = waiter(thread);
+    record.step.at_step();
     return {.kicked = kick((prev & ~kSlowpath) + kInc)};
   }
 
@@ -146,31 +146,31 @@ class PvTicketLockT {
 
   // xen_lock_spinning: the slow path of one wait. Step delays sit between the
   // steps so a stress run can widen every window.
-  void block(int thread, Waiter& me, std::uint32_t my, Acquired& got) {
-    me.step.at_step();
+  void block(int thread, Waiter& record, std::uint32_t my_ticket, Acquired& got) {
+    record.step.at_step();
     // A kick left over from an earlier wait must not end this one (Xen
     // clears the kicker event's pending bit first, for the same reason).
-    me.kicked.store(0, std::memory_order_relaxed);
-    me.want.store(my, std::memory_order_relaxed);
-    me.lock.store(this, std::memory_order_release);  // want is visible before lock
+    record.kicked.store(0, std::memory_order_relaxed);
+    record.want.store(my_ticket, std::memory_order_relaxed);
+    record.lock.store(this, std::memory_order_release);  // want is visible before lock
     // cpumask_set_cpu(cpu, &waiting_cpus): an atomic set_bit, a barrier.
     waiting_word(thread).fetch_or(waiting_bit(thread), std::memory_order_acq_rel);
-    me.step.at_step();
+    record.step.at_step();
     // acq_rel: release makes the record visible to an unlocker that sees the
     // flag (its fetch_add is acquire); the read-modify-write also orders the
     // re-check below after the flag, as Linux's set_bit + smp_rmb does.
     word_.fetch_or_head(kSlowpath);
-    me.step.at_step();
+    record.step.at_step();
     // Any unlock before the flag did not kick us; if one happened, head is
     // already ours and we must not sleep.
-    const bool released_meanwhile = (word_.head() & ~kSlowpath) == my;
+    const bool released_meanwhile = (word_.head() & ~kSlowpath) == my_ticket;
     if (!(kRecheck && released_meanwhile)) {
       ++got.blocks;
-      futex_wait(me.kicked, 0);
-      if (me.kicked.load(std::memory_order_acquire) == 0) ++got.spurious_wakeups;
+      futex_wait(record.kicked, 0);
+      if (record.kicked.load(std::memory_order_acquire) == 0) ++got.spurious_wakeups;
     }
     waiting_word(thread).fetch_and(~waiting_bit(thread), std::memory_order_relaxed);
-    me.lock.store(nullptr, std::memory_order_relaxed);
+    record.lock.store(nullptr, std::memory_order_relaxed);
   }
 
   // xen_unlock_kick: wake the waiter whose record wants ticket `next`,

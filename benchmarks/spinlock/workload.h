@@ -48,21 +48,21 @@ class LockWorkload final : public LoopedWorkload<LockWorkload<Lock>> {
         ncs_(setup.ncs_ns),
         preempt_pct_(setup.preempt_pct),
         preempt_(setup.preempt_us),
-        mine_(static_cast<std::size_t>(lock_setup.threads)) {}
+        per_thread_(static_cast<std::size_t>(lock_setup.threads)) {}
 
   void setup_thread(ThreadContext& ctx) override {
-    mine_.make_for(ctx);
+    per_thread_.make_for(ctx);
     if constexpr (requires { lock_.setup_thread(0); }) lock_.setup_thread(ctx.index);
   }
 
   std::uint64_t operation(ThreadContext& ctx) {
-    PerThread& me = mine_.of(ctx);
+    PerThread& state = per_thread_.of(ctx);
     const bool timed = ctx.sample_now();
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
     const Acquired got = lock_.lock(ctx.index);
     const std::uint64_t t1 = timed ? cycle_clock() : 0;
     ctx.lock_acquired(kTheLock, got.contended);
-    critical_section(ctx, me, got);
+    critical_section(ctx, state, got);
     const std::uint64_t t2 = timed ? cycle_clock() : 0;
     const Released released = lock_.unlock(ctx.index);
 
@@ -79,7 +79,7 @@ class LockWorkload final : public LoopedWorkload<LockWorkload<Lock>> {
 
   std::string check_invariants(const std::vector<ThreadContext*>&) override {
     std::uint64_t acquisitions = 0, overlaps = 0, out_of_order = 0;
-    for (const auto& slot : mine_) {
+    for (const auto& slot : per_thread_) {
       acquisitions += slot.value.acquisitions;
       overlaps += slot.value.overlaps;
       out_of_order += slot.value.out_of_order;
@@ -113,13 +113,13 @@ class LockWorkload final : public LoopedWorkload<LockWorkload<Lock>> {
   // Violations are counted behind branches, so a sound section writes only
   // what it must (x86 drains every store before the next locked
   // instruction, the next acquisition's).
-  void critical_section(ThreadContext& ctx, PerThread& me, const Acquired& got) {
-    ++me.acquisitions;
-    if (owner_.load(std::memory_order_relaxed) != 0) ++me.overlaps;
+  void critical_section(ThreadContext& ctx, PerThread& state, const Acquired& got) {
+    ++state.acquisitions;
+    if (owner_.load(std::memory_order_relaxed) != 0) ++state.overlaps;
     owner_.store(ctx.index + 1, std::memory_order_relaxed);
     const std::uint64_t served = served_.load(std::memory_order_relaxed);
     if constexpr (Lock::kTicketSpace != 0) {
-      if (got.ticket != served % Lock::kTicketSpace) ++me.out_of_order;
+      if (got.ticket != served % Lock::kTicketSpace) ++state.out_of_order;
     }
     cs_.run();
     if (ctx.rng.chance(preempt_pct_)) {
@@ -138,7 +138,7 @@ class LockWorkload final : public LoopedWorkload<LockWorkload<Lock>> {
   // The data the lock protects, on its own line, away from the lock word.
   alignas(kCacheLine) std::atomic<int> owner_{0};
   std::atomic<std::uint64_t> served_{0};
-  ThreadSlots<PerThread> mine_;
+  ThreadSlots<PerThread> per_thread_;
 };
 
 }  // namespace lockbench::spinlock

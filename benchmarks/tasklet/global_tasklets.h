@@ -61,16 +61,16 @@ class GlobalTasklets {
   // are queued.
   template <typename Call>
   Pass run_pass(int cpu, ThreadContext& ctx, Call&& call) {
-    Cpu& me = cpus_[static_cast<std::size_t>(cpu)].value;
+    Cpu& this_cpu = cpus_[static_cast<std::size_t>(cpu)].value;
     // Acquire pairs with the release in raise(): not needed for the list
     // (the lock orders that) but it keeps the flag's meaning simple.
-    if (!me.softirq.exchange(false, std::memory_order_acquire)) return {};
+    if (!this_cpu.softirq.exchange(false, std::memory_order_acquire)) return {};
     auto held = lock_.lock(ctx);
-    if (me.list.empty()) {
+    if (this_cpu.list.empty()) {
       lock_.unlock(ctx, held);
       return {};
     }
-    Tasklet& t = *ListLink<Tasklet>::of(me.list.next);
+    Tasklet& t = *ListLink<Tasklet>::of(this_cpu.list.next);
     t.link.del_init();
     t.scheduled_on = -1;
     t.is_running = true;
@@ -81,7 +81,7 @@ class GlobalTasklets {
     held = lock_.lock(ctx);
     t.is_running = false;
     if (t.scheduled_on >= 0) enqueue(t);  // scheduled again while it ran
-    if (!me.list.empty()) raise(me);      // one tasklet per pass, not a drain
+    if (!this_cpu.list.empty()) raise(this_cpu);      // one tasklet per pass, not a drain
     lock_.unlock(ctx, held);
     return {.ran = true};
   }

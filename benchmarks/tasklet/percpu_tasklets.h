@@ -75,22 +75,22 @@ class PerCpuTaskletsT {
 
   template <typename Call>
   Pass run_pass(int cpu, ThreadContext& ctx, Call&& call) {
-    Cpu& me = cpus_[static_cast<std::size_t>(cpu)].value;
+    Cpu& this_cpu = cpus_[static_cast<std::size_t>(cpu)].value;
     Pass pass;
-    if (me.fed.load(std::memory_order_relaxed) &&
-        me.fed.exchange(false, std::memory_order_acquire)) {
+    if (this_cpu.fed.load(std::memory_order_relaxed) &&
+        this_cpu.fed.exchange(false, std::memory_order_acquire)) {
       ProfiledGuard guard(feeder_lock_, ctx);
-      me.own.splice(me.feeder);
+      this_cpu.own.splice(this_cpu.feeder);
       pass.fed = true;
     }
-    Tasklet* t = me.own.pop_front();
+    Tasklet* t = this_cpu.own.pop_front();
     if (!t) return pass;
     if (kTakeRun) {
       // seq_cst, with the load of dead below and kill()'s store of dead and
       // load of state: either this pass sees dead, or kill() sees RUN and
       // waits for it (a Dekker pair; acquire/release cannot order them).
       if (t->state.fetch_or(Tasklet::kRun, std::memory_order_seq_cst) & Tasklet::kRun) {
-        me.own.push_back(t);  // still running on another CPU: try later
+        this_cpu.own.push_back(t);  // still running on another CPU: try later
         pass.requeued = true;
         return pass;
       }
@@ -110,8 +110,8 @@ class PerCpuTaskletsT {
   }
 
   bool idle(int cpu, ThreadContext&) const {
-    const Cpu& me = cpus_[static_cast<std::size_t>(cpu)].value;
-    return me.own.empty() && !me.fed.load(std::memory_order_acquire);
+    const Cpu& this_cpu = cpus_[static_cast<std::size_t>(cpu)].value;
+    return this_cpu.own.empty() && !this_cpu.fed.load(std::memory_order_acquire);
   }
 
   void kill(Tasklet& t, ThreadContext&) {

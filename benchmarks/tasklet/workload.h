@@ -49,7 +49,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
         work_(setup.work_ns),
         gap_(setup.producer_gap_ns),
         cpu_of_thread_(roles.size(), -1),
-        mine_(roles.size()),
+        per_thread_(roles.size()),
         tasklets_(static_cast<std::size_t>(count_cpus(roles) * setup.tasklets_per_cpu)),
         impl_(count_cpus(roles), static_cast<int>(roles.size())) {
     for (std::size_t i = 0; i < roles.size(); ++i) {
@@ -60,7 +60,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
 
   // A CPU's list and its own tasklets are made on its thread.
   void setup_thread(ThreadContext& ctx) override {
-    mine_.make_for(ctx);
+    per_thread_.make_for(ctx);
     const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
     if (cpu < 0) return;
     impl_.setup_cpu(cpu);
@@ -92,7 +92,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
   void drain(ThreadContext& ctx) override {
     const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
     if (cpu < 0) return;
-    PerThread& me = mine_.of(ctx);
+    PerThread& state = per_thread_.of(ctx);
     for (int k = 0; k < setup_.tasklets_per_cpu; k += 2) {
       Tasklet& t = own(cpu, k);
       impl_.kill(t, ctx);
@@ -100,13 +100,13 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
     }
     while (!impl_.idle(cpu, ctx)) impl_.run_pass(cpu, ctx, [&](Tasklet& t) { run(t, ctx); });
     for (int k = 0; k < setup_.tasklets_per_cpu; k += 2) {
-      me.revived += impl_.schedule_on(own(cpu, k), cpu, cpu, 0, ctx) != Scheduled::refused;
+      state.revived += impl_.schedule_on(own(cpu, k), cpu, cpu, 0, ctx) != Scheduled::refused;
     }
   }
 
   std::string check_invariants(const std::vector<ThreadContext*>&) override {
     std::uint64_t overlaps = 0, after_kill = 0, revived = 0;
-    for (const auto& slot : mine_) {
+    for (const auto& slot : per_thread_) {
       overlaps += slot.value.overlaps;
       after_kill += slot.value.after_kill;
       revived += slot.value.revived;
@@ -175,9 +175,9 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
       schedule(random_tasklet(ctx), other, cpu, ctx);
       return;
     }
-    PerThread& me = mine_.of(ctx);
-    schedule(own(cpu, me.next_own), cpu, cpu, ctx);
-    me.next_own = (me.next_own + 1) % setup_.tasklets_per_cpu;
+    PerThread& state = per_thread_.of(ctx);
+    schedule(own(cpu, state.next_own), cpu, cpu, ctx);
+    state.next_own = (state.next_own + 1) % setup_.tasklets_per_cpu;
   }
 
   Tasklet& random_tasklet(ThreadContext& ctx) {
@@ -195,9 +195,9 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
 
   // The tasklet's function: claimed by the variant before this is called.
   void run(Tasklet& t, ThreadContext& ctx) {
-    PerThread& me = mine_.of(ctx);
-    me.overlaps += t.in_handler.fetch_add(1, std::memory_order_acq_rel) != 0;
-    me.after_kill += t.killed.load(std::memory_order_acquire);
+    PerThread& state = per_thread_.of(ctx);
+    state.overlaps += t.in_handler.fetch_add(1, std::memory_order_acq_rel) != 0;
+    state.after_kill += t.killed.load(std::memory_order_acquire);
     t.seen.store(t.epoch.load(std::memory_order_acquire), std::memory_order_relaxed);
     if (ctx.sample_now()) {
       const std::uint64_t at = t.scheduled_at.load(std::memory_order_relaxed);
@@ -214,7 +214,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
   std::vector<int> cpu_of_thread_;  // CPU index of each thread, -1 for producers
   int cpus_ = 0;
   int producers_ = 0;
-  ThreadSlots<PerThread> mine_;
+  ThreadSlots<PerThread> per_thread_;
   ThreadSlots<Tasklet> tasklets_;
   Impl impl_;
 };
