@@ -1,15 +1,11 @@
-// The registry of families: adding one means adding it here.
-#include "benchmarks/evtchn/family.h"
-#include "benchmarks/maptrack/family.h"
-#include "benchmarks/spinlock/family.h"
-#include "benchmarks/tasklet/family.h"
-#include "harness/family.h"
+// The registry of families, from the list in benchmarks/CMakeLists.txt.
+#include "harness/runner/family.h"
+#include "registry.h"
 
 namespace lockbench {
 
 const std::vector<const Family*>& all_families() {
-  static const std::vector<const Family*> families = {&spinlock::family(), &tasklet::family(),
-                                                      &maptrack::family(), &evtchn::family()};
+  static const std::vector<const Family*> families = {LOCKBENCH_FAMILY_LIST};
   return families;
 }
 

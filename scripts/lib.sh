@@ -65,7 +65,7 @@ find_python() {
   return 2
 }
 
-# The stress test programs again under AddressSanitizer with UBSan, and under
+# The families' stress test programs again under AddressSanitizer with UBSan, and under
 # ThreadSanitizer (the presets in CMakePresets.json; build-asan/, build-tsan/).
 # LOCKBENCH_SANITIZERS=0 skips them.
 sanitizer_tests() {

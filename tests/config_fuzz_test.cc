@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "harness/family.h"
-#include "harness/memory_check.h"
-#include "harness/sweep.h"
-#include "harness/topology.h"
+#include "harness/driver/memory_check.h"
+#include "harness/driver/sweep.h"
+#include "harness/runner/family.h"
+#include "harness/runner/topology.h"
 
 namespace lockbench {
 namespace {

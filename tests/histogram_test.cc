@@ -1,6 +1,6 @@
 // Histogram: bucket layout, percentiles on known data, merging, weights; and
 // how a ThreadContext chooses which operations to time.
-#include "harness/histogram.h"
+#include "harness/runner/histogram.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <set>
 #include <vector>
 
-#include "harness/thread_context.h"
+#include "harness/runner/thread_context.h"
 
 namespace lockbench {
 namespace {

@@ -15,14 +15,14 @@
 #include <vector>
 
 #include "benchmarks/common/lock_api.h"
-#include "benchmarks/spinlock/std_mutex_lock.h"
 #include "benchmarks/common/ticket_lock.h"
+#include "benchmarks/spinlock/std_mutex_lock.h"
 #include "benchmarks/spinlock/workload.h"
-#include "harness/family.h"
-#include "harness/placement.h"
-#include "harness/run_point.h"
-#include "harness/thread_context.h"
-#include "harness/topology.h"
+#include "harness/runner/family.h"
+#include "harness/runner/placement.h"
+#include "harness/runner/run_point.h"
+#include "harness/runner/thread_context.h"
+#include "harness/runner/topology.h"
 #include "tests/run_spec.h"
 
 namespace lockbench::spinlock {

@@ -1,5 +1,5 @@
 // RunResult's JSON form, the atomic results file, and Jain's fairness index.
-#include "harness/results.h"
+#include "harness/driver/results.h"
 
 #include <dirent.h>
 #include <gmock/gmock.h>
@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/run_point.h"
-#include "harness/sweep.h"
-#include "harness/topology.h"
+#include "harness/driver/sweep.h"
+#include "harness/runner/run_point.h"
+#include "harness/runner/topology.h"
 
 namespace lockbench {
 namespace {

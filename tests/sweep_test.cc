@@ -1,6 +1,6 @@
 // expand_sweep and resolve_threads: config validation (every error names the
 // key and the value) and the expansion of a valid config into points.
-#include "harness/sweep.h"
+#include "harness/driver/sweep.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/placement.h"
-#include "harness/topology.h"
+#include "harness/runner/placement.h"
+#include "harness/runner/topology.h"
 
 namespace lockbench {
 namespace {

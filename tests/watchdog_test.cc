@@ -9,10 +9,10 @@
 #include <string>
 #include <thread>
 
-#include "harness/family.h"
-#include "harness/placement.h"
-#include "harness/run_point.h"
-#include "harness/topology.h"
+#include "harness/runner/family.h"
+#include "harness/runner/placement.h"
+#include "harness/runner/run_point.h"
+#include "harness/runner/topology.h"
 #include "tests/run_spec.h"
 
 namespace lockbench {

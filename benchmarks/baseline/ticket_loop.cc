@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "benchmarks/common/ticket_lock.h"
-#include "harness/platform.h"
-#include "harness/topology.h"
+#include "harness/runner/platform.h"
+#include "harness/runner/topology.h"
 
 namespace {
 

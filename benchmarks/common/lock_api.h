@@ -20,7 +20,7 @@
 #include <optional>
 #include <utility>
 
-#include "harness/platform.h"
+#include "harness/runner/platform.h"
 
 namespace lockbench {
 

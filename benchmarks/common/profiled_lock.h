@@ -9,8 +9,8 @@
 
 #include "benchmarks/common/lock_api.h"
 #include "benchmarks/common/ticket_lock.h"
-#include "harness/platform.h"
-#include "harness/thread_context.h"
+#include "harness/runner/platform.h"
+#include "harness/runner/thread_context.h"
 
 namespace lockbench {
 

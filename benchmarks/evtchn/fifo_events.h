@@ -39,10 +39,10 @@
 #include <optional>
 #include <vector>
 
+#include "benchmarks/common/lock_api.h"
 #include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/evtchn/events.h"
-#include "benchmarks/common/lock_api.h"
-#include "harness/thread_slots.h"
+#include "harness/runner/thread_slots.h"
 
 namespace lockbench::evtchn {
 

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "benchmarks/evtchn/events.h"
-#include "harness/platform.h"
-#include "harness/thread_context.h"
-#include "harness/thread_slots.h"
+#include "harness/runner/platform.h"
+#include "harness/runner/thread_context.h"
+#include "harness/runner/thread_slots.h"
 
 namespace lockbench::evtchn {
 

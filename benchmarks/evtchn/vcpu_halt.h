@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "harness/futex.h"
+#include "harness/runner/futex.h"
 
 namespace lockbench::evtchn {
 

@@ -30,13 +30,13 @@
 #include <utility>
 #include <vector>
 
+#include "benchmarks/common/lock_api.h"
 #include "benchmarks/evtchn/events.h"
 #include "benchmarks/evtchn/vcpu_halt.h"
-#include "benchmarks/common/lock_api.h"
-#include "harness/delay.h"
-#include "harness/family.h"
-#include "harness/histogram.h"
-#include "harness/thread_slots.h"
+#include "harness/runner/delay.h"
+#include "harness/runner/family.h"
+#include "harness/runner/histogram.h"
+#include "harness/runner/thread_slots.h"
 
 namespace lockbench::evtchn {
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "harness/platform.h"
+#include "harness/runner/platform.h"
 
 namespace lockbench::maptrack {
 

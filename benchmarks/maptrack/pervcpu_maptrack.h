@@ -26,11 +26,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "benchmarks/common/lock_api.h"
 #include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/maptrack/maptrack.h"
-#include "harness/thread_slots.h"
-#include "benchmarks/common/lock_api.h"
-#include "harness/delay.h"
+#include "harness/runner/delay.h"
+#include "harness/runner/thread_slots.h"
 
 namespace lockbench::maptrack {
 

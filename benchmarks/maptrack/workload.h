@@ -24,12 +24,12 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/common/lock_api.h"
 #include "benchmarks/maptrack/handoff_ring.h"
 #include "benchmarks/maptrack/maptrack.h"
-#include "benchmarks/common/lock_api.h"
-#include "harness/delay.h"
-#include "harness/family.h"
-#include "harness/thread_slots.h"
+#include "harness/runner/delay.h"
+#include "harness/runner/family.h"
+#include "harness/runner/thread_slots.h"
 
 namespace lockbench::maptrack {
 

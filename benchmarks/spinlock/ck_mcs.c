@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 /* Each lock and node gets cache lines of its own (`line`: the platform's
- * padding, harness/platform.h's kCacheLine): a waiter spins on its node, and
+ * padding, harness/runner/platform.h's kCacheLine): a waiter spins on its node, and
  * sharing that line with anything else would add traffic the algorithm does
  * not have. */
 

@@ -2,11 +2,11 @@
 // with std::mutex, Concurrency Kit's ticket lock and MCS as references.
 #include "benchmarks/spinlock/family.h"
 
+#include "benchmarks/common/ticket_lock.h"
 #include "benchmarks/spinlock/ck_ticket_lock.h"
 #include "benchmarks/spinlock/mcs_lock.h"
 #include "benchmarks/spinlock/pv_ticket_lock.h"
 #include "benchmarks/spinlock/std_mutex_lock.h"
-#include "benchmarks/common/ticket_lock.h"
 #include "benchmarks/spinlock/workload.h"
 
 namespace lockbench::spinlock {

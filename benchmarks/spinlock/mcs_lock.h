@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/spinlock/ck_mcs.h"
 #include "benchmarks/common/lock_api.h"
+#include "benchmarks/spinlock/ck_mcs.h"
 
 namespace lockbench::spinlock {
 

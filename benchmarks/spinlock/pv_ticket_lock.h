@@ -42,9 +42,9 @@
 
 #include "benchmarks/common/lock_api.h"
 #include "benchmarks/common/ticket_word.h"
-#include "harness/futex.h"
-#include "harness/step_delay.h"
-#include "harness/thread_slots.h"
+#include "harness/runner/futex.h"
+#include "harness/runner/step_delay.h"
+#include "harness/runner/thread_slots.h"
 
 namespace lockbench::spinlock {
 

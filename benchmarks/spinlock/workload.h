@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "benchmarks/common/lock_api.h"
-#include "harness/delay.h"
-#include "harness/family.h"
-#include "harness/thread_slots.h"
+#include "harness/runner/delay.h"
+#include "harness/runner/family.h"
+#include "harness/runner/thread_slots.h"
 
 namespace lockbench::spinlock {
 

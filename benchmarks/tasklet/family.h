@@ -1,6 +1,6 @@
 #pragma once
 
-#include "harness/family.h"
+#include "harness/runner/family.h"
 
 namespace lockbench::tasklet {
 

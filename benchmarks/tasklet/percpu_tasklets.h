@@ -26,12 +26,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/common/lock_api.h"
+#include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/tasklet/list.h"
 #include "benchmarks/tasklet/tasklet.h"
-#include "harness/platform.h"
-#include "harness/thread_slots.h"
+#include "harness/runner/platform.h"
+#include "harness/runner/thread_slots.h"
 
 namespace lockbench::tasklet {
 

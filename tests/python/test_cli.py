@@ -208,7 +208,7 @@ class CliTest(unittest.TestCase):
         with open(out, encoding="utf-8") as f:
             entries = [e for e in json.load(f)["benchmarks"] if e["run_type"] == "iteration"]
         # Valid whatever the scheduler allowed; that the slow path runs is
-        # spinlock_stress_test's SlowPathWithInjectedSleepsLosesNoWakeup.
+        # spinlock_test's SlowPathWithInjectedSleepsLosesNoWakeup.
         self.assertTrue(entries)
         self.assertTrue(all(e["valid"] for e in entries))
 

@@ -1,0 +1,386 @@
+#include "harness/driver/cli.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "harness/driver/gbench_driver.h"
+#include "harness/driver/memory_check.h"
+#include "harness/driver/results.h"
+#include "harness/driver/sweep.h"
+#include "harness/runner/calibration.h"
+#include "harness/runner/family.h"
+#include "harness/runner/topology.h"
+
+namespace lockbench {
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: lockbench <command> [options]
+
+commands:
+  list [--json]                      families, variants (with kinds), parameters
+  topology [--topology SPEC] [--json]
+                                     packages, NUMA nodes, cores, PUs, caches
+  calibrate [--placement P] [--json] the clock's read cost, the delay loop's
+                                     error under load, and the one-way
+                                     cache-line hand-off between each pair of
+                                     CPUs (the placement's; every PU by default)
+  plan --config FILE [--topology SPEC] [--json] [selection]
+                                     every point, the CPU of each thread, the
+                                     estimated duration; runs nothing
+  run --config FILE --out FILE [selection] [--benchmark_* ...]
+                                     run the sweep, write results as points finish
+  run --config FILE --resume FILE [--out FILE] [selection]
+                                     the same, skipping the points FILE measured
+                                     (Ctrl-C or SIGTERM stop a sweep and keep them)
+
+selection (narrows the config's sweep; lists are comma-separated):
+  --family F   --variant V   --threads LIST   --placement P
+  --duration-ms N   --set key=value (repeatable)
+  --repetitions N|auto   auto: at least 3, more until the median's 95% interval
+                         is within --target-ci PCT of it (default 5) or
+                         --max-repetitions N (default 10) are done
+
+SPEC: 'synthetic:<hwloc synthetic description>' (e.g. 'synthetic:pack:2 core:8 pu:2')
+      or the path of an hwloc XML file; without it, this machine.
+exit status: 0 all points valid, 1 a point failed, 2 bad usage or config,
+             130/143 stopped by SIGINT/SIGTERM
+)";
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+// Options of one command: flags that take a value, boolean flags, and
+// arguments passed through to Google Benchmark.
+struct Options {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> sets;
+  bool json = false;
+  std::vector<std::string> gbench;
+
+  std::string get(const std::string& key) const {
+    const auto it = values.find(key);
+    return it == values.end() ? "" : it->second;
+  }
+};
+
+Options parse_options(const std::vector<std::string>& args,
+                      const std::vector<std::string>& takes_value, bool allow_gbench) {
+  Options o;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") {
+      o.json = true;
+    } else if (allow_gbench && a.rfind("--benchmark_", 0) == 0) {
+      o.gbench.push_back(a);
+    } else if (std::count(takes_value.begin(), takes_value.end(), a)) {
+      if (i + 1 >= args.size()) throw UsageError("option " + a + " needs a value");
+      if (a == "--set") {
+        o.sets.push_back(args[++i]);
+      } else {
+        o.values[a] = args[++i];
+      }
+    } else {
+      throw UsageError("unknown option '" + a + "' for 'lockbench " + args[0] +
+                       "'; see lockbench --help");
+    }
+  }
+  return o;
+}
+
+long long number_option(const Options& o, const std::string& key, long long min, long long max) {
+  const std::string text = o.get(key);
+  if (text.empty()) return -1;
+  try {
+    std::size_t used = 0;
+    const long long n = std::stoll(text, &used);
+    if (used == text.size() && n >= min && n <= max) return n;
+  } catch (const std::logic_error&) {
+  }
+  throw UsageError("option " + key + ": value '" + text + "' is not allowed; allowed: an integer " +
+                   std::to_string(min) + ".." + std::to_string(max));
+}
+
+Selection selection_of(const Options& o) {
+  Selection s;
+  s.families = split_list(o.get("--family"));
+  s.variants = split_list(o.get("--variant"));
+  s.threads = split_list(o.get("--threads"));
+  s.placements = split_list(o.get("--placement"));
+  s.duration_ms = number_option(o, "--duration-ms", 1, 3600000);
+  if (o.get("--repetitions") == "auto") {
+    s.repetitions_auto = true;
+  } else {
+    try {
+      s.repetitions = static_cast<int>(number_option(o, "--repetitions", 1, 1000));
+    } catch (const UsageError&) {
+      throw UsageError("option --repetitions: value '" + o.get("--repetitions") +
+                       "' is not allowed; allowed: an integer 1..1000 or 'auto'");
+    }
+  }
+  s.max_repetitions = static_cast<int>(
+      number_option(o, "--max-repetitions", RunSettings::kMinAdaptiveRepetitions, 1000));
+  if (const std::string text = o.get("--target-ci"); !text.empty()) {
+    try {
+      std::size_t used = 0;
+      s.target_ci_pct = std::stod(text, &used);
+      if (used != text.size()) s.target_ci_pct = -1;
+    } catch (const std::logic_error&) {
+    }
+    if (!(s.target_ci_pct >= 0.1 && s.target_ci_pct <= 100)) {
+      throw UsageError("option --target-ci: value '" + text +
+                       "' is not allowed; allowed: a percentage of the median 0.1..100");
+    }
+  }
+  s.sets = o.sets;
+  return s;
+}
+
+const std::vector<std::string> kSelectionFlags = {
+    "--family",      "--variant",         "--threads", "--placement", "--duration-ms",
+    "--repetitions", "--max-repetitions", "--target-ci", "--set"};
+
+Topology load_topology(const std::string& spec) {
+  try {
+    return Topology::load(spec);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--topology: ") + e.what());
+  }
+}
+
+int cmd_list(const std::vector<std::string>& args) {
+  const Options o = parse_options(args, {}, false);
+  nlohmann::json families = nlohmann::json::array();
+  for (const Family* f : all_families()) families.push_back(describe(f->info()));
+  if (o.json) {
+    std::cout << nlohmann::json{{"families", families}}.dump(2) << "\n";
+    return 0;
+  }
+  for (const nlohmann::json& f : families) {
+    std::cout << f["name"].get<std::string>() << ": " << f["summary"].get<std::string>()
+              << "\n  variants:\n";
+    for (const nlohmann::json& v : f["variants"]) {
+      std::printf("    %-22s %-10s %s%s\n", v["name"].get<std::string>().c_str(),
+                  v["kind"].get<std::string>().c_str(), v["summary"].get<std::string>().c_str(),
+                  v["default_on"].get<bool>() ? "" : " (off by default)");
+      if (!v["overrides"].empty()) {
+        std::string sets;
+        for (const auto& [key, value] : v["overrides"].items()) {
+          sets += " " + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+        }
+        std::printf("    %-22s %-10s runs with%s (--set changes them)\n", "", "", sets.c_str());
+      }
+    }
+    std::cout << "  parameters:\n";
+    for (const nlohmann::json& p : f["params"]) {
+      const std::string range =
+          p.contains("allowed") ? p["allowed"].dump() : p["min"].dump() + ".." + p["max"].dump();
+      std::printf("    %-16s %-8s default %-8s %-16s %s\n", p["name"].get<std::string>().c_str(),
+                  p["type"].get<std::string>().c_str(), p["default"].dump().c_str(), range.c_str(),
+                  p["help"].get<std::string>().c_str());
+    }
+  }
+  return 0;
+}
+
+int cmd_topology(const std::vector<std::string>& args) {
+  const Options o = parse_options(args, {"--topology"}, false);
+  const Topology topology = load_topology(o.get("--topology"));
+  const nlohmann::json d = topology.describe();
+  if (o.json) {
+    std::cout << d.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << d["source"].get<std::string>() << ": " << d["summary"].get<std::string>() << "\n";
+  std::cout << "CPU model: " << topology.cpu_model() << "\n";
+  for (const nlohmann::json& c : d["caches"]) {
+    std::cout << "  " << c["level"].get<std::string>() << ": " << c["count"] << " x "
+              << c["size_bytes"].get<long long>() / 1024 << " KiB, line " << c["line_size"]
+              << " B\n";
+  }
+  std::cout << "  cpu  package  numa  core  smt\n";
+  for (const nlohmann::json& pu : d["pu_list"]) {
+    std::printf("  %3d  %7d  %4d  %4d  %3d\n", pu["cpu"].get<int>(), pu["package"].get<int>(),
+                pu["numa_node"].get<int>(), pu["core"].get<int>(), pu["smt_rank"].get<int>());
+  }
+  return 0;
+}
+
+// The machine's figures (harness/runner/calibration.h): the clock, the delay loop
+// and the hand-off latency between each pair of the placement's CPUs (every
+// PU by default).
+int cmd_calibrate(const std::vector<std::string>& args) {
+  const Options o = parse_options(args, {"--placement"}, false);
+  const Topology topology = Topology::load("");
+  std::vector<int> cpus;
+  if (const std::string placement = o.get("--placement"); !placement.empty()) {
+    std::vector<int> planned;
+    try {
+      planned = plan_cpus(topology, PlacementSpec::parse(placement),
+                          static_cast<int>(topology.pus().size()), Overflow::wrap);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--placement: ") + e.what());
+    }
+    for (int cpu : planned) {
+      if (cpu != kUnpinned && std::find(cpus.begin(), cpus.end(), cpu) == cpus.end())
+        cpus.push_back(cpu);
+    }
+  }
+  if (cpus.empty()) {
+    for (const Pu& pu : topology.pus()) cpus.push_back(pu.os_index);
+  }
+  const Calibration c = calibrate(topology, cpus);
+  if (o.json) {
+    std::cout << c.to_json().dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%s\nclock read %.1f ns, timing an operation %.1f ns, delay loop error under load "
+              "%.1f%%\n",
+              topology.summary().c_str(), c.clock_read_ns, c.timing_cost_ns, c.delay_error_pct);
+  std::printf("one-way cache-line hand-off, ns (row: from, column: to):\n%6s", "");
+  for (int cpu : c.handoffs.cpus) std::printf(" %6d", cpu);
+  std::printf("\n");
+  for (std::size_t i = 0; i < c.handoffs.cpus.size(); ++i) {
+    std::printf("%6d", c.handoffs.cpus[i]);
+    for (double ns : c.handoffs.ns[i]) std::printf(" %6.0f", ns);
+    std::printf("\n");
+  }
+  if (const double fastest = c.handoffs.fastest_ns(); fastest > 0) {
+    std::printf("no lock passes between two of these CPUs more than about %.3g times/s "
+                "(1e9 / %.0f ns)\n",
+                1e9 / fastest, fastest);
+  }
+  return 0;
+}
+
+// "0-3,8,-x4": runs of consecutive CPUs as ranges, unpinned threads as "-".
+std::string cpus_text(const std::vector<int>& cpus) {
+  std::string text;
+  for (std::size_t i = 0; i < cpus.size();) {
+    std::size_t j = i + 1;
+    if (!text.empty()) text += ',';
+    if (cpus[i] < 0) {
+      while (j < cpus.size() && cpus[j] < 0) ++j;
+      text += '-';
+      if (j - i > 1) text += 'x' + std::to_string(j - i);
+    } else {
+      while (j < cpus.size() && cpus[j] == cpus[j - 1] + 1) ++j;
+      text += std::to_string(cpus[i]);
+      if (j - i > 1) text += '-' + std::to_string(cpus[j - 1]);
+    }
+    i = j;
+  }
+  return text;
+}
+
+// A sweep that would run for more than a day is most likely a slip (a
+// duration in microseconds, a repetition count too many): said before it runs.
+void warn_if_long(const Sweep& sweep) {
+  if (sweep.estimated_seconds() <= kLongSweepS) return;
+  std::cerr << "lockbench: warning: sweep '" << sweep.name << "' is estimated at "
+            << sweep.estimate_text() << " (" << sweep.points.size() << " points x "
+            << sweep.settings.repetitions_text() << " of " << sweep.settings.warmup_ms
+            << " + " << sweep.settings.duration_ms
+            << " ms); narrow it with --duration-ms, --repetitions or a selection\n";
+}
+
+int cmd_plan(const std::vector<std::string>& args) {
+  std::vector<std::string> flags = kSelectionFlags;
+  flags.insert(flags.end(), {"--config", "--topology"});
+  const Options o = parse_options(args, flags, false);
+  if (o.get("--config").empty()) throw UsageError("plan needs --config FILE");
+  const Topology topology = load_topology(o.get("--topology"));
+  const Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  warn_if_long(sweep);
+  if (o.json) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const Point& p : sweep.points) {
+      nlohmann::json roles = nlohmann::json::array();
+      for (int r : p.roles)
+        roles.push_back(p.family->info().role_names.at(static_cast<std::size_t>(r)));
+      points.push_back({{"name", p.name()},
+                        {"family", p.family->name()},
+                        {"variant", p.variant->name},
+                        {"kind", to_string(p.variant->kind)},
+                        {"threads", p.threads},
+                        {"placement", p.placement.to_string()},
+                        {"cpus", p.cpus},
+                        {"thread_roles", roles},
+                        {"params", p.params}});
+    }
+    std::cout << nlohmann::json{{"topology", topology.summary()},
+                                {"points", points},
+                                {"repetitions", sweep.settings.repetitions_json()},
+                                {"estimated_seconds", sweep.estimated_seconds()}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+  std::cout << "sweep '" << sweep.name << "' on " << topology.summary() << "\n";
+  for (const Point& p : sweep.points) {
+    std::printf("  %-64s cpus %s\n", p.name().c_str(), cpus_text(p.cpus).c_str());
+  }
+  std::printf("%zu points x %s, estimated %s\n", sweep.points.size(),
+              sweep.settings.repetitions_text().c_str(), sweep.estimate_text().c_str());
+  return 0;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  std::vector<std::string> flags = kSelectionFlags;
+  flags.insert(flags.end(), {"--config", "--out", "--resume"});
+  const Options o = parse_options(args, flags, true);
+  if (o.get("--config").empty()) throw UsageError("run needs --config FILE");
+  const std::string out = o.get("--out").empty() ? o.get("--resume") : o.get("--out");
+  if (out.empty()) throw UsageError("run needs --out FILE (or --resume FILE)");
+  const Topology topology = load_topology("");
+  Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  check_memory(sweep, available_memory_bytes());
+  warn_if_long(sweep);
+  if (o.get("--resume").empty()) return run_sweep(sweep, topology, out, o.gbench);
+
+  Resumed resumed = resume_from(o.get("--resume"), sweep);
+  const std::set<std::string> done(resumed.done.begin(), resumed.done.end());
+  std::erase_if(sweep.points, [&](const Point& p) { return done.count(p.name()) > 0; });
+  std::printf("lockbench: resuming %s: %zu points already measured, %zu to run\n",
+              o.get("--resume").c_str(), done.size(), sweep.points.size());
+  if (sweep.points.empty()) return 0;
+  return run_sweep(sweep, topology, out, o.gbench, std::move(resumed.entries));
+}
+
+}  // namespace
+
+int cli_main(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::map<std::string, int (*)(const std::vector<std::string>&)> commands = {
+      {"list", cmd_list}, {"topology", cmd_topology}, {"calibrate", cmd_calibrate},
+      {"plan", cmd_plan}, {"run", cmd_run}};
+  const auto it = commands.find(args[0]);
+  try {
+    if (it == commands.end()) {
+      throw UsageError("unknown command '" + args[0] + "'; allowed: list, topology, plan, run");
+    }
+    return it->second(args);
+  } catch (const UsageError& e) {
+    std::cerr << "lockbench: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "lockbench: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace lockbench

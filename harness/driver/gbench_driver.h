@@ -1,0 +1,25 @@
+// Runs a sweep through Google Benchmark: one registered benchmark per point,
+// manual time, one fixed-duration run per repetition, Google Benchmark's
+// aggregates; a reporter of our own writes the results file and a readable
+// table with progress.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness/driver/sweep.h"
+#include "harness/runner/topology.h"
+
+namespace lockbench {
+
+// gbench_args: Google Benchmark's own flags (--benchmark_...), passed
+// through. kept_entries: results of points measured by an earlier run (see
+// resume_from), written first. Returns the process exit status: 0 all points
+// valid, 1 a point failed, 128 + the signal when Ctrl-C or SIGTERM stopped the
+// sweep (the file then holds every point that finished). Throws UsageError for
+// flags Google Benchmark does not know.
+int run_sweep(const Sweep& sweep, const Topology& topology, const std::string& out_path,
+              std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries = {});
+
+}  // namespace lockbench

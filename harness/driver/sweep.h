@@ -1,0 +1,111 @@
+// Sweep configs (JSON) and their expansion into points on a topology.
+// docs/configs.md describes the format; every error names the key, the value
+// and what is allowed.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "harness/runner/family.h"
+#include "harness/runner/placement.h"
+#include "harness/runner/topology.h"
+
+namespace lockbench {
+
+// Bad usage or a bad config: the message says what and what is allowed.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// How every point of a sweep is run.
+struct RunSettings {
+  std::uint64_t duration_ms = 1000;
+  std::uint64_t warmup_ms = 100;
+  int repetitions = 3;
+  // --repetitions auto: at least kMinAdaptiveRepetitions, then more while
+  // the median's 95% interval is wider than target_ci (a fraction of the
+  // median) or the repetitions split into modes, up to max_repetitions.
+  bool adaptive = false;
+  double target_ci = 0.05;
+  int max_repetitions = 10;
+  static constexpr int kMinAdaptiveRepetitions = 3;
+  // "3 repetitions", or "3 to 10 repetitions (until ...)".
+  std::string repetitions_text() const;
+  nlohmann::json repetitions_json() const;  // 3, or "auto"
+  // A run that completes no milestone (threads started, each thread
+  // stopped, each drained) for watchdog_s after its window is stuck; one
+  // that keeps completing them may take drain_limit_s beyond its window.
+  double watchdog_s = 10;
+  double drain_limit_s = 600;
+  std::uint32_t sample_every = 64;
+  Overflow overflow = Overflow::wrap;
+};
+
+struct Point {
+  const Family* family = nullptr;
+  const VariantInfo* variant = nullptr;
+  int threads = 1;
+  PlacementSpec placement;
+  Params params;           // every parameter of the family, defaults filled in
+  std::vector<int> roles;  // per thread
+  std::vector<int> cpus;   // per thread, as planned
+  bool oversubscribed = false;  // see oversubscribed() in placement.h
+
+  // family/variant/key:value/.../placement:P/threads:N, listing the
+  // parameters whose value differs from the family default.
+  std::string name() const;
+};
+
+// Command-line narrowing of a config's sweep. Empty fields change nothing.
+struct Selection {
+  std::vector<std::string> families;
+  std::vector<std::string> variants;  // may name broken variants, off by default
+  std::vector<std::string> threads;   // thread specs, as in configs
+  std::vector<std::string> placements;
+  std::int64_t duration_ms = -1;
+  int repetitions = -1;
+  bool repetitions_auto = false;
+  double target_ci_pct = -1;
+  int max_repetitions = -1;
+  std::vector<std::string> sets;  // "key=value": one value for a parameter
+};
+
+struct Sweep {
+  std::string name;
+  nlohmann::json config;  // as read, for the results' context
+  RunSettings settings;
+  std::vector<Point> points;
+
+  // The CPUs its points are pinned to, in hwloc order; every PU when a
+  // point leaves a thread unpinned.
+  std::vector<int> cpus_used(const Topology& topology) const;
+  // Seconds the sweep should take, from the settings and an allowance for
+  // starting each run; adaptive repetitions are counted as 6 (the fewest
+  // that give an interval), or at most max_repetitions.
+  double estimated_seconds() const;
+  double longest_seconds() const;
+  // "about 95 s", "about 3.2 h (11520 s)", "about 417 days (36001300 s)";
+  // with adaptive repetitions, "..., at most ...".
+  std::string estimate_text() const;
+};
+
+// Sweeps estimated beyond this are run, with a warning (stderr) first.
+inline constexpr double kLongSweepS = 86400;
+
+nlohmann::json read_config_file(const std::string& path);
+// The same from text already read; path only names it in errors.
+nlohmann::json parse_config(const std::string& text, const std::string& path);
+Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
+                   const Topology& topology);
+
+// "8", "cores", "pus", "2x" (a multiple of the PUs): the thread count on this
+// topology. Throws UsageError naming `key` when the spec is not one of these.
+int resolve_threads(const nlohmann::json& spec, const Topology& topology, const std::string& key);
+
+inline constexpr int kMaxThreads = 8192;  // 8x oversubscription of 1024 PUs
+
+}  // namespace lockbench

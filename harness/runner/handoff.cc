@@ -1,0 +1,105 @@
+#include "harness/runner/handoff.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+#include "harness/runner/platform.h"
+
+namespace lockbench {
+
+namespace {
+
+// Each pair is measured in kPasses passes over all pairs, kPassGap apart,
+// kBatches batches a pass: a host that moves the VM's CPUs for a few
+// milliseconds (a 34 ns hand-off read 198 ns once) then spoils a minority of
+// a pair's batches, which the median ignores.
+constexpr int kPasses = 5;
+constexpr auto kPassGap = std::chrono::milliseconds(20);
+constexpr int kBatches = 3;
+constexpr std::uint64_t kRoundTripsPerBatch = 1000;
+
+struct alignas(kCacheLine) Line {
+  std::atomic<std::uint64_t> value{0};
+};
+
+// The thread on cpu_a writes odd values, the one on cpu_b even ones; each
+// waits for the other's. Acquire/release: each hand-off is a real transfer
+// of the line, ordered as a lock hand-off is.
+std::vector<double> batches(const Topology& topology, int cpu_a, int cpu_b) {
+  Line line;
+  std::vector<double> ns;
+  std::thread partner([&] {
+    topology.bind_this_thread(cpu_b);
+    for (std::uint64_t v = 1; v < 2 * kBatches * kRoundTripsPerBatch; v += 2) {
+      spin_until([&] { return line.value.load(std::memory_order_acquire) == v; });
+      line.value.store(v + 1, std::memory_order_release);
+    }
+  });
+  topology.bind_this_thread(cpu_a);
+  std::uint64_t next = 0;
+  for (int b = 0; b < kBatches; ++b) {
+    const std::uint64_t start = now_ns();
+    for (std::uint64_t i = 0; i < kRoundTripsPerBatch; ++i) {
+      line.value.store(next + 1, std::memory_order_release);
+      next += 2;
+      spin_until([&] { return line.value.load(std::memory_order_acquire) == next; });
+    }
+    ns.push_back(static_cast<double>(now_ns() - start) / (2.0 * kRoundTripsPerBatch));
+  }
+  partner.join();
+  return ns;
+}
+
+double median(std::vector<double> ns) {
+  std::nth_element(ns.begin(), ns.begin() + static_cast<long>(ns.size() / 2), ns.end());
+  return ns[ns.size() / 2];
+}
+
+}  // namespace
+
+double HandoffMatrix::fastest_ns() const {
+  double fastest = 0;
+  for (std::size_t i = 0; i < ns.size(); ++i) {
+    for (std::size_t j = 0; j < ns.size(); ++j) {
+      if (i != j && (fastest == 0 || ns[i][j] < fastest)) fastest = ns[i][j];
+    }
+  }
+  return fastest;
+}
+
+HandoffMatrix measure_handoffs(const Topology& topology, std::vector<int> cpus) {
+  if (cpus.size() > kMaxHandoffCpus) {
+    std::vector<int> spread;
+    for (std::size_t i = 0; i < kMaxHandoffCpus; ++i) {
+      spread.push_back(cpus[i * cpus.size() / kMaxHandoffCpus]);
+    }
+    cpus = spread;
+  }
+  HandoffMatrix m;
+  m.cpus = cpus;
+  m.ns.assign(cpus.size(), std::vector<double>(cpus.size(), 0.0));
+  // Batches per pair, over the passes. The measuring thread is re-pinned
+  // for each pair, so it is a thread of its own.
+  std::vector<std::vector<std::vector<double>>> ns(
+      cpus.size(), std::vector<std::vector<double>>(cpus.size()));
+  std::thread([&] {
+    for (int pass = 0; pass < kPasses; ++pass) {
+      if (pass > 0) std::this_thread::sleep_for(kPassGap);
+      for (std::size_t i = 0; i < cpus.size(); ++i) {
+        for (std::size_t j = i + 1; j < cpus.size(); ++j) {
+          const std::vector<double> more = batches(topology, cpus[i], cpus[j]);
+          ns[i][j].insert(ns[i][j].end(), more.begin(), more.end());
+        }
+      }
+    }
+  }).join();
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    for (std::size_t j = i + 1; j < cpus.size(); ++j) m.ns[i][j] = m.ns[j][i] = median(ns[i][j]);
+  }
+  return m;
+}
+
+}  // namespace lockbench

@@ -1,0 +1,30 @@
+// The machine's limit for any lock: the one-way latency of handing a cache
+// line from one CPU to another. Two threads, pinned through hwloc, pass a
+// counter back and forth on one line (each waits for the other's value,
+// then writes its own); a round trip is two hand-offs. No lock can pass
+// between two CPUs faster than its line can, so at 2+ threads a lock's rate
+// is at most about 1e9 / (one-way ns) per second.
+#pragma once
+
+#include <vector>
+
+#include "harness/runner/topology.h"
+
+namespace lockbench {
+
+// At most this many CPUs are measured pairwise (evenly spread over the
+// ones asked for, in hwloc order): 2016 pairs, about 6 s at 100 ns.
+inline constexpr std::size_t kMaxHandoffCpus = 64;
+
+struct HandoffMatrix {
+  std::vector<int> cpus;                // OS indexes
+  std::vector<std::vector<double>> ns;  // one-way, [i][j] = [j][i]; 0 on the diagonal
+  double fastest_ns() const;            // the smallest off-diagonal entry; 0 with one CPU
+};
+
+// Every pair of `cpus` (thinned to kMaxHandoffCpus), each the median over
+// 15 batches of 1000 round trips, taken in 5 passes 20 ms apart. Needs a topology of this machine (threads are
+// pinned to the CPUs).
+HandoffMatrix measure_handoffs(const Topology& topology, std::vector<int> cpus);
+
+}  // namespace lockbench

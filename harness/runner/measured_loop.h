@@ -1,0 +1,35 @@
+// The loop every thread of a point runs: a family's operation, repeated
+// through warm-up and the measured window until the run stops.
+//
+// It is compiled with each workload (Workload::run, below in
+// LoopedWorkload), so a step is a direct, inlinable call, and it writes
+// nothing per step that the modelled system would not: `measuring` changes
+// twice per run, not every step, and the operation count stays in a
+// register. On x86 every store before a locked instruction must drain before
+// it, so each store the harness adds per step lengthens an uncontended
+// acquisition; a bare ticket-lock loop (benchmarks/baseline) is the yardstick.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "harness/runner/thread_context.h"
+
+namespace lockbench {
+
+// What the coordinator tells the threads; relaxed loads and stores: a thread
+// that sees a change a little late only runs one more step in the old phase,
+// and the window is timed by the coordinator, not by the threads.
+enum Phase : int { kWarmup, kMeasure, kStop };
+
+template <typename Step>
+void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&& step) {
+  while (phase.load(std::memory_order_relaxed) == kWarmup) step(ctx);
+  ctx.measuring = true;
+  std::uint64_t ops = 0;
+  while (phase.load(std::memory_order_relaxed) == kMeasure) ops += step(ctx);
+  ctx.measuring = false;
+  ctx.ops = ops;
+}
+
+}  // namespace lockbench

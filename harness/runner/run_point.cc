@@ -1,0 +1,256 @@
+#include "harness/runner/run_point.h"
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <thread>
+
+#include "harness/runner/delay.h"
+#include "harness/runner/placement.h"
+#include "harness/runner/platform.h"
+
+namespace lockbench {
+
+namespace {
+
+nlohmann::json summarize_latency(const std::vector<ThreadContext*>& threads) {
+  Histogram merged;
+  for (const ThreadContext* t : threads) merged.merge(t->latency);
+  return {{"p50", merged.percentile(0.50)},
+          {"p90", merged.percentile(0.90)},
+          {"p99", merged.percentile(0.99)},
+          {"p999", merged.percentile(0.999)},
+          {"max", merged.max()},
+          {"mean", merged.mean()},
+          {"samples", merged.count()}};
+}
+
+// Contention figures only for classes whose locks said whether they waited
+// (a lock that cannot tell without an extra access to its line does not).
+nlohmann::json summarize_locks(const std::vector<ThreadContext*>& threads,
+                               const std::vector<std::string>& classes) {
+  nlohmann::json stats = nlohmann::json::object();
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    LockClassStats sum;
+    for (const ThreadContext* t : threads) {
+      const LockClassStats& s = t->locks[c];
+      sum.acquisitions += s.acquisitions;
+      sum.contention_unknown += s.contention_unknown;
+      sum.contended += s.contended;
+      sum.timed += s.timed;
+      sum.wait_ns += s.wait_ns;
+      sum.hold_ns += s.hold_ns;
+    }
+    const double timed = static_cast<double>(std::max<std::uint64_t>(sum.timed, 1));
+    nlohmann::json& entry = stats[classes[c]];
+    entry = {{"acquisitions", sum.acquisitions},
+             {"wait_ns_mean", static_cast<double>(sum.wait_ns) / timed},
+             {"hold_ns_mean", static_cast<double>(sum.hold_ns) / timed}};
+    const std::uint64_t known = sum.acquisitions - sum.contention_unknown;
+    if (known > 0) {
+      entry["contended"] = sum.contended;
+      entry["contended_pct"] =
+          100.0 * static_cast<double>(sum.contended) / static_cast<double>(known);
+    }
+  }
+  return stats;
+}
+
+nlohmann::json summarize_counters(const std::vector<ThreadContext*>& threads,
+                                  const std::vector<std::string>& names) {
+  nlohmann::json counters = nlohmann::json::object();
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    std::uint64_t total = 0;
+    for (const ThreadContext* t : threads) total += t->counters[c];
+    counters[names[c]] = total;
+  }
+  return counters;
+}
+
+void milestone(std::atomic<std::uint32_t> RunProgress::*counter, RunProgress* progress) {
+  if (progress) (progress->*counter).fetch_add(1, std::memory_order_relaxed);
+}
+
+// What a thread's context is made from.
+struct ThreadPlan {
+  int index;
+  int role;
+  int cpu;
+  std::uint32_t sample_every;
+};
+
+// The thread makes its own context, once pinned, so that it is first
+// touched on the thread's NUMA node; the start barrier publishes it.
+void thread_body(const Topology& topology, Workload& workload, const ThreadPlan& plan,
+                 std::unique_ptr<ThreadContext>& slot, std::barrier<>& start,
+                 std::barrier<>& stopped, std::barrier<>& drained, const std::atomic<int>& phase,
+                 RunProgress* progress) {
+  const int bind_errno =
+      plan.cpu != kUnpinned && !topology.bind_this_thread(plan.cpu) ? errno : 0;
+  slot = std::make_unique<ThreadContext>(plan.index, plan.role, plan.cpu, plan.sample_every);
+  ThreadContext& ctx = *slot;
+  ctx.bind_errno = bind_errno;  // the point fails, but the thread runs its course
+  workload.setup_thread(ctx);
+  start.arrive_and_wait();
+  workload.run(ctx, phase);
+  milestone(&RunProgress::stopped, progress);
+  stopped.arrive_and_wait();
+  workload.drain(ctx);
+  milestone(&RunProgress::drained, progress);
+  drained.arrive_and_wait();
+  ctx.cpu_seen = topology.is_this_system() ? topology.last_cpu_of_this_thread() : -1;
+}
+
+// "" when every thread runs where it was planned to, else why not: a point
+// whose threads are not where its results say measures another placement.
+std::string binding_failures(const std::vector<ThreadContext*>& threads) {
+  std::string failures;
+  int count = 0;
+  for (const ThreadContext* t : threads) {
+    if (t->bind_errno == 0) continue;
+    if (++count <= 3) {
+      failures += (failures.empty() ? "" : "; ") + std::string("thread ") +
+                  std::to_string(t->index) + " to CPU " + std::to_string(t->cpu) + " (" +
+                  std::strerror(t->bind_errno) + ")";
+    }
+  }
+  if (count == 0) return "";
+  return "placement: " + std::to_string(count) + " of " + std::to_string(threads.size()) +
+         " threads could not be bound as planned: " + failures +
+         (count > 3 ? "; ..." : "") +
+         "; is lockbench limited to fewer CPUs (taskset, a cgroup cpuset)?";
+}
+
+}  // namespace
+
+double jain_fairness(const std::vector<std::uint64_t>& counts) {
+  double sum = 0, squares = 0;
+  for (std::uint64_t c : counts) {
+    sum += static_cast<double>(c);
+    squares += static_cast<double>(c) * static_cast<double>(c);
+  }
+  if (squares == 0) return 0;
+  return sum * sum / (static_cast<double>(counts.size()) * squares);
+}
+
+RunResult run_point(const RunSpec& spec, const Topology& topology) {
+  const FamilyInfo& info = spec.family->info();
+  const std::vector<int> roles =
+      spec.roles.empty() ? spec.family->assign_roles(spec.params, spec.threads) : spec.roles;
+  // One-time calibrations happen here at the latest, never inside the window
+  // (a sweep has made them before forking the point; these calls return them).
+  ns_per_tick();
+  Delay::loops_per_ns();
+  std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, roles);
+
+  // What each thread's context will be; each thread makes its own.
+  std::vector<ThreadPlan> plans;
+  for (int i = 0; i < spec.threads; ++i) {
+    const auto idx = static_cast<std::size_t>(i);
+    plans.push_back({i, roles[idx], spec.cpus.empty() ? kUnpinned : spec.cpus[idx],
+                     spec.sample_every});
+  }
+  std::vector<std::unique_ptr<ThreadContext>> contexts(static_cast<std::size_t>(spec.threads));
+
+  // The coordinator (this thread) joins the start barrier, so the clock
+  // starts only once every thread exists and is pinned.
+  std::barrier<> start(spec.threads + 1);
+  std::barrier<> stopped(spec.threads);
+  std::barrier<> drained(spec.threads);
+  std::atomic<int> phase{kWarmup};
+  std::vector<std::thread> team;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::cref(plans[i]),
+                      std::ref(contexts[i]), std::ref(start), std::ref(stopped),
+                      std::ref(drained), std::cref(phase), spec.progress);
+  }
+  start.arrive_and_wait();
+  std::vector<ThreadContext*> threads;
+  for (const auto& ctx : contexts) threads.push_back(ctx.get());
+  // The barrier orders each thread's bind_errno before this read.
+  const std::string unbound = binding_failures(threads);
+  if (!unbound.empty()) phase.store(kStop, std::memory_order_relaxed);
+  if (spec.progress) {
+    spec.progress->window_end_ns.store(now_ns() + (spec.warmup_ms + spec.duration_ms) * 1000000,
+                                       std::memory_order_relaxed);
+  }
+  std::uint64_t begin = 0, end = 0;
+  if (unbound.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(spec.warmup_ms));
+    begin = now_ns();
+    phase.store(kMeasure, std::memory_order_relaxed);
+    std::this_thread::sleep_for(std::chrono::milliseconds(spec.duration_ms));
+    phase.store(kStop, std::memory_order_relaxed);
+    end = now_ns();
+  }
+  for (std::thread& t : team) t.join();
+  if (!unbound.empty()) return RunResult::failed(unbound);
+
+  RunResult result;
+  result.error = workload->check_invariants(threads);
+  result.valid = result.error.empty();
+  if (!result.valid) return result;
+
+  result.seconds = static_cast<double>(end - begin) * 1e-9;
+  for (const ThreadContext* t : threads) {
+    result.thread_ops.push_back(t->ops);
+    result.cpus_seen.push_back(t->cpu_seen);
+  }
+  result.ops =
+      std::accumulate(result.thread_ops.begin(), result.thread_ops.end(), std::uint64_t{0});
+  // Fairness among the threads whose operations count (role 0): producers
+  // of a producer/consumer family complete none by definition.
+  std::vector<std::uint64_t> counted;
+  for (const ThreadContext* t : threads) {
+    if (t->role == 0) counted.push_back(t->ops);
+  }
+  result.fairness = jain_fairness(counted);
+  const double mean = static_cast<double>(result.ops) / static_cast<double>(counted.size());
+  const auto [lo, hi] = std::minmax_element(counted.begin(), counted.end());
+  result.share_min = mean > 0 ? static_cast<double>(*lo) / mean : 0;
+  result.share_max = mean > 0 ? static_cast<double>(*hi) / mean : 0;
+  result.latency_ns = summarize_latency(threads);
+  result.lock_stats = summarize_locks(threads, info.lock_classes);
+  result.counters = summarize_counters(threads, info.counter_names);
+  workload->derive_counters(threads, result.seconds, result.counters);
+  return result;
+}
+
+nlohmann::json RunResult::to_json() const {
+  return {{"valid", valid},           {"error", error},
+          {"seconds", seconds},       {"ops", ops},
+          {"thread_ops", thread_ops}, {"cpus_seen", cpus_seen},
+          {"fairness", fairness},     {"share_min", share_min},
+          {"share_max", share_max},   {"latency_ns", latency_ns},
+          {"lock_stats", lock_stats}, {"counters", counters}};
+}
+
+RunResult RunResult::from_json(const nlohmann::json& j) {
+  RunResult r;
+  r.valid = j.at("valid");
+  r.error = j.at("error");
+  r.seconds = j.at("seconds");
+  r.ops = j.at("ops");
+  r.thread_ops = j.at("thread_ops").get<std::vector<std::uint64_t>>();
+  r.cpus_seen = j.at("cpus_seen").get<std::vector<int>>();
+  r.fairness = j.at("fairness");
+  r.share_min = j.at("share_min");
+  r.share_max = j.at("share_max");
+  r.latency_ns = j.at("latency_ns");
+  r.lock_stats = j.at("lock_stats");
+  r.counters = j.at("counters");
+  return r;
+}
+
+RunResult RunResult::failed(std::string error) {
+  RunResult r;
+  r.error = std::move(error);
+  return r;
+}
+
+}  // namespace lockbench
