@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "harness/driver/gbench_driver.h"
 #include "harness/driver/sweep.h"
 #include "harness/runner/run_point.h"
 #include "harness/runner/topology.h"
@@ -93,6 +95,26 @@ TEST(RunResultTest, JsonRoundTrip) {
   EXPECT_EQ(back.lock_stats, r.lock_stats);
   EXPECT_EQ(back.counters, r.counters);
   EXPECT_EQ(back.to_json(), j);
+}
+
+TEST(NestedCountersTest, NamedByTheirPath) {
+  const RunResult r = SampleResult();
+  const std::map<std::string, double> counters = nested_counters(r);
+  EXPECT_EQ(counters.at("counters.blocks"), 7);
+  EXPECT_EQ(counters.at("counters.kicks"), 6);
+  EXPECT_EQ(counters.at("lock_stats.lock.contended_pct"), 42.5);
+  EXPECT_EQ(counters.at("latency_ns.p99"), 4000);
+}
+
+TEST(NestedCountersTest, AFamilyWithoutCountersOrLockClassesHasNone) {
+  RunResult r = SampleResult();
+  r.counters = json::object();
+  r.lock_stats = json::object();
+  const std::map<std::string, double> counters = nested_counters(r);
+  for (const auto& [name, value] : counters) {
+    EXPECT_THAT(name, ::testing::StartsWith("latency_ns.")) << name;
+  }
+  EXPECT_FALSE(counters.empty());
 }
 
 TEST(RunResultTest, FailedRoundTrip) {

@@ -41,16 +41,7 @@ void add_counters(benchmark::State& state, const RunResult& r) {
   state.counters["fairness"] = r.fairness;
   state.counters["share_min"] = r.share_min;
   state.counters["share_max"] = r.share_max;
-  const std::pair<const char*, const nlohmann::json*> groups[] = {
-      {"latency_ns", &r.latency_ns}, {"lock_stats", &r.lock_stats}, {"counters", &r.counters}};
-  for (const auto& [prefix, tree] : groups) {
-    const nlohmann::json flat = tree->flatten();
-    for (const auto& [path, value] : flat.items()) {
-      std::string name = std::string(prefix) + path;  // flatten() gives "/a/b"
-      for (char& c : name) c = c == '/' ? '.' : c;
-      state.counters[name] = value.get<double>();
-    }
-  }
+  for (const auto& [name, value] : nested_counters(r)) state.counters[name] = value;
 }
 
 nlohmann::json google_benchmark_context() {
@@ -265,6 +256,23 @@ void replay(const Sweep& sweep, const std::vector<std::size_t>& group,
 }
 
 }  // namespace
+
+std::map<std::string, double> nested_counters(const RunResult& r) {
+  std::map<std::string, double> out;
+  const std::pair<const char*, const nlohmann::json*> groups[] = {
+      {"latency_ns", &r.latency_ns}, {"lock_stats", &r.lock_stats}, {"counters", &r.counters}};
+  for (const auto& [prefix, tree] : groups) {
+    const nlohmann::json flat = tree->flatten();
+    // flatten() of an empty group is {"": null}: nothing to add.
+    for (const auto& [path, value] : flat.items()) {
+      if (value.is_null()) continue;
+      std::string name = std::string(prefix) + path;  // flatten() gives "/a/b"
+      for (char& c : name) c = c == '/' ? '.' : c;
+      out[name] = value.get<double>();
+    }
+  }
+  return out;
+}
 
 int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::string& out_path,
               std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries) {

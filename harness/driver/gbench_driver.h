@@ -4,14 +4,21 @@
 // table with progress.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "harness/driver/sweep.h"
+#include "harness/runner/run_point.h"
 #include "harness/runner/topology.h"
 
 namespace lockbench {
+
+// A run's nested figures as Google Benchmark counters: "latency_ns.p99",
+// "lock_stats.<class>.acquisitions", "counters.<name>", ... A group with
+// nothing in it (a family without counters or lock classes) adds none.
+std::map<std::string, double> nested_counters(const RunResult& r);
 
 // gbench_args: Google Benchmark's own flags (--benchmark_...), passed
 // through. kept_entries: results of points measured by an earlier run (see
