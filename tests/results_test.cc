@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness/driver/gbench_driver.h"
+#include "harness/driver/result_entry.h"
 #include "harness/driver/sweep.h"
 #include "harness/runner/run_point.h"
 #include "harness/runner/topology.h"
@@ -97,24 +98,57 @@ TEST(RunResultTest, JsonRoundTrip) {
   EXPECT_EQ(back.to_json(), j);
 }
 
-TEST(NestedCountersTest, NamedByTheirPath) {
+TEST(FlatCountersTest, NamedByTheirPath) {
   const RunResult r = SampleResult();
-  const std::map<std::string, double> counters = nested_counters(r);
+  const std::map<std::string, double> counters = flat_counters(r);
   EXPECT_EQ(counters.at("counters.blocks"), 7);
   EXPECT_EQ(counters.at("counters.kicks"), 6);
   EXPECT_EQ(counters.at("lock_stats.lock.contended_pct"), 42.5);
   EXPECT_EQ(counters.at("latency_ns.p99"), 4000);
 }
 
-TEST(NestedCountersTest, AFamilyWithoutCountersOrLockClassesHasNone) {
+TEST(FlatCountersTest, AFamilyWithoutCountersOrLockClassesHasNone) {
   RunResult r = SampleResult();
   r.counters = json::object();
   r.lock_stats = json::object();
-  const std::map<std::string, double> counters = nested_counters(r);
+  const std::map<std::string, double> counters = flat_counters(r);
   for (const auto& [name, value] : counters) {
     EXPECT_THAT(name, ::testing::StartsWith("latency_ns.")) << name;
   }
   EXPECT_FALSE(counters.empty());
+}
+
+// A point of a family that declares no counters and no lock classes.
+TEST(FlatCountersTest, ItsResultEntryHasEmptyGroups) {
+  const Family family(FamilyInfo{
+      .name = "bare",
+      .summary = "nothing but operations",
+      .variants = {{"only", VariantKind::reference, "the one",
+                    [](const Params&, const std::vector<int>&) -> std::unique_ptr<Workload> {
+                      return nullptr;
+                    }}},
+      .params = {},
+      .counter_names = {},
+      .lock_classes = {},
+      .report = {.operation = "steps"}});
+  Point point;
+  point.family = &family;
+  point.variant = &family.info().variants[0];
+  PointLog log;
+  log.runs.push_back(SampleResult());
+  log.runs[0].counters = json::object();
+  log.runs[0].lock_stats = json::object();
+  benchmark::BenchmarkReporter::Run run;
+  run.run_type = benchmark::BenchmarkReporter::Run::RT_Iteration;
+  run.repetition_index = 0;
+  for (const auto& [name, value] : flat_counters(log.runs[0])) run.counters[name] = value;
+  for (const char* name : {"ops_per_sec", "ns_per_op", "fairness", "share_min", "share_max"}) {
+    run.counters[name] = 1;
+  }
+  const json entry = result_entry(point, log, run, 0.05);
+  EXPECT_EQ(entry.at("counters"), json::object());
+  EXPECT_EQ(entry.at("lock_stats"), json::object());
+  EXPECT_EQ(entry.at("latency_ns").at("p99"), 4000);
 }
 
 TEST(RunResultTest, FailedRoundTrip) {

@@ -41,7 +41,7 @@ void add_counters(benchmark::State& state, const RunResult& r) {
   state.counters["fairness"] = r.fairness;
   state.counters["share_min"] = r.share_min;
   state.counters["share_max"] = r.share_max;
-  for (const auto& [name, value] : nested_counters(r)) state.counters[name] = value;
+  for (const auto& [name, value] : flat_counters(r)) state.counters[name] = value;
 }
 
 nlohmann::json google_benchmark_context() {
@@ -257,7 +257,7 @@ void replay(const Sweep& sweep, const std::vector<std::size_t>& group,
 
 }  // namespace
 
-std::map<std::string, double> nested_counters(const RunResult& r) {
+std::map<std::string, double> flat_counters(const RunResult& r) {
   std::map<std::string, double> out;
   const std::pair<const char*, const nlohmann::json*> groups[] = {
       {"latency_ns", &r.latency_ns}, {"lock_stats", &r.lock_stats}, {"counters", &r.counters}};

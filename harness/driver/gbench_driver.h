@@ -18,7 +18,7 @@ namespace lockbench {
 // A run's nested figures as Google Benchmark counters: "latency_ns.p99",
 // "lock_stats.<class>.acquisitions", "counters.<name>", ... A group with
 // nothing in it (a family without counters or lock classes) adds none.
-std::map<std::string, double> nested_counters(const RunResult& r);
+std::map<std::string, double> flat_counters(const RunResult& r);
 
 // gbench_args: Google Benchmark's own flags (--benchmark_...), passed
 // through. kept_entries: results of points measured by an earlier run (see

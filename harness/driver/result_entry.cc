@@ -88,9 +88,13 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
   // CPU time per operation is not measured; repeated so that compare.py's
   // CPU column says the same as its time column.
   e["cpu_time"] = figures.at("ns_per_op");
-  for (const char* key : {"ops_per_sec", "fairness", "share_min", "share_max", "latency_ns",
-                          "lock_stats", "counters"}) {
+  for (const char* key : {"ops_per_sec", "fairness", "share_min", "share_max", "latency_ns"}) {
     e[key] = figures.at(key);
+  }
+  // Empty for a family without lock classes or counters: no counter of the
+  // group reached Google Benchmark.
+  for (const char* group : {"lock_stats", "counters"}) {
+    e[group] = figures.value(group, nlohmann::json::object());
   }
   if (aggregate && run.aggregate_name == "median") add_uncertainty(e, log, target_ci);
   if (!aggregate) {
