@@ -151,10 +151,15 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
       const Stability verdict = judge(throughputs(log.runs), sweep_.settings.target_ci);
       // Too few repetitions for an interval is said once, in the header.
       const bool shown_verdict = !verdict.stable && !verdict.too_few;
-      std::printf("%-64s %14.4g %8s %9.3f %12.0f  ok%s%s%s\n", name.c_str(),
+      // A workload that times nothing has no latency, not a latency of 0.
+      const nlohmann::json& latency = shown->at("latency_ns");
+      char p99[16] = "-";
+      if (latency.at("samples").get<double>() > 0) {
+        std::snprintf(p99, sizeof p99, "%.0f", latency.at("p99").get<double>());
+      }
+      std::printf("%-64s %14.4g %8s %9.3f %12s  ok%s%s%s\n", name.c_str(),
                   shown->at("ops_per_sec").get<double>(), interval,
-                  shown->at("fairness").get<double>(),
-                  shown->at("latency_ns").at("p99").get<double>(),
+                  shown->at("fairness").get<double>(), p99,
                   point.oversubscribed ? ", oversubscribed" : "",
                   shown_verdict ? "; " : "", shown_verdict ? verdict.text.c_str() : "");
     }
