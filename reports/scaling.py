@@ -201,7 +201,9 @@ def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGU
     if "fairness" in kinds:
         add("fairness vs threads", "Jain's fairness index (1 = equal shares)",
             plot.metric_panels(lambda p, _: p.values("fairness")), "fairness", ylim=(0, 1.05))
-    if "latency" in kinds:
+    # A family whose workload times nothing has no latency to draw.
+    timed = any(r.get("latency_ns", {}).get("samples", 0) > 0 for p in plot.valid for r in p.runs)
+    if "latency" in kinds and timed:
         latency = plot.metric_panels(lambda p, _: p.values("latency_ns", "p99"),
                                      dict(linestyle="-", marker="o"), " p99")
         if not sources:  # one file: p50 beside p99; several: p99 only, to stay readable

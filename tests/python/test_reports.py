@@ -96,6 +96,17 @@ class ReportTest(unittest.TestCase):
                                  for p in collect_points(load_all([FIXTURE]))})
         self.assertEqual(kinds[("ticket", 1)], "global")
 
+    def test_a_workload_that_times_nothing_has_no_latency_figure(self):
+        with open(FIXTURE, encoding="utf-8") as f:
+            doc = json.load(f)
+        for e in doc["benchmarks"]:
+            if "latency_ns" in e:
+                e["latency_ns"] = {key: 0 for key in e["latency_ns"]}
+        path = self.write("untimed.json", json.dumps(doc))
+        build_report([path], self.dir)
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "spinlock-throughput.png")))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "spinlock-latency.png")))
+
     def test_other_schema_version_is_refused(self):
         with open(FIXTURE, encoding="utf-8") as f:
             doc = json.load(f)
