@@ -39,10 +39,13 @@ struct Acquired {
   std::uint64_t ticket = 0;  // position in the grant order, modulo kTicketSpace
   std::uint32_t blocks = 0;  // times the caller slept before getting the lock
   std::uint32_t spurious_wakeups = 0;
+  bool stolen = false;            // taken past queued waiters (PV qspinlock)
+  std::uint32_t hash_probes = 0;  // lock-to-waiter hash entries visited (PV qspinlock)
 };
 
 struct Released {
-  bool kicked = false;  // the unlock woke a sleeping waiter
+  bool kicked = false;            // the unlock woke a sleeping waiter
+  std::uint32_t hash_probes = 0;  // lock-to-waiter hash entries visited (PV qspinlock)
 };
 
 }  // namespace lockbench

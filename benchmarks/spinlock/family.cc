@@ -5,8 +5,11 @@
 #include "benchmarks/common/ticket_lock.h"
 #include "benchmarks/spinlock/ck_ticket_lock.h"
 #include "benchmarks/spinlock/mcs_lock.h"
+#include "benchmarks/spinlock/pv_qspinlock.h"
 #include "benchmarks/spinlock/pv_ticket_lock.h"
+#include "benchmarks/spinlock/qspinlock.h"
 #include "benchmarks/spinlock/std_mutex_lock.h"
+#include "benchmarks/spinlock/tas_lock.h"
 #include "benchmarks/spinlock/workload.h"
 
 namespace lockbench::spinlock {
@@ -35,7 +38,7 @@ FamilyInfo describe() {
       .name = "spinlock",
       .summary =
           "ticket lock vs paravirtualised ticket lock (spin, then block; the unlocker "
-          "kicks the next waiter)",
+          "kicks the next waiter), and the queued spinlock guests run today, native and PV",
       .variants =
           {
               {.name = "ticket",
@@ -59,6 +62,21 @@ FamilyInfo describe() {
                .kind = VariantKind::reference,
                .summary = "MCS queue lock (Concurrency Kit ck_spinlock_mcs)",
                .make = lock<McsLock>},
+              {.name = "qspinlock",
+               .kind = VariantKind::reference,
+               .summary = "queued spinlock: locked byte, pending bit, MCS queue in the tail (Linux "
+                          "4.2 on, native)",
+               .make = lock<QueuedSpinLock>},
+              {.name = "pv_qspinlock",
+               .kind = VariantKind::scalable,
+               .summary = "PV queued spinlock: waiters halt after spinning, the head is hashed and "
+                          "kicked by the unlock, running vCPUs steal (Linux 4.2 on, Xen backend)",
+               .make = lock<PvQueuedSpinLock>},
+              {.name = "tas",
+               .kind = VariantKind::reference,
+               .summary = "test-and-set lock, a guest's fallback without PV spinlocks "
+                          "(virt_spin_lock)",
+               .make = lock<TasLock>},
               {.name = "pv_ticket_norecheck",
                .kind = VariantKind::broken,
                .summary =
@@ -67,6 +85,13 @@ FamilyInfo describe() {
                // Waiters block soon, and sleeps at each slow-path step widen
                // the window a release slips into.
                .overrides = {{"spin_threshold", 16}, {"step_sleep_pct", 20}}},
+              {.name = "pv_qspinlock_blind_unlock",
+               .kind = VariantKind::broken,
+               .summary = "PV queued spinlock whose unlock ignores _Q_SLOW_VAL: a sleeping head is "
+                          "never kicked",
+               .make = lock<PvQueuedSpinLockNoSlowUnlock>,
+               // Waiters sleep soon, so a head is asleep at some unlock.
+               .overrides = {{"spin_threshold", 16}}},
           },
       .params =
           {
@@ -110,11 +135,14 @@ FamilyInfo describe() {
       .counter_names = names_by_index(kCounters, {{kBlocks, "blocks"},
                                                   {kKicks, "kicks"},
                                                   {kSpuriousWakeups, "spurious_wakeups"},
-                                                  {kPreemptions, "preemptions"}}),
+                                                  {kPreemptions, "preemptions"},
+                                                  {kSteals, "steals"},
+                                                  {kHashProbes, "hash_probes"}}),
       .lock_classes = names_by_index(kLockClasses, {{kTheLock, "lock"}}),
       .report = {.operation = "lock acquisitions",
                  .figures = {{"blocks", "PV waiters that blocked (per s)"},
-                             {"kicks", "unlocks that kicked a waiter (per s)"}},
+                             {"kicks", "unlocks that kicked a waiter (per s)"},
+                             {"steals", "acquisitions past queued waiters (per s)"}},
                  .handoff_bound = true},
   };
 }

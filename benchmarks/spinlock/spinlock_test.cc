@@ -1,7 +1,7 @@
 // Correctness stress of the spinlock family's locks under oversubscription
 // (8 unpinned threads on however few CPUs): every invariant must hold, the PV
-// lock's block/kick slow path must run without losing a wakeup even with
-// sleeps injected at every step, and the deliberately broken variant must
+// locks' block/kick slow paths must run without losing a wakeup even with
+// sleeps injected at every step, and the deliberately broken variants must
 // hang and be caught by the watchdog.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -43,7 +43,8 @@ void ExpectSound(const RunResult& r, int threads = kThreads) {
   EXPECT_LE(r.latency_ns.at("samples").get<std::uint64_t>(), r.ops);
   EXPECT_GE(r.fairness, 0.0);
   EXPECT_LE(r.fairness, 1.0 + 1e-9);
-  for (const char* counter : {"blocks", "kicks", "spurious_wakeups", "preemptions"}) {
+  for (const char* counter :
+       {"blocks", "kicks", "spurious_wakeups", "preemptions", "steals", "hash_probes"}) {
     EXPECT_TRUE(r.counters.contains(counter)) << counter;
   }
 }
@@ -60,16 +61,21 @@ class SpinlockVariantStressTest : public SpinlockStressTest,
 TEST_P(SpinlockVariantStressTest, OversubscribedRunIsValid) {
   const RunResult r = run_point(Spec(GetParam()), topo_);
   ASSERT_NO_FATAL_FAILURE(ExpectSound(r));
-  // Only the PV lock blocks and kicks.
-  if (GetParam() != "pv_ticket") {
+  // Only the PV locks block and kick; only the PV queued lock steals and hashes.
+  if (GetParam() != "pv_ticket" && GetParam() != "pv_qspinlock") {
     EXPECT_EQ(r.counters.at("blocks"), 0);
     EXPECT_EQ(r.counters.at("kicks"), 0);
+  }
+  if (GetParam() != "pv_qspinlock") {
+    EXPECT_EQ(r.counters.at("steals"), 0);
+    EXPECT_EQ(r.counters.at("hash_probes"), 0);
   }
   EXPECT_EQ(r.counters.at("preemptions"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, SpinlockVariantStressTest,
-                         ::testing::Values("ticket", "pv_ticket", "std_mutex", "ck_ticket", "mcs"),
+                         ::testing::Values("ticket", "pv_ticket", "std_mutex", "ck_ticket", "mcs",
+                                           "qspinlock", "pv_qspinlock", "tas"),
                          [](const ::testing::TestParamInfo<std::string>& variant) {
                            return variant.param;
                          });
@@ -80,7 +86,7 @@ TEST(SpinlockStressCoverageTest, EveryCorrectVariantIsStressed) {
   ASSERT_NE(family, nullptr);
   int correct = 0;
   for (const VariantInfo& v : family->info().variants) correct += v.kind != VariantKind::broken;
-  EXPECT_EQ(correct, 5);
+  EXPECT_EQ(correct, 8);
 }
 
 // Short spins and a sleep injected at each step of the slow path: waiters
@@ -92,18 +98,42 @@ bool BlockedAndKicked(const RunResult& r) {
   return Blocked(r) && r.counters.at("kicks").get<std::uint64_t>() > 0;
 }
 
-TEST_F(SpinlockStressTest, SlowPathWithInjectedSleepsLosesNoWakeup) {
-  RunSpec spec = Spec("pv_ticket", {{"spin_threshold", 64}, {"step_sleep_pct", 5}});
+class PvSlowPathTest : public SpinlockStressTest,
+                       public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(PvSlowPathTest, InjectedSleepsLoseNoWakeup) {
+  RunSpec spec = Spec(GetParam(), {{"spin_threshold", 64}, {"step_sleep_pct", 5}});
   const RunResult r = RunUntil(spec, BlockedAndKicked);
   ASSERT_NO_FATAL_FAILURE(ExpectSound(r));
   EXPECT_TRUE(BlockedAndKicked(r)) << "no run blocked and kicked in 60 s";
 }
 
-TEST_F(SpinlockStressTest, ThresholdOfOneStillValid) {
-  RunSpec spec = Spec("pv_ticket", {{"spin_threshold", 1}, {"cs_ns", 0}, {"ncs_ns", 0}});
+TEST_P(PvSlowPathTest, ThresholdOfOneStillValid) {
+  RunSpec spec = Spec(GetParam(), {{"spin_threshold", 1}, {"cs_ns", 0}, {"ncs_ns", 0}});
   const RunResult r = RunUntil(spec, Blocked);
   ASSERT_NO_FATAL_FAILURE(ExpectSound(r));
   EXPECT_TRUE(Blocked(r)) << "no run blocked in 60 s";
+}
+
+TEST_P(PvSlowPathTest, WithInjectedPreemption) {
+  RunSpec spec =
+      Spec(GetParam(), {{"preempt_pct", 5}, {"preempt_us", 100}, {"spin_threshold", 256}});
+  const RunResult r = run_point_isolated(spec, topo_);
+  ASSERT_NO_FATAL_FAILURE(ExpectSound(r));
+}
+
+INSTANTIATE_TEST_SUITE_P(PvLocks, PvSlowPathTest, ::testing::Values("pv_ticket", "pv_qspinlock"),
+                         [](const ::testing::TestParamInfo<std::string>& variant) {
+                           return variant.param;
+                         });
+
+// The queued lock's pending path and queue, with a sleep injected between
+// the queueing steps: the tail swap, the link to the predecessor, the head's
+// wait.
+TEST_F(SpinlockStressTest, QspinlockWithInjectedSleepsIsSound) {
+  const RunResult r =
+      run_point_isolated(Spec("qspinlock", {{"step_sleep_pct", 5}, {"cs_ns", 0}}), topo_);
+  ASSERT_NO_FATAL_FAILURE(ExpectSound(r));
 }
 
 // A holder that sleeps inside the critical section, with waiters spinning
@@ -117,12 +147,6 @@ TEST_F(SpinlockStressTest, TicketWithInjectedPreemption) {
   EXPECT_LE(r.counters.at("preemptions").get<std::uint64_t>(), r.ops);
 }
 
-TEST_F(SpinlockStressTest, PvTicketWithInjectedPreemption) {
-  RunSpec spec =
-      Spec("pv_ticket", {{"preempt_pct", 5}, {"preempt_us", 100}, {"spin_threshold", 256}});
-  const RunResult r = run_point_isolated(spec, topo_);
-  ASSERT_NO_FATAL_FAILURE(ExpectSound(r));
-}
 
 // The broken variant skips the re-check after setting SLOWPATH, so a release
 // that slips in between leaves a waiter asleep on a lock that is already its
@@ -137,6 +161,17 @@ TEST(PvTicketNoRecheckTest, WatchdogCatchesTheLostWakeup) {
   ASSERT_FALSE(error.empty()) << "the broken variant never lost a wakeup in 12 runs";
   EXPECT_THAT(error, HasSubstr("watchdog"));
   EXPECT_THAT(error, HasSubstr("lost wakeup"));
+}
+
+// The broken PV queued lock unlocks with a plain store, blind to
+// _Q_SLOW_VAL: the head that hashed itself and went to sleep is never kicked,
+// and the waiters queued behind it never become head.
+TEST(PvQspinlockBlindUnlockTest, WatchdogCatchesTheUnkickedHead) {
+  RunSpec spec = DefaultSpec("spinlock", "pv_qspinlock_blind_unlock", 6);
+  spec.watchdog_s = 2;
+  const std::string error = FirstFailure(spec);
+  ASSERT_FALSE(error.empty()) << "the broken variant never left a head asleep in 12 runs";
+  EXPECT_THAT(error, HasSubstr("watchdog"));
 }
 
 }  // namespace
