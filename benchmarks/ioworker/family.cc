@@ -1,0 +1,154 @@
+// The ioworker family: the pvcalls backend's workers (seed 003), one global
+// list vs the RFC's per-CPU workers vs the merged per-socket work items.
+#include "benchmarks/ioworker/family.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "benchmarks/ioworker/global_list.h"
+#include "benchmarks/ioworker/percpu_lists.h"
+#include "benchmarks/ioworker/persocket_items.h"
+#include "benchmarks/ioworker/workload.h"
+
+namespace lockbench::ioworker {
+
+namespace {
+
+using Kind = ParamInfo::Kind;
+
+// Every variant's constructor arguments, from a point's parameters.
+std::tuple<WorkloadSetup, std::vector<int>> read_setup(const Params& params,
+                                                       const std::vector<int>& roles) {
+  return {WorkloadSetup{.sockets = params.at("sockets").get<int>(),
+                        .payload_bytes = params.at("payload_bytes").get<std::size_t>(),
+                        .batch = params.at("batch").get<int>(),
+                        .max_workers = params.at("max_workers").get<int>(),
+                        .skew = params.at("skew").get<double>()},
+          roles};
+}
+
+template <typename Dispatch>
+constexpr auto* workers = &make_workload_of<IoWorkload<Dispatch>, read_setup>;
+
+FamilyInfo describe() {
+  return FamilyInfo{
+      .name = "ioworker",
+      .summary = "pvcalls backend workers: one global list of sockets vs per-CPU workers with "
+                 "sockets bound to them vs a serial work item per socket on a shared pool",
+      .variants =
+          {
+              {.name = "global",
+               .kind = VariantKind::global,
+               .summary = "one list of sockets with pending requests under one lock; any worker "
+                          "takes any socket",
+               .make = workers<GlobalList>},
+              {.name = "percpu",
+               .kind = VariantKind::scalable,
+               .summary = "the RFC: a worker per CPU (at most max_workers), each with its own "
+                          "locked list; each socket bound to one worker",
+               .make = workers<PerCpuLists>},
+              {.name = "persocket",
+               .kind = VariantKind::scalable,
+               .summary = "as merged: a serial work item per socket on a shared pool, with the "
+                          "io counter (drivers/xen/pvcalls-back.c)",
+               .make = workers<PerSocketItems<true>>},
+              {.name = "persocket_dropping",
+               .kind = VariantKind::broken,
+               .summary = "a per-socket item whose pending flag covers the run, without the io "
+                          "counter: a notification during a run is dropped",
+               .make = workers<PerSocketItems<false>>,
+               // Short copies: many runs, so notifications land during them.
+               .overrides = {{"payload_bytes", 64}}},
+          },
+      .params =
+          {
+              {.name = "sockets",
+               .kind = Kind::integer,
+               .default_value = 8,
+               .min = 1,
+               .max = 4096,
+               .help = "guest sockets (each with a ring of 4 requests)"},
+              {.name = "payload_bytes",
+               .kind = Kind::integer,
+               .default_value = 4096,
+               .min = 64,
+               .max = 1 << 20,
+               .help = "bytes a request carries, copied by the worker"},
+              {.name = "batch",
+               .kind = Kind::integer,
+               .default_value = 1,
+               .min = 1,
+               .max = Socket::kSlots,
+               .help = "requests a frontend writes per notification"},
+              {.name = "max_workers",
+               .kind = Kind::integer,
+               .default_value = 64,
+               .min = 1,
+               .max = 4096,
+               .help = "percpu: at most this many workers get sockets (the RFC's MAX_IOWORKERS)"},
+              {.name = "skew",
+               .kind = Kind::real,
+               .default_value = 0,
+               .min = 0,
+               .max = 1,
+               .help = "percpu: the share of sockets bound to worker 0 (0: spread evenly, 1: all "
+                       "on one worker)"},
+              {.name = "ratio",
+               .kind = Kind::ratio,
+               .default_value = "1:1",
+               .min = 0,
+               .max = 0,
+               .help = "frontends:workers (\"P:C\")"},
+          },
+      .counter_names = names_by_index(kCounters, {{kBytes, "bytes"},
+                                                  {kNotifications, "notifications"},
+                                                  {kRuns, "runs"},
+                                                  {kMigrations, "migrations"},
+                                                  {kRingFull, "ring_full"}}),
+      .lock_classes = names_by_index(kLockClasses, {{kWorkLock, "work_lock"}}),
+      .role_names = {"worker", "frontend"},
+      .derived_counter_names = {"bytes_per_sec", "requests_per_run", "migrated_pct"},
+      .report = {.operation = "requests handled",
+                 .figures = {{"bytes_per_sec", "bytes copied per second",
+                              CounterFigure::Scale::as_is},
+                             {"migrated_pct", "runs on another worker than the socket's last (%)",
+                              CounterFigure::Scale::as_is},
+                             {"requests_per_run", "requests handled per run",
+                              CounterFigure::Scale::as_is}}},
+  };
+}
+
+class IoworkerFamily final : public Family {
+ public:
+  IoworkerFamily() : Family(describe()) {}
+
+  std::vector<int> assign_roles(const Params& params, int threads) const override {
+    return roles_from_ratio(*parse_ratio(params.at("ratio").get<std::string>()), threads);
+  }
+
+  // Every frontend owns a socket.
+  void check_point(const Params& params, const std::vector<int>& roles) const override {
+    const auto frontends = std::count(roles.begin(), roles.end(), 1);
+    if (params.at("sockets").get<long>() < frontends) {
+      throw std::invalid_argument("param 'sockets' = " + params.at("sockets").dump() +
+                                  " is fewer than the point's " + std::to_string(frontends) +
+                                  " frontends; allowed: at least one socket per frontend");
+    }
+  }
+
+  // Each socket's ring and its other side.
+  std::uint64_t memory_bytes(const Params& params, const std::vector<int>&) const override {
+    const std::uint64_t payload = params.at("payload_bytes").get<std::uint64_t>();
+    return params.at("sockets").get<std::uint64_t>() *
+           (Socket::kSlots * (kCacheLine + payload) + payload);
+  }
+};
+
+}  // namespace
+
+const Family& family() {
+  static const IoworkerFamily instance;
+  return instance;
+}
+
+}  // namespace lockbench::ioworker

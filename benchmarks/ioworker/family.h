@@ -1,0 +1,9 @@
+#pragma once
+
+#include "harness/runner/family.h"
+
+namespace lockbench::ioworker {
+
+const Family& family();
+
+}  // namespace lockbench::ioworker

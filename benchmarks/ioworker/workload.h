@@ -1,0 +1,200 @@
+// The ioworker family's workload (seed 003, the pvcalls backend). Frontend
+// threads (role 1) are the guest writing to its sockets: frontend f owns
+// sockets f, f + F, ... (F frontends) and, in turn, writes `batch` requests
+// of payload_bytes into one socket's ring and notifies the backend (an event
+// channel: here the dispatch's notify). A frontend that finds a ring full
+// yields its CPU and moves on to its next socket. Workers (role 0) take a
+// socket from the dispatch, copy every request in its ring to the socket's
+// other side (the memcpy the seed is about), check it, and hand the socket
+// back; an idle worker sleeps until notified.
+//
+// Invariants, checked at quiescence after the workers drained what was
+// queued:
+//   INV1 a socket is never handled by two workers at once;
+//   INV2 no lost notification: every request written was handled;
+//   INV3 requests arrive complete and in order per socket (socket.h).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmarks/ioworker/ioworker.h"
+#include "benchmarks/ioworker/socket.h"
+#include "harness/runner/family.h"
+#include "harness/runner/thread_slots.h"
+
+namespace lockbench::ioworker {
+
+struct WorkloadSetup {
+  int sockets = 8;
+  std::size_t payload_bytes = 4096;
+  int batch = 1;
+  int max_workers = 64;
+  double skew = 0;
+};
+
+template <typename Dispatch>
+class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
+ public:
+  IoWorkload(const WorkloadSetup& setup, const std::vector<int>& roles)
+      : setup_(setup),
+        part_(roles.size()),
+        dispatch_(dispatch_setup(setup, roles)),
+        per_thread_(roles.size()) {
+    int workers = 0;
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+      part_[i] = roles[i] == 0 ? Part{.worker = workers++} : Part{.frontend = frontends_++};
+    }
+    for (int s = 0; s < setup.sockets; ++s) {
+      sockets_.push_back(std::make_unique<Socket>(s, setup.payload_bytes));
+    }
+  }
+
+  void setup_thread(ThreadContext& ctx) override {
+    PerThread& state = per_thread_.make_for(ctx);
+    state.next_socket = part_[static_cast<std::size_t>(ctx.index)].frontend;
+  }
+
+  std::uint64_t operation(ThreadContext& ctx) {
+    const Part part = part_[static_cast<std::size_t>(ctx.index)];
+    PerThread& state = per_thread_.of(ctx);
+    if (part.worker < 0) {
+      write(state, ctx);
+      return 0;
+    }
+    WakeChannel& wake = dispatch_.channel(part.worker);
+    const std::uint32_t seen = wake.events();  // before looking, so no notification slips by
+    const int socket = dispatch_.take(part.worker, ctx);
+    if (socket < 0) {
+      wake.sleep(seen);
+      return 0;
+    }
+    return handle(part.worker, socket, state, ctx);
+  }
+
+  // What was queued when the frontends stopped is handled.
+  void drain(ThreadContext& ctx) override {
+    const Part part = part_[static_cast<std::size_t>(ctx.index)];
+    if (part.worker < 0) return;
+    PerThread& state = per_thread_.of(ctx);
+    for (int socket; (socket = dispatch_.take(part.worker, ctx)) >= 0;) {
+      handle(part.worker, socket, state, ctx);
+    }
+  }
+
+  std::string check_invariants(const std::vector<ThreadContext*>&) override {
+    std::uint64_t overlaps = 0, damaged = 0;
+    for (const auto& slot : per_thread_) {
+      overlaps += slot.value.overlaps;
+      damaged += slot.value.damaged;
+    }
+    if (overlaps != 0) {
+      return "INV1 a socket was handled by two workers at once, " + std::to_string(overlaps) +
+             " times";
+    }
+    if (damaged != 0) {
+      return "INV3 " + std::to_string(damaged) + " requests arrived torn or out of order";
+    }
+    for (const auto& socket : sockets_) {
+      if (const std::uint32_t left = socket->queued(); left != 0) {
+        return "INV2 a lost notification: " + std::to_string(left) + " of the " +
+               std::to_string(socket->written()) +
+               " requests written to a socket were never handled";
+      }
+    }
+    return "";
+  }
+
+  void derive_counters(const std::vector<ThreadContext*>& threads, double seconds,
+                       nlohmann::json& counters) override {
+    std::uint64_t handled = 0;
+    for (const ThreadContext* t : threads) handled += t->role == 0 ? t->ops : 0;
+    const double runs = counters["runs"].get<double>();
+    counters["bytes_per_sec"] = counters["bytes"].get<double>() / seconds;
+    counters["requests_per_run"] = runs > 0 ? static_cast<double>(handled) / runs : 0.0;
+    counters["migrated_pct"] = runs > 0 ? 100 * counters["migrations"].get<double>() / runs : 0.0;
+  }
+
+ private:
+  // A thread is a worker (its index among the workers) or a frontend.
+  struct Part {
+    int worker = -1;
+    int frontend = -1;
+  };
+
+  struct PerThread {
+    int next_socket = 0;  // frontends: the socket they write to next
+    std::uint64_t overlaps = 0;
+    std::uint64_t damaged = 0;
+  };
+
+  static DispatchSetup dispatch_setup(const WorkloadSetup& setup, const std::vector<int>& roles) {
+    return {.sockets = setup.sockets,
+            .threads = static_cast<int>(roles.size()),
+            .workers = static_cast<int>(std::count(roles.begin(), roles.end(), 0)),
+            .max_workers = setup.max_workers,
+            .skew = setup.skew};
+  }
+
+  void write(PerThread& state, ThreadContext& ctx) {
+    const int s = state.next_socket;
+    state.next_socket = s + frontends_ < setup_.sockets ? s + frontends_
+                                                          : part_[static_cast<std::size_t>(ctx.index)].frontend;
+    Socket& socket = *sockets_[static_cast<std::size_t>(s)];
+    int wrote = 0;
+    for (; wrote < setup_.batch; ++wrote) {
+      const bool timed = ctx.sample_now();
+      if (!socket.write_request(timed ? cycle_clock() + 1 : 0, timed ? ctx.sample_weight() : 0)) {
+        break;
+      }
+    }
+    if (wrote != 0) {
+      ctx.count(kNotifications);
+      dispatch_.notify(s, ctx);
+    }
+    if (wrote < setup_.batch) {
+      ctx.count(kRingFull);
+      std::this_thread::yield();  // the guest waits for ring space
+    }
+  }
+
+  std::uint64_t handle(int worker, int s, PerThread& state, ThreadContext& ctx) {
+    Socket& socket = *sockets_[static_cast<std::size_t>(s)];
+    bool moved = false;
+    if (socket.begin_handling(worker, moved)) ++state.overlaps;
+    if (moved) ctx.count(kMigrations);
+    ctx.count(kRuns);
+    const std::uint64_t copied = dispatch_.run(s, [&] { return copy_all(socket, state, ctx); });
+    socket.end_handling();
+    dispatch_.finish(worker, s, ctx);
+    if (copied != 0) ctx.count(kBytes, copied * socket.payload_bytes());
+    return copied;
+  }
+
+  std::uint64_t copy_all(Socket& socket, PerThread& state, ThreadContext& ctx) {
+    std::uint64_t copied = 0;
+    for (Socket::Copied request; socket.copy_request(request); ++copied) {
+      if (!request.intact) ++state.damaged;
+      // Notification to completion, for the sampled requests, weighted as
+      // the frontend sampled them (two CPUs' clocks: never below 0).
+      if (request.stamp != 0 && ctx.measuring) {
+        const std::uint64_t at = request.stamp - 1, now = cycle_clock();
+        ctx.latency.record(now > at ? ticks_to_ns(now - at) : 0, request.weight);
+      }
+    }
+    return copied;
+  }
+
+  const WorkloadSetup setup_;
+  std::vector<Part> part_;
+  int frontends_ = 0;
+  Dispatch dispatch_;
+  std::vector<std::unique_ptr<Socket>> sockets_;
+  ThreadSlots<PerThread> per_thread_;
+};
+
+}  // namespace lockbench::ioworker
