@@ -1,4 +1,5 @@
-// A lock of a modelled system (Xen's spinlock_t: a ticket lock) with the
+// A lock of a modelled system (by default Xen's spinlock_t, a ticket lock;
+// a Linux guest's is PvQueuedSpinLock) with the
 // statistics Xen's lock profiling keeps: every acquisition is counted in the
 // acquiring thread's lock statistics for one lock class, and a sample of
 // them is timed (wait for the lock, then hold).
@@ -26,6 +27,12 @@ class ProfiledLock {
 
   ProfiledLock(int lock_class, int threads)
       : lock_class_(lock_class), lock_(LockSetup{.threads = threads}) {}
+
+  // On each thread before the team starts, for locks with per-thread state
+  // (queue nodes): first touched on the thread's NUMA node.
+  void setup_thread(int thread) {
+    if constexpr (requires { lock_.setup_thread(thread); }) lock_.setup_thread(thread);
+  }
 
   [[nodiscard]] Held lock(ThreadContext& ctx) {
     const bool timed = ctx.sample_lock();

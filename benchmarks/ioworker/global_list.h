@@ -15,6 +15,8 @@ class GlobalList {
  public:
   explicit GlobalList(const DispatchSetup& setup) : list_(setup.sockets, setup.threads) {}
 
+  void setup_thread(int thread) { list_.setup_thread(thread); }
+
   void notify(int socket, ThreadContext& ctx) {
     if (list_.notify(socket, ctx)) wake_.notify();
   }

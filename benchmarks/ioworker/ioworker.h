@@ -2,6 +2,7 @@
 // and how sockets are bound to workers.
 //
 // A dispatch decides which worker handles which socket's requests:
+//   void setup_thread(int thread);             // per-thread lock state
 //   void notify(int socket, ThreadContext&);   // a frontend wrote requests
 //   int take(int worker, ThreadContext&);      // a socket to handle, or -1
 //   template <typename Copy> std::uint64_t run(int socket, Copy copy);

@@ -116,6 +116,7 @@ INSTANTIATE_TEST_SUITE_P(
 class EveryWorkerTakesSocketZero {
  public:
   explicit EveryWorkerTakesSocketZero(const DispatchSetup&) {}
+  void setup_thread(int) {}
   void notify(int, ThreadContext&) {}
   int take(int, ThreadContext& ctx) { return ctx.measuring ? 0 : -1; }
   template <typename Copy>

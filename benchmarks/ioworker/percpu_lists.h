@@ -21,6 +21,10 @@ class PerCpuLists {
     for (Worker& w : workers_) w.list = std::make_unique<WorkList>(setup.sockets, setup.threads);
   }
 
+  void setup_thread(int thread) {
+    for (Worker& w : workers_) w.list->setup_thread(thread);
+  }
+
   void notify(int socket, ThreadContext& ctx) {
     Worker& w = workers_[static_cast<std::size_t>(worker_of_[static_cast<std::size_t>(socket)])];
     if (w.list->notify(socket, ctx)) w.wake.notify();

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "benchmarks/common/profiled_lock.h"
+#include "benchmarks/common/pv_qspinlock.h"
 #include "benchmarks/ioworker/ioworker.h"
 #include "benchmarks/ioworker/socket_fifo.h"
 #include "benchmarks/ioworker/wake.h"
@@ -37,6 +38,8 @@ class PerSocketItems {
       : pool_lock_(kWorkLock, setup.threads),
         items_(static_cast<std::size_t>(setup.sockets)),
         fifo_(setup.sockets) {}
+
+  void setup_thread(int thread) { pool_lock_.setup_thread(thread); }
 
   void notify(int socket, ThreadContext& ctx) {
     Item& item = items_[static_cast<std::size_t>(socket)].value;
@@ -103,7 +106,7 @@ class PerSocketItems {
     bool set_aside = false;            // queued while running: under the pool lock
   };
 
-  ProfiledLock<> pool_lock_;
+  ProfiledLock<PvQueuedSpinLock> pool_lock_;
   std::vector<Padded<Item>> items_;
   SocketFifo fifo_;  // the pool's worklist, under the pool lock
   WakeChannel wake_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "benchmarks/common/profiled_lock.h"
+#include "benchmarks/common/pv_qspinlock.h"
 #include "benchmarks/ioworker/ioworker.h"
 #include "benchmarks/ioworker/socket_fifo.h"
 
@@ -21,6 +22,8 @@ class WorkList {
       : lock_(kWorkLock, threads),
         fifo_(sockets),
         state_(static_cast<std::size_t>(sockets), kIdle) {}
+
+  void setup_thread(int thread) { lock_.setup_thread(thread); }
 
   // The frontend's notification. Returns whether the socket was queued now
   // (a worker should be woken).
@@ -61,7 +64,7 @@ class WorkList {
  private:
   enum : std::uint8_t { kIdle, kQueued, kRunning, kRunningAgain };
 
-  ProfiledLock<> lock_;
+  ProfiledLock<PvQueuedSpinLock> lock_;
   SocketFifo fifo_;
   std::vector<std::uint8_t> state_;  // per socket, under the lock
 };

@@ -8,6 +8,11 @@
 // other side (the memcpy the seed is about), check it, and hand the socket
 // back; an idle worker sleeps until notified.
 //
+// The backend is Linux code running in a Xen guest (dom0), so its locks (a
+// worker's list, the workqueue pool's) are Linux's queued spinlocks with the
+// PV slow path a Xen guest runs (benchmarks/common/pv_qspinlock.h), not the
+// hypervisor's ticket locks of the other families.
+//
 // Invariants, checked at quiescence after the workers drained what was
 // queued:
 //   INV1 a socket is never handled by two workers at once;
@@ -55,6 +60,7 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
   }
 
   void setup_thread(ThreadContext& ctx) override {
+    dispatch_.setup_thread(ctx.index);
     PerThread& state = per_thread_.make_for(ctx);
     state.next_socket = part_[static_cast<std::size_t>(ctx.index)].frontend;
   }

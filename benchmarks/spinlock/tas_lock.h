@@ -12,7 +12,7 @@
 #include <string>
 
 #include "benchmarks/common/lock_api.h"
-#include "benchmarks/spinlock/qspinlock_word.h"
+#include "benchmarks/common/qspinlock_word.h"
 #include "harness/runner/platform.h"
 
 namespace lockbench::spinlock {

@@ -31,13 +31,13 @@
 #include <string>
 
 #include "benchmarks/common/lock_api.h"
-#include "benchmarks/spinlock/qspinlock_word.h"
+#include "benchmarks/common/qspinlock_word.h"
 #include "harness/runner/futex.h"
 #include "harness/runner/platform.h"
 #include "harness/runner/step_delay.h"
 #include "harness/runner/thread_slots.h"
 
-namespace lockbench::spinlock {
+namespace lockbench {
 
 // A thread's MCS node (the kernel's per-CPU struct qnode), on a line of its
 // own, with the paravirtual part (struct pv_node) that the native lock
@@ -210,4 +210,4 @@ class QueuedSpinLockT {
 
 using QueuedSpinLock = QueuedSpinLockT<NativeQueueing>;
 
-}  // namespace lockbench::spinlock
+}  // namespace lockbench

@@ -21,7 +21,7 @@
 
 #include <cstdint>
 
-namespace lockbench::spinlock {
+namespace lockbench {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the locked byte is the low byte");
 
@@ -107,4 +107,4 @@ class QspinlockWord {
   } word_{};
 };
 
-}  // namespace lockbench::spinlock
+}  // namespace lockbench

@@ -44,12 +44,12 @@
 #include <vector>
 
 #include "benchmarks/common/lock_api.h"
-#include "benchmarks/spinlock/qspinlock.h"
-#include "benchmarks/spinlock/qspinlock_word.h"
+#include "benchmarks/common/qspinlock.h"
+#include "benchmarks/common/qspinlock_word.h"
 #include "harness/runner/futex.h"
 #include "harness/runner/platform.h"
 
-namespace lockbench::spinlock {
+namespace lockbench {
 
 // pv_lock_hash: which node sleeps as the head of which lock. Open
 // addressing from the first entry of the hashed cache line.
@@ -289,4 +289,4 @@ class Paravirt {
 using PvQueuedSpinLock = QueuedSpinLockT<Paravirt<true>>;
 using PvQueuedSpinLockNoSlowUnlock = QueuedSpinLockT<Paravirt<false>>;
 
-}  // namespace lockbench::spinlock
+}  // namespace lockbench
