@@ -1,10 +1,12 @@
-"""Drawing: a figure of panels side by side, each a set of curves over threads.
+"""Drawing: a figure of panels side by side, each a set of curves over threads
+(or, for a sweep at one thread count, over the parameter it varies).
 
-Every report figure goes through draw_panels, so they share their look: thread
-counts on a log2 axis with the measured counts as ticks, a log y axis when the
-values span more than a decade, error bars from the repetitions, failed points
-marked where they would have been, and the oversubscribed region (more
-threads than CPUs: the scheduler decides as much as the lock) shaded.
+Every report figure goes through draw_panels, so they share their look: the
+x values on a log2 axis with the measured values as ticks (linear when one is
+not positive), a log y axis when the values span more than a decade, error
+bars from the repetitions, failed points marked where they would have been,
+and the oversubscribed region (more threads than CPUs: the scheduler decides
+as much as the lock) shaded.
 """
 
 from dataclasses import dataclass, field
@@ -37,10 +39,11 @@ class Curve:
 class Panel:
     title: str
     curves: list
-    failed_threads: list = field(default_factory=list)
+    failed_xs: list = field(default_factory=list)
     reference_line: float = None  # a horizontal line (1.0 for speedups)
     oversubscribed_from: int = None  # the fewest threads that oversubscribe, if drawn
     bound: Curve = None  # a limit drawn as a line (the hand-off bound)
+    xlabel: str = "threads"
 
 
 def _shade_oversubscribed(ax, panel):
@@ -56,7 +59,7 @@ def _shade_oversubscribed(ax, panel):
 
 
 def _ticks(panel):
-    return sorted({x for c in panel.curves for x in c.xs} | set(panel.failed_threads))
+    return sorted({x for c in panel.curves for x in c.xs} | set(panel.failed_xs))
 
 
 def draw_panels(title, ylabel, panels, path_stem, ylim=None):
@@ -73,8 +76,8 @@ def draw_panels(title, ylabel, panels, path_stem, ylim=None):
             yerr = list(zip(*c.err)) if c.err else None
             ax.errorbar(c.xs, c.ys, yerr=yerr, capsize=3 if yerr else 0, label=c.label,
                         **c.style)
-        for threads in panel.failed_threads:
-            ax.axvline(threads, color="red", alpha=0.3, linestyle=":")
+        for x in panel.failed_xs:
+            ax.axvline(x, color="red", alpha=0.3, linestyle=":")
         if panel.bound:
             ax.plot(panel.bound.xs, panel.bound.ys, label=panel.bound.label, **panel.bound.style)
         if panel.oversubscribed_from:
@@ -87,12 +90,13 @@ def draw_panels(title, ylabel, panels, path_stem, ylim=None):
             ax.set_yscale("log")
         if ylim:
             ax.set_ylim(*ylim)
-        ax.set_xscale("log", base=2)
         ticks = _ticks(panel)
-        ax.set_xticks(ticks, [str(t) for t in ticks])
+        if ticks[0] > 0:
+            ax.set_xscale("log", base=2)
+        ax.set_xticks(ticks, [str(int(t)) if float(t).is_integer() else f"{t:g}" for t in ticks])
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        ax.set_xlabel("threads")
-        failed = f" ({len(panel.failed_threads)} failed)" if panel.failed_threads else ""
+        ax.set_xlabel(panel.xlabel)
+        failed = f" ({len(panel.failed_xs)} failed)" if panel.failed_xs else ""
         ax.set_title(panel.title + failed)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)

@@ -55,12 +55,6 @@ def median_spread(values):
     return m, (m - low, high - m)
 
 
-def series_key(point):
-    """Points of one curve share everything but the thread count."""
-    return (point.source, point.family, point.variant, point.placement,
-            json.dumps(point.params, sort_keys=True))
-
-
 def collect_points(result_sets):
     """Points from every file's iteration entries, keyed by file and name."""
     points = {}

@@ -1,15 +1,18 @@
-"""The figures of one family: measurements vs threads, one panel per placement.
+"""The figures of one family: measurements vs threads (or vs the parameter a
+sweep at one thread count varies), one panel per placement.
 
 Throughput, speedup of the scalable variants over the global one, fairness,
 latency percentiles, and the family's own counters where they tell its story.
 """
 
+import json
 import os
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 
 from reports.figures import KIND_STYLE, Curve, Panel, draw_panels
-from reports.points import median_spread, series_key, varying_params
+from reports.points import median_spread, varying_params
 from reports.uncertainty import ratio_interval
 
 def counter_values(point, figure):
@@ -26,6 +29,35 @@ def counter_values(point, figure):
 SOURCE_LINESTYLES = ["--", "-", ":", "-."]
 
 
+@dataclass(frozen=True)
+class Axis:
+    """What a placement's panel draws over: "threads", or, when all its points
+    ran at one thread count, the numeric parameter they vary most (a payload
+    size curve), with that count."""
+    placement: str
+    x: str
+    threads: int = None
+
+
+def axes_of(points):
+    axes = []
+    for placement in sorted({p.placement for p in points}):
+        here = [p for p in points if p.placement == placement]
+        counts = {p.threads for p in here}
+        numeric = [n for n in varying_params(here)
+                   if all(_is_number(p.params.get(n)) for p in here)]
+        if len(counts) == 1 and numeric:
+            x = max(numeric, key=lambda n: (len({p.params[n] for p in here}), n))
+            axes.append(Axis(placement, x, counts.pop()))
+        else:
+            axes.append(Axis(placement, "threads"))
+    return axes
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 class FamilyPlot:
     """The points of one family, grouped into curves per placement.
 
@@ -39,7 +71,8 @@ class FamilyPlot:
         self.points = points
         self.valid = [p for p in points if p.valid]
         self.varying = varying_params(self.valid)
-        self.placements = sorted({p.placement for p in points})
+        self.axes = axes_of(points)
+        self.axis_of = {axis.placement: axis for axis in self.axes}
         self.sources = sources or {}
         self.source_index = {path: i for i, path in enumerate(self.sources)}
         # A colour per variant and parameters, the same in every figure.
@@ -47,8 +80,18 @@ class FamilyPlot:
         cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         self.colors = {label: cycle[i % len(cycle)] for i, label in enumerate(labels)}
 
+    def x(self, point):
+        axis = self.axis_of[point.placement]
+        return point.threads if axis.x == "threads" else point.params[axis.x]
+
+    def curve_params(self, point):
+        """The parameters that tell a point's curve apart: all but the x axis's."""
+        x = self.axis_of[point.placement].x
+        return {n: v for n, v in point.params.items() if n != x}
+
     def series_label(self, point):
-        extra = ", ".join(f"{n}={point.params[n]}" for n in self.varying if n in point.params)
+        params = self.curve_params(point)
+        extra = ", ".join(f"{n}={params[n]}" for n in self.varying if n in params)
         return f"{point.variant} ({point.kind})" + (f" {extra}" if extra else "")
 
     def label(self, point):
@@ -62,50 +105,61 @@ class FamilyPlot:
             style["linestyle"] = SOURCE_LINESTYLES[index % len(SOURCE_LINESTYLES)]
         return {**style, **override}
 
-    def curves(self, placement):
-        """{series key: points sorted by threads} of the valid points of a placement."""
+    def curve_key(self, point):
+        """Points of one curve share all but their x: file, variant, parameters."""
+        return (point.source, point.variant,
+                json.dumps(self.curve_params(point), sort_keys=True))
+
+    def curves(self, axis):
+        """{curve key: points sorted by x} of the valid points of a placement."""
         out = {}
         for p in self.valid:
-            if p.placement == placement:
-                out.setdefault(series_key(p), []).append(p)
+            if p.placement == axis.placement:
+                out.setdefault(self.curve_key(p), []).append(p)
         for curve in out.values():
-            curve.sort(key=lambda p: p.threads)
+            curve.sort(key=self.x)
         return out
 
-    def failed(self, placement):
-        return sorted({p.threads for p in self.points
-                       if p.placement == placement and not p.valid})
+    def failed(self, axis):
+        return sorted({self.x(p) for p in self.points
+                       if p.placement == axis.placement and not p.valid})
 
-    def oversubscribed_from(self, placement):
+    def oversubscribed_from(self, axis):
         """The fewest threads at which the placement's points oversubscribe."""
-        counts = [p.threads for p in self.points if p.placement == placement and p.oversubscribed]
+        counts = [p.threads for p in self.points
+                  if p.placement == axis.placement and p.oversubscribed]
         return min(counts) if counts else None
 
-    def panel(self, placement, curves, **kwargs):
-        return Panel(f"placement: {placement}", curves, self.failed(placement),
-                     oversubscribed_from=self.oversubscribed_from(placement), **kwargs)
+    def panel(self, axis, curves, **kwargs):
+        if axis.x == "threads":
+            return Panel(f"placement: {axis.placement}", curves, self.failed(axis),
+                         oversubscribed_from=self.oversubscribed_from(axis), **kwargs)
+        # One thread count: oversubscribed or not, the whole panel is.
+        regime = " (oversubscribed)" if self.oversubscribed_from(axis) else ""
+        return Panel(f"placement: {axis.placement}, threads: {axis.threads}{regime}", curves,
+                     self.failed(axis), xlabel=axis.x, **kwargs)
 
     def metric_panels(self, values_of, style_override=None, label_suffix="", bound_ns=None):
         """values_of(point, curve) gives a point's per-repetition values;
         bound_ns, a one-way hand-off latency, draws the rate it allows."""
         panels = []
-        for placement in self.placements:
+        for axis in self.axes:
             curves = []
-            for curve in self.curves(placement).values():
+            for curve in self.curves(axis).values():
                 stats = [median_spread(values_of(p, curve)) for p in curve]
                 curves.append(Curve(self.label(curve[0]) + label_suffix,
-                                    [p.threads for p in curve], [m for m, _ in stats],
+                                    [self.x(p) for p in curve], [m for m, _ in stats],
                                     [s for _, s in stats],
                                     self.style(curve[0], **(style_override or {}))))
-            panels.append(self.panel(placement, curves, bound=self.handoff_bound(placement, bound_ns)))
+            panels.append(self.panel(axis, curves, bound=self.handoff_bound(axis, bound_ns)))
         return panels
 
-    def handoff_bound(self, placement, bound_ns):
+    def handoff_bound(self, axis, bound_ns):
         """1e9 / bound_ns over the thread counts from 2 that fit the CPUs."""
-        if not bound_ns:
+        if not bound_ns or axis.x != "threads":
             return None
-        limit = self.oversubscribed_from(placement)
-        xs = sorted({p.threads for p in self.valid if p.placement == placement
+        limit = self.oversubscribed_from(axis)
+        xs = sorted({p.threads for p in self.valid if p.placement == axis.placement
                      and p.threads >= 2 and (limit is None or p.threads < limit)})
         if not xs:
             return None
@@ -115,29 +169,33 @@ class FamilyPlot:
 
     def speedup_panels(self):
         """Median throughput of each scalable variant over the global one with the
-        same parameters, at each thread count both measured."""
+        same parameters, at each x both measured."""
         panels = []
-        for placement in self.placements:
-            curves = self.curves(placement)
+        for axis in self.axes:
+            curves = self.curves(axis)
             baselines = {}
             for curve in curves.values():
                 if curve[0].kind == "global":
-                    baselines[_baseline_key(curve[0])] = {p.threads: p for p in curve}
+                    baselines[self.baseline_key(curve[0])] = {self.x(p): p for p in curve}
             lines = []
             for curve in curves.values():
-                base = baselines.get(_baseline_key(curve[0]))
+                base = baselines.get(self.baseline_key(curve[0]))
                 if curve[0].kind != "scalable" or not base:
                     continue
-                pairs = [(p, base[p.threads]) for p in curve if p.threads in base]
+                pairs = [(p, base[self.x(p)]) for p in curve if self.x(p) in base]
                 pairs = [(p, b) for p, b in pairs if b.median("ops_per_sec") > 0]
                 if pairs:
                     ratios = [speedup(p, b) for p, b in pairs]
                     lines.append(Curve(self.label(curve[0]) + " / global",
-                                       [p.threads for p, _ in pairs], [r for r, _ in ratios],
+                                       [self.x(p) for p, _ in pairs], [r for r, _ in ratios],
                                        [bar(r, interval) for r, interval in ratios],
                                        self.style(curve[0])))
-            panels.append(self.panel(placement, lines, reference_line=1.0))
+            panels.append(self.panel(axis, lines, reference_line=1.0))
         return panels
+
+    def baseline_key(self, point):
+        """What a scalable curve and its global baseline share: file and parameters."""
+        return point.source, json.dumps(self.curve_params(point), sort_keys=True)
 
 
 def speedup(point, baseline):
@@ -149,11 +207,6 @@ def speedup(point, baseline):
 def bar(value, interval):
     """An error bar (below, above) from an interval; none without one."""
     return (value - interval[0], interval[1] - value) if interval else (0, 0)
-
-
-def _baseline_key(point):
-    """What a scalable curve and its global baseline share: file and parameters."""
-    return point.source, tuple(sorted((k, str(v)) for k, v in point.params.items()))
 
 
 def _throughput(point, _curve):
@@ -189,7 +242,7 @@ def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGU
 
     if "throughput" in kinds:
         bound = handoff_ns if report.get("handoff_bound") else None
-        add("throughput vs threads", throughput_label(report.get("operation")),
+        add("throughput", throughput_label(report.get("operation")),
             plot.metric_panels(_throughput, bound_ns=bound), "throughput")
     if "normalised" in kinds:
         add("throughput relative to one thread", "throughput / single-thread throughput (x)",
@@ -199,7 +252,7 @@ def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGU
             "speedup (median throughput ratio, x;\nbars: 95% bootstrap interval)",
             plot.speedup_panels(), "speedup")
     if "fairness" in kinds:
-        add("fairness vs threads", "Jain's fairness index (1 = equal shares)",
+        add("fairness", "Jain's fairness index (1 = equal shares)",
             plot.metric_panels(lambda p, _: p.values("fairness")), "fairness", ylim=(0, 1.05))
     # A family whose workload times nothing has no latency to draw.
     timed = any(r.get("latency_ns", {}).get("samples", 0) > 0 for p in plot.valid for r in p.runs)
@@ -211,12 +264,12 @@ def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGU
                                      dict(linestyle=":", marker="."), " p50")
             for panel, lower in zip(latency, p50):
                 panel.curves += lower.curves
-        add("latency percentiles vs threads", "latency of the contended operation (ns)",
+        add("latency percentiles", "latency of the contended operation (ns)",
             latency, "latency")
     if "counters" in kinds:
         for figure in report.get("figures", []):
             counter = figure["counter"]
             if any(counter in r.get("counters", {}) for p in plot.valid for r in p.runs):
-                add(f"{counter} vs threads", figure["label"],
+                add(counter, figure["label"],
                     plot.metric_panels(lambda p, _, f=figure: counter_values(p, f)), counter)
     return figures

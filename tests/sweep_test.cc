@@ -85,8 +85,8 @@ TEST_F(SweepTest, MissingFamily) {
 
 TEST_F(SweepTest, UnknownVariant) {
   EXPECT_THAT(
-      ErrorOf(Config({{"variants", {"ticket", "qspinlock"}}})),
-      AllOf(HasSubstr("sweeps[0].variants"), HasSubstr("\"qspinlock\""), HasSubstr("pv_ticket")));
+      ErrorOf(Config({{"variants", {"ticket", "rwlock"}}})),
+      AllOf(HasSubstr("sweeps[0].variants"), HasSubstr("\"rwlock\""), HasSubstr("pv_ticket")));
 }
 
 TEST_F(SweepTest, UnknownParam) {
@@ -175,8 +175,8 @@ TEST_F(SweepTest, SetOfBadValue) {
 
 TEST_F(SweepTest, VariantNotInAnyFamily) {
   Selection selection;
-  selection.variants = {"ticket", "qspinlock"};
-  EXPECT_THAT(ErrorOf(Config(), selection), HasSubstr("--variant 'qspinlock'"));
+  selection.variants = {"ticket", "rwlock"};
+  EXPECT_THAT(ErrorOf(Config(), selection), HasSubstr("--variant 'rwlock'"));
 }
 
 TEST_F(SweepTest, UnknownFamilySelected) {
@@ -255,10 +255,10 @@ TEST_F(SweepTest, DefaultsExcludeTheBrokenVariant) {
   const Sweep sweep = Expand(Config());
   std::set<std::string> variants;
   for (const Point& p : sweep.points) variants.insert(p.variant->name);
-  EXPECT_THAT(variants,
-              UnorderedElementsAre("ticket", "pv_ticket", "std_mutex", "ck_ticket", "mcs"));
+  EXPECT_THAT(variants, UnorderedElementsAre("ticket", "pv_ticket", "std_mutex", "ck_ticket", "mcs",
+                                             "qspinlock", "pv_qspinlock", "tas"));
   // Default threads are 1 and "pus", default placement none.
-  EXPECT_EQ(sweep.points.size(), 5u * 2u);
+  EXPECT_EQ(sweep.points.size(), 8u * 2u);
   for (const Point& p : sweep.points) {
     EXPECT_STREQ(p.placement.policy->name, "none");
     EXPECT_EQ(p.cpus.size(), static_cast<std::size_t>(p.threads));
@@ -305,7 +305,7 @@ TEST_F(SweepTest, SetOverridesAParameter) {
     EXPECT_EQ(p.params.at("cs_ns"), 100);
     EXPECT_THAT(p.name(), HasSubstr("/cs_ns:100/"));
   }
-  EXPECT_EQ(sweep.points.size(), 5u * 2u);
+  EXPECT_EQ(sweep.points.size(), 8u * 2u);
 }
 
 TEST_F(SweepTest, PointNames) {

@@ -2,6 +2,7 @@
 // list vs the RFC's per-CPU workers vs the merged per-socket work items.
 #include "benchmarks/ioworker/family.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -19,7 +20,8 @@ using Kind = ParamInfo::Kind;
 // Every variant's constructor arguments, from a point's parameters.
 std::tuple<WorkloadSetup, std::vector<int>> read_setup(const Params& params,
                                                        const std::vector<int>& roles) {
-  return {WorkloadSetup{.sockets = params.at("sockets").get<int>(),
+  const auto frontends = static_cast<int>(std::count(roles.begin(), roles.end(), 1));
+  return {WorkloadSetup{.sockets = params.at("sockets_per_frontend").get<int>() * frontends,
                         .payload_bytes = params.at("payload_bytes").get<std::size_t>(),
                         .batch = params.at("batch").get<int>(),
                         .max_workers = params.at("max_workers").get<int>(),
@@ -62,12 +64,13 @@ FamilyInfo describe() {
           },
       .params =
           {
-              {.name = "sockets",
+              // Relative to the frontends, so one value serves every box.
+              {.name = "sockets_per_frontend",
                .kind = Kind::integer,
-               .default_value = 8,
+               .default_value = 4,
                .min = 1,
-               .max = 4096,
-               .help = "guest sockets (each with a ring of 4 requests)"},
+               .max = 1024,
+               .help = "guest sockets each frontend writes to (each with a ring of 4 requests)"},
               {.name = "payload_bytes",
                .kind = Kind::integer,
                .default_value = 4096,
@@ -126,21 +129,20 @@ class IoworkerFamily final : public Family {
     return roles_from_ratio(*parse_ratio(params.at("ratio").get<std::string>()), threads);
   }
 
-  // Every frontend owns a socket.
+  // Requests need someone to write them.
   void check_point(const Params& params, const std::vector<int>& roles) const override {
-    const auto frontends = std::count(roles.begin(), roles.end(), 1);
-    if (params.at("sockets").get<long>() < frontends) {
-      throw std::invalid_argument("param 'sockets' = " + params.at("sockets").dump() +
-                                  " is fewer than the point's " + std::to_string(frontends) +
-                                  " frontends; allowed: at least one socket per frontend");
+    if (std::count(roles.begin(), roles.end(), 1) == 0) {
+      throw std::invalid_argument("param 'ratio' = " + params.at("ratio").dump() +
+                                  " gives no frontend; allowed: a ratio P:C with P > 0");
     }
   }
 
   // Each socket's ring and its other side.
-  std::uint64_t memory_bytes(const Params& params, const std::vector<int>&) const override {
+  std::uint64_t memory_bytes(const Params& params, const std::vector<int>& roles) const override {
     const std::uint64_t payload = params.at("payload_bytes").get<std::uint64_t>();
-    return params.at("sockets").get<std::uint64_t>() *
-           (Socket::kSlots * (kCacheLine + payload) + payload);
+    const auto sockets = params.at("sockets_per_frontend").get<std::uint64_t>() *
+                         static_cast<std::uint64_t>(std::count(roles.begin(), roles.end(), 1));
+    return sockets * (Socket::kSlots * (kCacheLine + payload) + payload);
   }
 };
 

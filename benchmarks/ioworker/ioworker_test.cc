@@ -103,7 +103,7 @@ INSTANTIATE_TEST_SUITE_P(
         ::testing::Values("global", "percpu", "persocket"),
         ::testing::Values(Case{"even", 8, nlohmann::json::object()},
                           Case{"frontends_outnumber", 8, {{"ratio", "3:1"}, {"batch", 4}}},
-                          Case{"workers_outnumber", 8, {{"ratio", "1:3"}, {"sockets", 3}}},
+                          Case{"workers_outnumber", 8, {{"ratio", "1:3"}, {"sockets_per_frontend", 1}}},
                           Case{"capped_and_skewed", 8,
                                {{"max_workers", 2}, {"skew", 0.5}, {"payload_bytes", 64}}},
                           Case{"large_payload", 4, {{"payload_bytes", 1 << 20}}})),

@@ -48,13 +48,7 @@ class PerSocketItems {
     // orders after it.
     if constexpr (kFaithful) item.io.fetch_add(1, std::memory_order_acq_rel);
     if (item.pending.exchange(true, std::memory_order_acq_rel)) return;  // already queued
-    ProfiledGuard guard(pool_lock_, ctx);
-    if (kFaithful && item.running) {
-      item.set_aside = true;  // runs again when the current run ends
-      return;
-    }
-    fifo_.push(socket);
-    wake_.notify();
+    if (queue_work(socket, item, ctx)) wake_.notify();
   }
 
   int take(int, ThreadContext& ctx) {
@@ -85,15 +79,7 @@ class PerSocketItems {
 
   void finish(int, int socket, ThreadContext& ctx) {
     Item& item = items_[static_cast<std::size_t>(socket)].value;
-    ProfiledGuard guard(pool_lock_, ctx);
-    item.running = false;
-    if constexpr (!kFaithful) {
-      item.pending.store(false, std::memory_order_release);  // only now: too late
-    } else if (item.set_aside) {
-      item.set_aside = false;
-      fifo_.push(socket);
-      wake_.notify();
-    }
+    if (end_run(socket, item, ctx)) wake_.notify();
   }
 
   WakeChannel& channel(int) { return wake_; }
@@ -105,6 +91,32 @@ class PerSocketItems {
     bool running = false;              // under the pool lock
     bool set_aside = false;            // queued while running: under the pool lock
   };
+
+  // The pool-lock halves of notify and finish; true when the item went on
+  // the list, and a worker should be woken. The kernel wakes a worker under
+  // the pool lock, with preemption off; a user-space holder could lose its
+  // CPU to the thread it wakes, so the wake here follows the unlock.
+  bool queue_work(int socket, Item& item, ThreadContext& ctx) {
+    ProfiledGuard guard(pool_lock_, ctx);
+    if (kFaithful && item.running) {
+      item.set_aside = true;  // runs again when the current run ends
+      return false;
+    }
+    fifo_.push(socket);
+    return true;
+  }
+  bool end_run(int socket, Item& item, ThreadContext& ctx) {
+    ProfiledGuard guard(pool_lock_, ctx);
+    item.running = false;
+    if constexpr (!kFaithful) {
+      item.pending.store(false, std::memory_order_release);  // only now: too late
+      return false;
+    }
+    if (!item.set_aside) return false;
+    item.set_aside = false;
+    fifo_.push(socket);
+    return true;
+  }
 
   ProfiledLock<PvQueuedSpinLock> pool_lock_;
   std::vector<Padded<Item>> items_;

@@ -1,6 +1,7 @@
 // The ioworker family's workload (seed 003, the pvcalls backend). Frontend
 // threads (role 1) are the guest writing to its sockets: frontend f owns
-// sockets f, f + F, ... (F frontends) and, in turn, writes `batch` requests
+// sockets f, f + F, ... (F frontends, sockets_per_frontend each) and, in
+// turn, writes `batch` requests
 // of payload_bytes into one socket's ring and notifies the backend (an event
 // channel: here the dispatch's notify). A frontend that finds a ring full
 // yields its CPU and moves on to its next socket. Workers (role 0) take a

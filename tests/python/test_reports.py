@@ -9,6 +9,7 @@ import unittest
 from reports.cli import build_report, main
 from reports.load import ReportError, load_all
 from reports.points import collect_points
+from reports.scaling import Axis, FamilyPlot
 from reports.summary import markdown
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "small.json")
@@ -106,6 +107,26 @@ class ReportTest(unittest.TestCase):
         build_report([path], self.dir)
         self.assertTrue(os.path.exists(os.path.join(self.dir, "spinlock-throughput.png")))
         self.assertFalse(os.path.exists(os.path.join(self.dir, "spinlock-latency.png")))
+
+    def test_a_sweep_at_one_thread_count_is_drawn_over_its_parameter(self):
+        with open(FIXTURE, encoding="utf-8") as f:
+            doc = json.load(f)
+        # The same measurements, as if taken at 8 threads with cs_ns 50 and 500.
+        for e in doc["benchmarks"]:
+            e["params"] = {"cs_ns": 50 if e["threads"] == 1 else 500}
+            e["name"] = e["run_name"] = f'{e["variant"]}/cs_ns:{e["params"]["cs_ns"]}'
+            e["threads"] = 8
+            e["oversubscribed"] = True
+        path = self.write("over_cs.json", json.dumps(doc))
+        points = [p for p in collect_points(load_all([path])) if p.family == "spinlock"]
+        plot = FamilyPlot("spinlock", points)
+        self.assertEqual(plot.axes, [Axis("none", "cs_ns", 8)])
+        [panel] = plot.speedup_panels()
+        self.assertEqual(panel.xlabel, "cs_ns")
+        self.assertEqual(panel.title, "placement: none, threads: 8 (oversubscribed)")
+        [curve] = panel.curves
+        self.assertEqual(curve.xs, [50, 500])
+        self.assertEqual(curve.label, "pv_ticket (scalable) / global")
 
     def test_other_schema_version_is_refused(self):
         with open(FIXTURE, encoding="utf-8") as f:
