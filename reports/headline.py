@@ -25,7 +25,8 @@ def speedup_rows(points):
                 for p in points if p.valid and p.kind == "global"}
     out = []
     for p in sorted((p for p in points if p.valid and p.kind == "scalable"),
-                    key=lambda p: (p.family, p.oversubscribed, p.placement, p.params_text,
+                    key=lambda p: (p.family, p.oversubscribed, p.placement,
+                                   sorted(p.params.items()),  # numbers in numeric order
                                    p.variant, p.threads)):
         base = globals_.get((p.source, p.family, p.placement, p.threads, p.params_text))
         if base is None or base.median("ops_per_sec") <= 0:
