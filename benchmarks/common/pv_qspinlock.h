@@ -36,6 +36,7 @@
 // the head (and everyone queued behind it) stuck.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstdint>

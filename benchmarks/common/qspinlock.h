@@ -32,7 +32,6 @@
 
 #include "benchmarks/common/lock_api.h"
 #include "benchmarks/common/qspinlock_word.h"
-#include "harness/runner/futex.h"
 #include "harness/runner/platform.h"
 #include "harness/runner/step_delay.h"
 #include "harness/runner/thread_slots.h"
