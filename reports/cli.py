@@ -2,6 +2,9 @@
 
   scripts/report RESULTS.json... -o DIR              figures, index.html, summary.md
   scripts/report compare BASELINE CANDIDATE -o DIR   per-point changes; exit 1 on a regression
+  scripts/report compare --history DB CANDIDATE -o DIR  the same against recent runs of the machine
+  scripts/report history add RESULTS.json... --db DB  record runs in a SQLite history
+  scripts/report history plot --db DB -o DIR         trends over commits, change points
   scripts/report arch A.json B.json... -o DIR        one sweep from several machines
 """
 
@@ -10,7 +13,9 @@ import os
 import sys
 
 from reports.arch import write_arch
+from reports import history
 from reports.compare import write_comparison
+from reports.gate import MIN_HISTORY, write_history_gate
 from reports.headline import html_summary, markdown_summary
 from reports.load import ReportError, family_report, file_names, load_all, load_results
 from reports.machine import fastest_handoff_ns, handoff_figure
@@ -18,6 +23,7 @@ from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
 from reports.summary import html_table, markdown
+from reports.trend import write_trends
 
 
 def build_report(paths, out_dir):
@@ -48,10 +54,12 @@ def fraction(text):
 
 
 def run_compare(argv):
-    parser = argparse.ArgumentParser(prog="scripts/report compare",
-                                     description="per-point changes between two results files")
-    parser.add_argument("baseline")
-    parser.add_argument("candidate")
+    parser = argparse.ArgumentParser(
+        prog="scripts/report compare",
+        description="per-point changes between two results files, or of one results file "
+                    "against the recent history of the same machine (--history)",
+        usage="scripts/report compare (BASELINE CANDIDATE | --history DB CANDIDATE) -o DIR")
+    parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("-o", "--out", required=True)
     parser.add_argument("--threshold", type=fraction, default=0.10,
                         help="minimum relative change that counts (default 0.10)")
@@ -59,13 +67,76 @@ def run_compare(argv):
                         help="significance level of the Mann-Whitney U test (default 0.05)")
     parser.add_argument("--latency-floor-ns", type=float, default=100.0,
                         help="smallest p99 latency change that counts, ns (default 100)")
+    parser.add_argument("--history", metavar="DB",
+                        help="a history database (scripts/report history add): the baseline is "
+                             "each point's last runs on the same machine")
+    parser.add_argument("--last", type=int, default=10,
+                        help="with --history: how many recent runs form the baseline (default 10)")
+    parser.add_argument("--branch", default="main",
+                        help="with --history: the branch whose runs form the baseline "
+                             "(default main; '' for all)")
+    parser.add_argument("--z-limit", type=float, default=4.0,
+                        help="with --history: how unusual, in robust z, a change must be "
+                             "(default 4)")
     args = parser.parse_args(argv)
-    comparison, text = write_comparison(load_results(args.baseline), load_results(args.candidate),
+    if args.history:
+        if len(args.files) != 1:
+            parser.error("with --history, give one candidate results file")
+        if args.last < MIN_HISTORY:
+            parser.error(f"--last {args.last}: allowed: at least {MIN_HISTORY}")
+        regressed, text = write_history_gate(history.connect(args.history),
+                                             load_results(args.files[0]), args.out,
+                                             args.threshold, args.z_limit, args.last, args.branch)
+        print(text, end="")
+        return 1 if regressed else 0
+    if len(args.files) != 2:
+        parser.error("give a baseline and a candidate results file (or --history DB)")
+    comparison, text = write_comparison(load_results(args.files[0]), load_results(args.files[1]),
                                         args.out, args.threshold, args.alpha,
                                         args.latency_floor_ns)
     print(text, end="")
     print(os.path.join(args.out, "index.html"))
     return 1 if comparison.regressed else 0
+
+
+def run_history(argv):
+    parser = argparse.ArgumentParser(
+        prog="scripts/report history",
+        description="a history of runs in SQLite: add results files, plot each point over them")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add = commands.add_parser("add", help="record results files (adding one twice adds nothing)")
+    add.add_argument("results", nargs="+")
+    add.add_argument("--db", required=True)
+    add.add_argument("--branch", default="", help="the branch the runs are of (e.g. main)")
+    add.add_argument("--machine", help="name the machine (default: host / CPU / arch)")
+    plot = commands.add_parser("plot", help="trend figures and change points, index.html")
+    plot.add_argument("--db", required=True)
+    plot.add_argument("-o", "--out", required=True)
+    plot.add_argument("--machine", help="only this machine's series")
+    plot.add_argument("--branch", default="", help="only this branch's runs")
+    plot.add_argument("--min-effect", type=fraction, default=0.10,
+                      help="smallest shift that is a change point (default 0.10)")
+    plot.add_argument("--alpha", type=fraction, default=0.05,
+                      help="significance level of a change point (default 0.05)")
+    args = parser.parse_args(argv)
+    if args.command == "add":
+        db = history.connect(args.db)
+        for path in args.results:
+            print(f"{path}: {history.add(db, path, args.branch, args.machine)}")
+        return 0
+    db = history.connect(args.db)
+    if args.machine and args.machine not in history.machines(db):
+        raise ReportError(f"--machine {args.machine!r}: not in {args.db}; allowed: "
+                          + ", ".join(repr(m) for m in history.machines(db)))
+    series = history.series(db, args.machine, args.branch or None, kinds=("global", "scalable"))
+    if not series:
+        raise ReportError(f"{args.db}: no runs to plot")
+    index, shifts = write_trends(series, args.out, args.min_effect, args.alpha)
+    for s in shifts:
+        print(f"change point: {s.name} on {s.machine} at {s.commit[:7]}: "
+              f"{s.before:.4g} -> {s.after:.4g} ({s.change:+.1%}, p {s.p_value:.3g})")
+    print(index)
+    return 0
 
 
 def run_arch(argv):
@@ -90,7 +161,7 @@ def run_report(argv):
     return 0
 
 
-SUBCOMMANDS = {"compare": run_compare, "arch": run_arch}
+SUBCOMMANDS = {"compare": run_compare, "arch": run_arch, "history": run_history}
 
 
 def main(argv=None):

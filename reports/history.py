@@ -1,0 +1,162 @@
+"""A history of lockbench runs in one SQLite file: every run kept, each
+point's median over commits, per machine.
+
+Schema (plain SQL: `sqlite3 FILE .schema`):
+
+  meta(key TEXT PRIMARY KEY, value TEXT)      -- schema_version
+  runs(id INTEGER PRIMARY KEY,
+       digest TEXT,            -- SHA-256 of the results file as last added
+       commit_hash TEXT, date TEXT, branch TEXT,
+       machine TEXT,           -- "host / CPU / arch", or the name given to `add --machine`
+       config TEXT, source TEXT,
+       UNIQUE (machine, commit_hash, date, config))
+  points(run_id INTEGER REFERENCES runs(id), name TEXT,
+         family TEXT, variant TEXT, kind TEXT, placement TEXT, threads INTEGER,
+         params TEXT,          -- JSON
+         oversubscribed INTEGER, valid INTEGER, error TEXT,
+         repetitions INTEGER,  -- valid ones
+         median REAL,          -- ops/s; NULL when the point failed
+         ci_low REAL, ci_high REAL,  -- the median's 95% interval; NULL below 6 repetitions
+         PRIMARY KEY (run_id, name))
+
+A run is identified by machine, commit, start date and config: adding its
+file again changes nothing, and adding it after it grew (a sweep still
+writing it, or resumed) replaces its points. Runs are ordered by date. Each
+results file is added in one transaction,
+and every connection waits up to 30 s for another writer, so two writers at
+once lose nothing; a file that is not a lockbench results file of a schema
+the reports read, or a database that is not a history, is refused with what
+was wrong.
+"""
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+
+from reports.load import ReportError, load_results
+from reports.points import collect_points
+from reports.uncertainty import median_interval
+
+HISTORY_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY, digest TEXT NOT NULL, commit_hash TEXT, date TEXT,
+  branch TEXT, machine TEXT NOT NULL, config TEXT, source TEXT,
+  UNIQUE (machine, commit_hash, date, config));
+CREATE TABLE IF NOT EXISTS points (
+  run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, family TEXT, variant TEXT,
+  kind TEXT, placement TEXT, threads INTEGER, params TEXT, oversubscribed INTEGER,
+  valid INTEGER, error TEXT, repetitions INTEGER, median REAL, ci_low REAL, ci_high REAL,
+  PRIMARY KEY (run_id, name));
+"""
+
+
+def machine_of(result_set):
+    """Series from different machines are never mixed: host, CPU and arch."""
+    return " / ".join([result_set.context.get("host_name", "?"),
+                       result_set.lockbench.get("cpu_model", "?"),
+                       result_set.lockbench.get("arch", "?")])
+
+
+def connect(path):
+    """The history database at path, made if absent; refused if it is not one."""
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        with db:
+            db.executescript(SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                       (str(HISTORY_VERSION),))
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as e:
+        raise ReportError(f"{path}: not a lockbench history database ({e})") from e
+    if version[0] != str(HISTORY_VERSION):
+        raise ReportError(f"{path}: history schema version {version[0]}; this report reads "
+                          f"version {HISTORY_VERSION}")
+    return db
+
+
+def add(db, path, branch="", machine=None):
+    """Records one results file: "added", "already in the history", or
+    "updated" (the same run, identified by machine, commit, start date and
+    config, had been added while its sweep was still writing the file)."""
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    results = load_results(path)
+    lb = results.lockbench
+    identity = (machine or machine_of(results), lb.get("git_revision", "?"),
+                results.context.get("date", ""), lb.get("config", {}).get("name", "?"))
+    try:
+        with db:  # one transaction: the run and all its points, or nothing
+            known = db.execute("SELECT id, digest FROM runs WHERE machine = ? AND commit_hash = ?"
+                               " AND date = ? AND config = ?", identity).fetchone()
+            if known and known[1] == digest:
+                return "already in the history"
+            if known:
+                run_id = known[0]
+                db.execute("DELETE FROM points WHERE run_id = ?", (run_id,))
+                db.execute("UPDATE runs SET digest = ?, source = ? WHERE id = ?",
+                           (digest, path, run_id))
+            else:
+                run_id = db.execute(
+                    "INSERT INTO runs (digest, machine, commit_hash, date, config, branch, source)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)", (digest, *identity, branch, path)).lastrowid
+            db.executemany("INSERT INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                           " ?)", [_point_row(run_id, p) for p in collect_points([results])])
+    except sqlite3.DatabaseError as e:
+        raise ReportError(f"{path}: not recorded ({e}); the history is unchanged") from e
+    return "updated" if known else "added"
+
+
+def _point_row(run_id, point):
+    values = point.values("ops_per_sec") if point.runs else np.array([])
+    median = float(np.median(values)) if point.valid and len(values) else None
+    interval = median_interval(values) if median is not None else None
+    return (run_id, point.name, point.family, point.variant, point.kind, point.placement,
+            point.threads, json.dumps(point.params, sort_keys=True), int(point.oversubscribed),
+            int(point.valid), point.error or "", len(values), median,
+            interval[0] if interval else None, interval[1] if interval else None)
+
+
+@dataclass
+class Entry:
+    """One point in one run."""
+    commit: str
+    date: str
+    valid: bool
+    median: float
+    ci_low: float
+    ci_high: float
+
+
+def series(db, machine=None, branch=None, kinds=None):
+    """{(machine, family, point name): [Entry in date order]}, of the given
+    variant kinds (all when None)."""
+    query = ("SELECT r.machine, p.family, p.name, r.commit_hash, r.date, p.valid, p.median,"
+             " p.ci_low, p.ci_high FROM points p JOIN runs r ON r.id = p.run_id")
+    where, args = [], []
+    if machine:
+        where.append("r.machine = ?")
+        args.append(machine)
+    if branch:
+        where.append("r.branch = ?")
+        args.append(branch)
+    if kinds:
+        where.append(f"p.kind IN ({', '.join('?' * len(kinds))})")
+        args += list(kinds)
+    if where:
+        query += " WHERE " + " AND ".join(where)
+    out = {}
+    for m, family, name, commit, date, valid, median, low, high in db.execute(
+            query + " ORDER BY r.date, r.id", args):
+        out.setdefault((m, family, name), []).append(
+            Entry(commit, date, bool(valid), median, low, high))
+    return out
+
+
+def machines(db):
+    return [m for (m,) in db.execute("SELECT DISTINCT machine FROM runs ORDER BY machine")]
