@@ -75,6 +75,8 @@ def run_compare(argv):
     parser.add_argument("--branch", default="main",
                         help="with --history: the branch whose runs form the baseline "
                              "(default main; '' for all)")
+    parser.add_argument("--host", help="with --history: the host name the history knows this "
+                                       "machine by (an ephemeral CI runner's changes)")
     parser.add_argument("--z-limit", type=float, default=4.0,
                         help="with --history: how unusual, in robust z, a change must be "
                              "(default 4)")
@@ -86,7 +88,8 @@ def run_compare(argv):
             parser.error(f"--last {args.last}: allowed: at least {MIN_HISTORY}")
         regressed, text = write_history_gate(history.connect(args.history),
                                              load_results(args.files[0]), args.out,
-                                             args.threshold, args.z_limit, args.last, args.branch)
+                                             args.threshold, args.z_limit, args.last, args.branch,
+                                             args.host)
         print(text, end="")
         return 1 if regressed else 0
     if len(args.files) != 2:
@@ -108,7 +111,8 @@ def run_history(argv):
     add.add_argument("results", nargs="+")
     add.add_argument("--db", required=True)
     add.add_argument("--branch", default="", help="the branch the runs are of (e.g. main)")
-    add.add_argument("--machine", help="name the machine (default: host / CPU / arch)")
+    add.add_argument("--host", help="record this host name instead of the file's (an ephemeral "
+                                    "CI runner's); CPU and arch still keep machines apart")
     plot = commands.add_parser("plot", help="trend figures and change points, index.html")
     plot.add_argument("--db", required=True)
     plot.add_argument("-o", "--out", required=True)
@@ -122,7 +126,7 @@ def run_history(argv):
     if args.command == "add":
         db = history.connect(args.db)
         for path in args.results:
-            print(f"{path}: {history.add(db, path, args.branch, args.machine)}")
+            print(f"{path}: {history.add(db, path, args.branch, args.host)}")
         return 0
     db = history.connect(args.db)
     if args.machine and args.machine not in history.machines(db):

@@ -42,9 +42,9 @@ def robust_z(history, value):
     return (math.log(value) - centre) / spread
 
 
-def judge_against_history(db, candidate, threshold, z_limit, last, branch, machine=None):
+def judge_against_history(db, candidate, threshold, z_limit, last, branch, host=None):
     """([Judged], [(name, error)] newly failing, machine)."""
-    machine = machine or machine_of(candidate)
+    machine = machine_of(candidate, host)
     history = series(db, machine=machine, branch=branch or None)
     judged, failed = [], []
     for p in collect_points([candidate]):
@@ -72,10 +72,10 @@ def judge_against_history(db, candidate, threshold, z_limit, last, branch, machi
     return judged, failed, machine
 
 
-def write_history_gate(db, candidate, out_dir, threshold, z_limit, last, branch, machine=None):
+def write_history_gate(db, candidate, out_dir, threshold, z_limit, last, branch, host=None):
     """Writes compare.md into out_dir; returns (regressed, Markdown text)."""
     judged, failed, machine = judge_against_history(db, candidate, threshold, z_limit, last,
-                                                    branch, machine)
+                                                    branch, host)
     lines = [f"History check on {machine}: each point against its last {last} runs"
              f"{f' on {branch}' if branch else ''}; a change beyond {threshold:.0%} with a robust"
              f" z beyond {z_limit:g} counts.", ""]

@@ -7,7 +7,7 @@ Schema (plain SQL: `sqlite3 FILE .schema`):
   runs(id INTEGER PRIMARY KEY,
        digest TEXT,            -- SHA-256 of the results file as last added
        commit_hash TEXT, date TEXT, branch TEXT,
-       machine TEXT,           -- "host / CPU / arch", or the name given to `add --machine`
+       machine TEXT,           -- "host / CPU / arch" (host: the file's, or `add --host`)
        config TEXT, source TEXT,
        UNIQUE (machine, commit_hash, date, config))
   points(run_id INTEGER REFERENCES runs(id), name TEXT,
@@ -56,9 +56,10 @@ CREATE TABLE IF NOT EXISTS points (
 """
 
 
-def machine_of(result_set):
-    """Series from different machines are never mixed: host, CPU and arch."""
-    return " / ".join([result_set.context.get("host_name", "?"),
+def machine_of(result_set, host=None):
+    """Series from different machines are never mixed: host, CPU and arch.
+    host replaces the file's host name (an ephemeral CI runner's)."""
+    return " / ".join([host or result_set.context.get("host_name", "?"),
                        result_set.lockbench.get("cpu_model", "?"),
                        result_set.lockbench.get("arch", "?")])
 
@@ -80,7 +81,7 @@ def connect(path):
     return db
 
 
-def add(db, path, branch="", machine=None):
+def add(db, path, branch="", host=None):
     """Records one results file: "added", "already in the history", or
     "updated" (the same run, identified by machine, commit, start date and
     config, had been added while its sweep was still writing the file)."""
@@ -88,7 +89,7 @@ def add(db, path, branch="", machine=None):
         digest = hashlib.sha256(f.read()).hexdigest()
     results = load_results(path)
     lb = results.lockbench
-    identity = (machine or machine_of(results), lb.get("git_revision", "?"),
+    identity = (machine_of(results, host), lb.get("git_revision", "?"),
                 results.context.get("date", ""), lb.get("config", {}).get("name", "?"))
     try:
         with db:  # one transaction: the run and all its points, or nothing
