@@ -77,6 +77,9 @@ def run_compare(argv):
                              "(default main; '' for all)")
     parser.add_argument("--host", help="with --history: the host name the history knows this "
                                        "machine by (an ephemeral CI runner's changes)")
+    parser.add_argument("--oversubscribed", action="store_true",
+                        help="with --history: gate oversubscribed points too (their spread "
+                             "between runs is the scheduler's)")
     parser.add_argument("--z-limit", type=float, default=4.0,
                         help="with --history: how unusual, in robust z, a change must be "
                              "(default 4)")
@@ -89,7 +92,7 @@ def run_compare(argv):
         regressed, text = write_history_gate(history.connect(args.history),
                                              load_results(args.files[0]), args.out,
                                              args.threshold, args.z_limit, args.last, args.branch,
-                                             args.host)
+                                             args.host, args.oversubscribed)
         print(text, end="")
         return 1 if regressed else 0
     if len(args.files) != 2:
@@ -135,10 +138,13 @@ def run_history(argv):
     series = history.series(db, args.machine, args.branch or None, kinds=("global", "scalable"))
     if not series:
         raise ReportError(f"{args.db}: no runs to plot")
-    index, shifts = write_trends(series, args.out, args.min_effect, args.alpha)
+    factors = history.run_factors(history.series(db, args.machine, args.branch or None))
+    index, shifts = write_trends(series, args.out, args.min_effect, args.alpha, factors)
     for s in shifts:
-        print(f"change point: {s.name} on {s.machine} at {s.commit[:7]}: "
-              f"{s.before:.4g} -> {s.after:.4g} ({s.change:+.1%}, p {s.p_value:.3g})")
+        print(f"change point: {s.name} on {s.machine} at valid run {s.index + 1} "
+              f"(commit {s.commit[:7]}): "
+              f"{s.before:.4g} -> {s.after:.4g} ({s.change:+.1%}, p {s.p_value:.3g})"
+              + (", oversubscribed" if s.oversubscribed else ""))
     print(index)
     return 0
 

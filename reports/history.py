@@ -31,6 +31,7 @@ was wrong.
 
 import hashlib
 import json
+import math
 import sqlite3
 from dataclasses import dataclass
 
@@ -132,13 +133,16 @@ class Entry:
     median: float
     ci_low: float
     ci_high: float
+    oversubscribed: bool
+    threads: int
 
 
 def series(db, machine=None, branch=None, kinds=None):
     """{(machine, family, point name): [Entry in date order]}, of the given
     variant kinds (all when None)."""
     query = ("SELECT r.machine, p.family, p.name, r.commit_hash, r.date, p.valid, p.median,"
-             " p.ci_low, p.ci_high FROM points p JOIN runs r ON r.id = p.run_id")
+             " p.ci_low, p.ci_high, p.oversubscribed, p.threads FROM points p"
+             " JOIN runs r ON r.id = p.run_id")
     where, args = [], []
     if machine:
         where.append("r.machine = ?")
@@ -152,12 +156,37 @@ def series(db, machine=None, branch=None, kinds=None):
     if where:
         query += " WHERE " + " AND ".join(where)
     out = {}
-    for m, family, name, commit, date, valid, median, low, high in db.execute(
+    for m, family, name, commit, date, valid, median, low, high, over, threads in db.execute(
             query + " ORDER BY r.date, r.id", args):
         out.setdefault((m, family, name), []).append(
-            Entry(commit, date, bool(valid), median, low, high))
+            Entry(commit, date, bool(valid), median, low, high, bool(over), threads))
     return out
 
 
 def machines(db):
     return [m for (m,) in db.execute("SELECT DISTINCT machine FROM runs ORDER BY machine")]
+
+
+def run_factors(history, min_points=3):
+    """{(machine, run date, threads): factor}: how far all of a run's points
+    at one thread count sit above (>1) or below their own medians over the
+    history. A machine that is slower for a whole run (on the 2-core VM,
+    whole runs of 2-thread points are 30% slower, 5 in 12, whatever the
+    lock) moves them all; a change to one lock moves a few. Dividing a
+    point's median by its run's factor removes the first and keeps the
+    second (common-mode rejection); a change that moves every point of a
+    thread count alike is removed too, and shows only in the trend plot."""
+    logs = {}
+    for (machine, _, _), entries in history.items():
+        valid = [e for e in entries if e.valid and e.median and e.median > 0]
+        if len(valid) < min_points:
+            continue
+        centre = float(np.median(np.log([e.median for e in valid])))
+        for e in valid:
+            logs.setdefault((machine, e.date, e.threads), []).append(math.log(e.median) - centre)
+    return {key: math.exp(float(np.median(v))) for key, v in logs.items() if len(v) >= min_points}
+
+
+def normalized(machine, entries, factors):
+    """The entries' medians, each divided by its run's factor."""
+    return [e.median / factors.get((machine, e.date, e.threads), 1.0) for e in entries]

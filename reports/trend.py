@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from reports.changepoints import change_points  # noqa: E402
+from reports.history import normalized  # noqa: E402
 from reports.page import STYLE  # noqa: E402
 
 COLUMNS = 4
@@ -28,20 +29,22 @@ class Shift:
     before: float
     after: float
     p_value: float
+    oversubscribed: bool  # threads > CPUs: the scheduler's as much as the lock's
 
     @property
     def change(self):
         return self.after / self.before - 1
 
 
-def detect(history, min_effect, alpha):
-    """[Shift] of every series: change points over its valid runs' medians."""
+def detect(history, min_effect, alpha, factors):
+    """[Shift] of every series: change points over its valid runs' medians,
+    each divided by its run's common factor (history.run_factors)."""
     out = []
     for (machine, family, name), entries in sorted(history.items()):
         valid = [e for e in entries if e.valid and e.median]
-        for c in change_points([e.median for e in valid], min_effect, alpha):
+        for c in change_points(normalized(machine, valid, factors), min_effect, alpha):
             out.append(Shift(machine, family, name, valid[c.index].commit, c.index, c.before,
-                             c.after, c.p_value))
+                             c.after, c.p_value, valid[c.index].oversubscribed))
     return out
 
 
@@ -77,7 +80,9 @@ def _draw_family(family, history, shifts, out_dir):
                     ax.annotate(f"{s.change:+.0%}", (x, 1), xycoords=("data", "axes fraction"),
                                 va="top", ha="left", fontsize=8)
             ax.set_xticks(xs, [_short(e.commit) for e in entries], rotation=90, fontsize=6)
-        ax.set_title(name.split("/", 1)[1], fontsize=7)
+        over = any(e.oversubscribed for m, f, n in history if f == family and n == name
+                   for e in history[(m, f, n)])
+        ax.set_title(name.split("/", 1)[1] + (" (oversubscribed)" if over else ""), fontsize=7)
         # From zero, so a shift looks its size; log only across decades.
         values = [e.median for m, f, n in history if f == family and n == name
                   for e in history[(m, f, n)] if e.valid and e.median]
@@ -99,18 +104,21 @@ def _draw_family(family, history, shifts, out_dir):
     return png
 
 
-def write_trends(history, out_dir, min_effect, alpha):
-    """Draws the figures and index.html; returns (index path, shifts)."""
+def write_trends(history, out_dir, min_effect, alpha, factors):
+    """Draws the figures and index.html; returns (index path, shifts).
+    factors: history.run_factors over all the machine's points."""
     os.makedirs(out_dir, exist_ok=True)
-    shifts = detect(history, min_effect, alpha)
+    shifts = detect(history, min_effect, alpha, factors)
     figures = [(family, _draw_family(family, history, shifts, out_dir))
                for family in sorted({f for (_, f, _) in history})]
     rows = "".join(
         f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(s.machine)}</td>"
         f"<td>{html.escape(_short(s.commit))}</td><td>{s.before:.4g} &rarr; {s.after:.4g}</td>"
-        f"<td>{s.change:+.1%}</td><td>{s.p_value:.3g}</td></tr>" for s in shifts)
+        f"<td>{s.change:+.1%}</td><td>{s.p_value:.3g}</td>"
+        f"<td>{'oversubscribed' if s.oversubscribed else 'within CPUs'}</td></tr>" for s in shifts)
     table = ("<table><thead><tr><th>point</th><th>machine</th><th>first commit after</th>"
-             "<th>median before &rarr; after (ops/s)</th><th>change</th><th>p</th></tr></thead>"
+             "<th>median before &rarr; after (ops/s)</th><th>change</th><th>p</th><th>regime</th>"
+             "</tr></thead>"
              f"<tbody>{rows}</tbody></table>" if shifts else
              "<p>No change point in any series.</p>")
     images = "".join(f"<h2>{html.escape(family)}</h2><img src=\"{os.path.basename(png)}\" "
@@ -120,7 +128,10 @@ def write_trends(history, out_dir, min_effect, alpha):
 <body><h1>lockbench history</h1>
 <p>Change points: a shift of a point's median of at least {min_effect:.0%}, a step and not a
 drift, with a Mann-Whitney U test (Bonferroni over the candidate splits) below {alpha}
-(<code>reports/changepoints.py</code>).</p>
+(<code>reports/changepoints.py</code>), tested on the medians divided by their run's common
+factor (all points of a run at one thread count moving together: the machine, not the code;
+<code>reports/history.py</code>). The figures draw the medians as measured; the table gives
+the medians before and after, as tested.</p>
 <h2>Change points</h2>{table}{images}
 </body></html>
 """

@@ -18,6 +18,7 @@ from reports import history
 from reports.changepoints import change_points
 from reports.gate import judge_against_history
 from reports.load import ReportError, load_results
+from reports.trend import detect
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "small.json")
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -55,20 +56,33 @@ class HistoryTest(unittest.TestCase):
         self.db_path = os.path.join(self.dir, "history.db")
         with open(FIXTURE, encoding="utf-8") as f:
             self.fixture = json.load(f)
+        # Four locks at each thread count, so a run's common factor has
+        # points enough to be told from one lock's change.
+        extra = []
+        for e in self.fixture["benchmarks"]:
+            if e["variant"] in ("ticket", "pv_ticket"):
+                for twin in ("mcs", "ck_ticket"):
+                    if e["variant"] == "ticket":
+                        copy_ = copy.deepcopy(e)
+                        for key in ("name", "run_name"):
+                            copy_[key] = copy_[key].replace("/ticket/", f"/{twin}/")
+                        copy_["variant"] = twin
+                        extra.append(copy_)
+        self.fixture["benchmarks"] += extra
 
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def results(self, index, scale=1.0, host="fixture", commit=None):
+    def results(self, index, scale=1.0, host="fixture", commit=None, machine_speed=1.0):
         """A results file: the fixture as run `index` on `host`, POINT's
-        throughput scaled."""
+        throughput scaled, and every point's by machine_speed."""
         doc = copy.deepcopy(self.fixture)
         doc["context"]["host_name"] = host
         doc["context"]["date"] = f"2026-11-{index + 1:02d}T09:00:00+00:00"
         doc["context"]["lockbench"]["git_revision"] = commit or f"{index:07x}"
         for e in doc["benchmarks"]:
-            if e["run_name"] == POINT and "ops_per_sec" in e:
-                e["ops_per_sec"] *= scale
+            if "ops_per_sec" in e:
+                e["ops_per_sec"] *= machine_speed * (scale if e["run_name"] == POINT else 1.0)
         path = os.path.join(self.dir, f"{host}-{index}.json")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f)
@@ -80,7 +94,7 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(history.add(db, path, "main"), "added")
         self.assertEqual(history.add(db, path, "main"), "already in the history")
         self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 1)
-        self.assertEqual(db.execute("SELECT COUNT(*) FROM points").fetchone()[0], 5)
+        self.assertEqual(db.execute("SELECT COUNT(*) FROM points").fetchone()[0], 9)
 
     def test_a_run_added_while_it_was_written_is_updated(self):
         db = history.connect(self.db_path)
@@ -96,7 +110,7 @@ class HistoryTest(unittest.TestCase):
             json.dump(doc, f)
         self.assertEqual(history.add(db, path), "updated")
         self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 1)
-        self.assertEqual(db.execute("SELECT COUNT(*) FROM points").fetchone()[0], 5)
+        self.assertEqual(db.execute("SELECT COUNT(*) FROM points").fetchone()[0], 9)
 
     def test_machines_are_kept_apart(self):
         db = history.connect(self.db_path)
@@ -162,6 +176,41 @@ class HistoryTest(unittest.TestCase):
             verdict[scale] = {j.name: j.verdict for j in judged}[POINT]
             self.assertEqual(failed, [])
         self.assertEqual(verdict, {0.7: "regression", 0.97: "same"})
+
+    def test_oversubscribed_points_are_gated_only_when_asked(self):
+        db = history.connect(self.db_path)
+        for e in self.fixture["benchmarks"]:
+            e["oversubscribed"] = e["threads"] > 2
+        for i, scale in enumerate(noisy([1.0] * 10, 0.03, 8)):
+            history.add(db, self.results(i, scale), "main")
+        candidate = load_results(self.results(20, 0.5, commit="candidate"))
+        for gated, expected in ((False, "oversubscribed"), (True, "regression")):
+            judged, _, _ = judge_against_history(db, candidate, 0.10, 4.0, 10, "main",
+                                                 oversubscribed=gated)
+            self.assertEqual({j.name: j.verdict for j in judged}[POINT], expected)
+
+    def test_a_run_slower_for_every_lock_is_the_machine_not_a_regression(self):
+        db = history.connect(self.db_path)
+        for i, scale in enumerate(noisy([1.0] * 10, 0.03, 9)):
+            history.add(db, self.results(i, machine_speed=scale * (0.7 if i % 3 == 0 else 1)),
+                        "main")
+        verdicts = {}
+        for case, args in (("machine", dict(machine_speed=0.7)), ("lock", dict(scale=0.7))):
+            judged, _, _ = judge_against_history(
+                db, load_results(self.results(20, commit=case, **args)), 0.10, 4.0, 10, "main")
+            verdicts[case] = {j.name for j in judged if j.verdict == "regression"}
+        self.assertEqual(verdicts, {"machine": set(), "lock": {POINT}})
+
+    def test_a_step_among_slow_runs_is_flagged_at_its_run_and_nowhere_else(self):
+        db = history.connect(self.db_path)
+        speeds = noisy([1.0] * 12, 0.02, 10)
+        for i, speed in enumerate(speeds):
+            history.add(db, self.results(i, 0.75 if i >= 7 else 1.0,
+                                         machine_speed=speed * (0.7 if i in (1, 4, 8) else 1)),
+                        "main")
+        series = history.series(db)
+        shifts = detect(series, 0.10, 0.05, history.run_factors(series))
+        self.assertEqual([(s.name, s.index) for s in shifts], [(POINT, 7)])
 
     def test_too_little_history_judges_nothing(self):
         db = history.connect(self.db_path)
