@@ -76,6 +76,7 @@ RunResult SampleResult() {
   r.latency_ns = {{"p50", 120}, {"p99", 4000}, {"max", 90000}, {"mean", 310.5}, {"samples", 512}};
   r.lock_stats = {{"lock", {{"acquisitions", 12345678901ULL}, {"contended_pct", 42.5}}}};
   r.counters = {{"blocks", 7}, {"kicks", 6}};
+  r.handoff_ns = 38.5;
   return r;
 }
 
@@ -95,6 +96,7 @@ TEST(RunResultTest, JsonRoundTrip) {
   EXPECT_EQ(back.latency_ns, r.latency_ns);
   EXPECT_EQ(back.lock_stats, r.lock_stats);
   EXPECT_EQ(back.counters, r.counters);
+  EXPECT_DOUBLE_EQ(back.handoff_ns, r.handoff_ns);
   EXPECT_EQ(back.to_json(), j);
 }
 
@@ -149,6 +151,7 @@ TEST(FlatCountersTest, ItsResultEntryHasEmptyGroups) {
   EXPECT_EQ(entry.at("counters"), json::object());
   EXPECT_EQ(entry.at("lock_stats"), json::object());
   EXPECT_EQ(entry.at("latency_ns").at("p99"), 4000);
+  EXPECT_EQ(entry.at("handoff_ns"), 38.5);  // the repetition's machine state
 }
 
 TEST(RunResultTest, FailedRoundTrip) {

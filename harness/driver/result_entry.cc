@@ -103,6 +103,7 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
     e["ops"] = r.ops;
     e["thread_ops"] = r.thread_ops;
     e["cpus_seen"] = r.cpus_seen;
+    if (r.handoff_ns > 0) e["handoff_ns"] = r.handoff_ns;
   }
   return e;
 }

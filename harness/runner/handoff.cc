@@ -20,6 +20,7 @@ constexpr int kPasses = 5;
 constexpr auto kPassGap = std::chrono::milliseconds(20);
 constexpr int kBatches = 3;
 constexpr std::uint64_t kRoundTripsPerBatch = 1000;
+constexpr std::uint64_t kProbeRoundTripsPerBatch = 200;
 
 struct alignas(kCacheLine) Line {
   std::atomic<std::uint64_t> value{0};
@@ -28,12 +29,13 @@ struct alignas(kCacheLine) Line {
 // The thread on cpu_a writes odd values, the one on cpu_b even ones; each
 // waits for the other's. Acquire/release: each hand-off is a real transfer
 // of the line, ordered as a lock hand-off is.
-std::vector<double> batches(const Topology& topology, int cpu_a, int cpu_b) {
+std::vector<double> batches(const Topology& topology, int cpu_a, int cpu_b,
+                            std::uint64_t round_trips = kRoundTripsPerBatch) {
   Line line;
   std::vector<double> ns;
   std::thread partner([&] {
     topology.bind_this_thread(cpu_b);
-    for (std::uint64_t v = 1; v < 2 * kBatches * kRoundTripsPerBatch; v += 2) {
+    for (std::uint64_t v = 1; v < 2 * kBatches * round_trips; v += 2) {
       spin_until([&] { return line.value.load(std::memory_order_acquire) == v; });
       line.value.store(v + 1, std::memory_order_release);
     }
@@ -42,12 +44,12 @@ std::vector<double> batches(const Topology& topology, int cpu_a, int cpu_b) {
   std::uint64_t next = 0;
   for (int b = 0; b < kBatches; ++b) {
     const std::uint64_t start = now_ns();
-    for (std::uint64_t i = 0; i < kRoundTripsPerBatch; ++i) {
+    for (std::uint64_t i = 0; i < round_trips; ++i) {
       line.value.store(next + 1, std::memory_order_release);
       next += 2;
       spin_until([&] { return line.value.load(std::memory_order_acquire) == next; });
     }
-    ns.push_back(static_cast<double>(now_ns() - start) / (2.0 * kRoundTripsPerBatch));
+    ns.push_back(static_cast<double>(now_ns() - start) / (2.0 * static_cast<double>(round_trips)));
   }
   partner.join();
   return ns;
@@ -68,6 +70,15 @@ double HandoffMatrix::fastest_ns() const {
     }
   }
   return fastest;
+}
+
+double probe_handoff(const Topology& topology, int cpu_a, int cpu_b) {
+  double ns = 0;
+  // A thread of its own: the measuring thread is pinned to cpu_a.
+  std::thread([&] {
+    ns = median(batches(topology, cpu_a, cpu_b, kProbeRoundTripsPerBatch));
+  }).join();
+  return ns;
 }
 
 HandoffMatrix measure_handoffs(const Topology& topology, std::vector<int> cpus) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "harness/runner/delay.h"
+#include "harness/runner/handoff.h"
 #include "harness/runner/placement.h"
 #include "harness/runner/platform.h"
 
@@ -126,6 +127,25 @@ std::string binding_failures(const std::vector<ThreadContext*>& threads) {
          "; is lockbench limited to fewer CPUs (taskset, a cgroup cpuset)?";
 }
 
+// The two CPUs whose hand-off stands for the point's machine state: the
+// first two its threads are pinned to, else the first two of the machine
+// (unpinned threads go anywhere; on a small VM these are the same CPUs).
+// Empty when there are not two to probe.
+std::vector<int> probe_cpus(const RunSpec& spec, const Topology& topology) {
+  std::vector<int> cpus;
+  for (int cpu : spec.cpus) {
+    if (cpu != kUnpinned && std::find(cpus.begin(), cpus.end(), cpu) == cpus.end()) {
+      cpus.push_back(cpu);
+    }
+  }
+  if (cpus.size() < 2) {
+    cpus.clear();
+    for (const Pu& pu : topology.pus()) cpus.push_back(pu.os_index);
+  }
+  if (cpus.size() < 2 || !topology.is_this_system()) return {};
+  return {cpus[0], cpus[1]};
+}
+
 }  // namespace
 
 double jain_fairness(const std::vector<std::uint64_t>& counts) {
@@ -146,6 +166,10 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   // (a sweep has made them before forking the point; these calls return them).
   ns_per_tick();
   Delay::loops_per_ns();
+  // Before the team exists, so it neither shares the CPUs with the warm-up
+  // nor falls in the window.
+  const std::vector<int> probed = probe_cpus(spec, topology);
+  const double handoff_ns = probed.empty() ? 0 : probe_handoff(topology, probed[0], probed[1]);
   std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, roles);
 
   // What each thread's context will be; each thread makes its own.
@@ -197,6 +221,7 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   if (!result.valid) return result;
 
   result.seconds = static_cast<double>(end - begin) * 1e-9;
+  result.handoff_ns = handoff_ns;
   for (const ThreadContext* t : threads) {
     result.thread_ops.push_back(t->ops);
     result.cpus_seen.push_back(t->cpu_seen);
@@ -227,7 +252,8 @@ nlohmann::json RunResult::to_json() const {
           {"thread_ops", thread_ops}, {"cpus_seen", cpus_seen},
           {"fairness", fairness},     {"share_min", share_min},
           {"share_max", share_max},   {"latency_ns", latency_ns},
-          {"lock_stats", lock_stats}, {"counters", counters}};
+          {"lock_stats", lock_stats}, {"counters", counters},
+          {"handoff_ns", handoff_ns}};
 }
 
 RunResult RunResult::from_json(const nlohmann::json& j) {
@@ -244,6 +270,7 @@ RunResult RunResult::from_json(const nlohmann::json& j) {
   r.latency_ns = j.at("latency_ns");
   r.lock_stats = j.at("lock_stats");
   r.counters = j.at("counters");
+  r.handoff_ns = j.at("handoff_ns");
   return r;
 }
 

@@ -62,6 +62,10 @@ struct RunResult {
   nlohmann::json latency_ns;  // p50 p90 p99 p999 max mean samples
   nlohmann::json lock_stats;  // per lock class
   nlohmann::json counters;    // the family's own figures
+  // The hand-off between two of the point's CPUs, probed before the window
+  // (probe_handoff); 0 when not measured (one CPU, or another machine's
+  // topology).
+  double handoff_ns = 0;
 
   nlohmann::json to_json() const;
   static RunResult from_json(const nlohmann::json& j);
