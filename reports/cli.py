@@ -15,7 +15,7 @@ import sys
 from reports.arch import write_arch
 from reports import history
 from reports.compare import write_comparison
-from reports.gate import MIN_HISTORY, write_history_gate
+from reports.gate import MIN_HISTORY, GateSettings, write_history_gate
 from reports.headline import html_summary, markdown_summary
 from reports.load import ReportError, family_report, file_names, load_all, load_results
 from reports.machine import fastest_handoff_ns, handoff_figure
@@ -83,20 +83,27 @@ def run_compare(argv):
     parser.add_argument("--z-limit", type=float, default=4.0,
                         help="with --history: how unusual, in robust z, a change must be "
                              "(default 4)")
+    parser.add_argument("--recheck", nargs="+", metavar="RESULTS", default=[],
+                        help="with --history: results that measured the regressed points again "
+                             "(the selections in OUT/recheck.txt); a regression counts only if "
+                             "it shows again")
     args = parser.parse_args(argv)
     if args.history:
         if len(args.files) != 1:
             parser.error("with --history, give one candidate results file")
         if args.last < MIN_HISTORY:
             parser.error(f"--last {args.last}: allowed: at least {MIN_HISTORY}")
+        settings = GateSettings(args.threshold, args.z_limit, args.last, args.branch, args.host,
+                                args.oversubscribed)
         regressed, text = write_history_gate(history.connect(args.history),
-                                             load_results(args.files[0]), args.out,
-                                             args.threshold, args.z_limit, args.last, args.branch,
-                                             args.host, args.oversubscribed)
+                                             load_results(args.files[0]), args.out, settings,
+                                             [load_results(path) for path in args.recheck])
         print(text, end="")
         return 1 if regressed else 0
     if len(args.files) != 2:
         parser.error("give a baseline and a candidate results file (or --history DB)")
+    if args.recheck:
+        parser.error("--recheck goes with --history")
     comparison, text = write_comparison(load_results(args.files[0]), load_results(args.files[1]),
                                         args.out, args.threshold, args.alpha,
                                         args.latency_floor_ns)
@@ -138,10 +145,12 @@ def run_history(argv):
     series = history.series(db, args.machine, args.branch or None, kinds=("global", "scalable"))
     if not series:
         raise ReportError(f"{args.db}: no runs to plot")
-    factors = history.run_factors(history.series(db, args.machine, args.branch or None))
-    index, shifts = write_trends(series, args.out, args.min_effect, args.alpha, factors)
+    every_point = history.series(db, args.machine, args.branch or None)
+    states = {machine: history.machine_states(every_point, machine)
+              for machine in {m for (m, _, _) in series}}
+    index, shifts = write_trends(series, args.out, args.min_effect, args.alpha, states)
     for s in shifts:
-        print(f"change point: {s.name} on {s.machine} at valid run {s.index + 1} "
+        print(f"change point: {s.name} on {s.machine} at run {s.index + 1} "
               f"(commit {s.commit[:7]}): "
               f"{s.before:.4g} -> {s.after:.4g} ({s.change:+.1%}, p {s.p_value:.3g})"
               + (", oversubscribed" if s.oversubscribed else ""))

@@ -9,6 +9,12 @@ neighbouring buckets near 100 ns are ~10% apart) and significant (p < alpha);
 a change beyond the threshold that the test cannot confirm (too few
 repetitions, overlapping samples) is reported as inconclusive. A point that
 is valid in the baseline and failed in the candidate is a regression.
+
+Only repetitions measured in the same machine state are compared
+(reports/machine_state.py: each repetition's probe of the hand-off between
+two of its CPUs). A VM's host moving its vCPUs farther apart slows every
+point with cross-CPU traffic, each by its own factor, for minutes; a point
+whose baseline and candidate share no state is reported as such, not judged.
 """
 
 import html
@@ -20,6 +26,7 @@ import numpy as np
 from scipy.stats import mannwhitneyu
 
 from reports.load import family_report
+from reports.machine_state import MachineStates
 from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
@@ -82,6 +89,8 @@ class Comparison:
 def compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns=100.0):
     base = {p.name: p for p in collect_points([baseline])}
     cand = {p.name: p for p in collect_points([candidate])}
+    states = MachineStates([r.get("handoff_ns") for p in [*base.values(), *cand.values()]
+                            for r in p.runs])
     changes, failed = [], []
     for name in sorted(base.keys() & cand.keys()):
         b, c = base[name], cand[name]
@@ -89,10 +98,17 @@ def compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns=100.0):
             failed.append((name, c.error))
         if not (b.valid and c.valid):
             continue
+        b_states, c_states = ([states.of(r.get("handoff_ns")) for r in p.runs] for p in (b, c))
+        shared = set(b_states) & set(c_states)
         for metric, values_of, higher_is_better, floored in METRICS:
             bv, cv = values_of(b), values_of(c)
-            change, p_value, verdict = judge(bv, cv, higher_is_better, threshold, alpha,
-                                             latency_floor_ns if floored else 0.0)
+            if shared:
+                bv, cv = bv[[s in shared for s in b_states]], cv[[s in shared for s in c_states]]
+                change, p_value, verdict = judge(bv, cv, higher_is_better, threshold, alpha,
+                                                 latency_floor_ns if floored else 0.0)
+            else:
+                change, p_value, verdict = (float(np.median(cv) / np.median(bv) - 1), math.nan,
+                                            "machine state differs")
             changes.append(Change(name, metric, float(np.median(bv)), float(np.median(cv)),
                                   change, p_value, verdict))
     return Comparison(changes, failed, sorted(base.keys() - cand.keys()),
@@ -111,7 +127,8 @@ HEADER = ["point", "metric", "baseline (median)", "candidate (median)", "change"
 
 def markdown(comparison, threshold, alpha, latency_floor_ns):
     lines = [f"Regression check: a change beyond {threshold:.0%} (and, for latency, beyond "
-             f"{latency_floor_ns:g} ns) with Mann-Whitney U p < {alpha} counts.", ""]
+             f"{latency_floor_ns:g} ns) with Mann-Whitney U p < {alpha} counts, between "
+             "repetitions measured in the same machine state (hand-off probe).", ""]
     notable = [c for c in comparison.changes if c.verdict != "same"]
     if notable:
         lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]

@@ -18,6 +18,10 @@ Schema (plain SQL: `sqlite3 FILE .schema`):
          median REAL,          -- ops/s; NULL when the point failed
          ci_low REAL, ci_high REAL,  -- the median's 95% interval; NULL below 6 repetitions
          PRIMARY KEY (run_id, name))
+  repetitions(run_id INTEGER, name TEXT,  -- a valid point's repetitions
+              repetition INTEGER, ops_per_sec REAL,
+              handoff_ns REAL,  -- the machine state probed before it; NULL when not probed
+              PRIMARY KEY (run_id, name, repetition))
 
 A run is identified by machine, commit, start date and config: adding its
 file again changes nothing, and adding it after it grew (a sweep still
@@ -31,13 +35,13 @@ was wrong.
 
 import hashlib
 import json
-import math
 import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 
 from reports.load import ReportError, load_results
+from reports.machine_state import MachineStates
 from reports.points import collect_points
 from reports.uncertainty import median_interval
 
@@ -54,6 +58,9 @@ CREATE TABLE IF NOT EXISTS points (
   kind TEXT, placement TEXT, threads INTEGER, params TEXT, oversubscribed INTEGER,
   valid INTEGER, error TEXT, repetitions INTEGER, median REAL, ci_low REAL, ci_high REAL,
   PRIMARY KEY (run_id, name));
+CREATE TABLE IF NOT EXISTS repetitions (
+  run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, repetition INTEGER NOT NULL,
+  ops_per_sec REAL NOT NULL, handoff_ns REAL, PRIMARY KEY (run_id, name, repetition));
 """
 
 
@@ -101,14 +108,19 @@ def add(db, path, branch="", host=None):
             if known:
                 run_id = known[0]
                 db.execute("DELETE FROM points WHERE run_id = ?", (run_id,))
+                db.execute("DELETE FROM repetitions WHERE run_id = ?", (run_id,))
                 db.execute("UPDATE runs SET digest = ?, source = ? WHERE id = ?",
                            (digest, path, run_id))
             else:
                 run_id = db.execute(
                     "INSERT INTO runs (digest, machine, commit_hash, date, config, branch, source)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)", (digest, *identity, branch, path)).lastrowid
+            points = collect_points([results])
             db.executemany("INSERT INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                           " ?)", [_point_row(run_id, p) for p in collect_points([results])])
+                           " ?)", [_point_row(run_id, p) for p in points])
+            db.executemany("INSERT INTO repetitions VALUES (?, ?, ?, ?, ?)",
+                           [(run_id, p.name, i, value, probe) for p in points if p.valid
+                            for i, (value, probe) in enumerate(repetitions_of(p))])
     except sqlite3.DatabaseError as e:
         raise ReportError(f"{path}: not recorded ({e}); the history is unchanged") from e
     return "updated" if known else "added"
@@ -124,6 +136,11 @@ def _point_row(run_id, point):
             interval[0] if interval else None, interval[1] if interval else None)
 
 
+def repetitions_of(point):
+    """[(ops/s, hand-off probe in ns or None)] of a point's valid repetitions."""
+    return [(float(r["ops_per_sec"]), r.get("handoff_ns")) for r in point.runs]
+
+
 @dataclass
 class Entry:
     """One point in one run."""
@@ -135,13 +152,14 @@ class Entry:
     ci_high: float
     oversubscribed: bool
     threads: int
+    repetitions: list  # [(ops/s, handoff_ns or None)]
 
 
 def series(db, machine=None, branch=None, kinds=None):
     """{(machine, family, point name): [Entry in date order]}, of the given
     variant kinds (all when None)."""
     query = ("SELECT r.machine, p.family, p.name, r.commit_hash, r.date, p.valid, p.median,"
-             " p.ci_low, p.ci_high, p.oversubscribed, p.threads FROM points p"
+             " p.ci_low, p.ci_high, p.oversubscribed, p.threads, r.id FROM points p"
              " JOIN runs r ON r.id = p.run_id")
     where, args = [], []
     if machine:
@@ -155,11 +173,17 @@ def series(db, machine=None, branch=None, kinds=None):
         args += list(kinds)
     if where:
         query += " WHERE " + " AND ".join(where)
+    repetitions = {}
+    for run_id, name, value, probe in db.execute(
+            "SELECT run_id, name, ops_per_sec, handoff_ns FROM repetitions"
+            " ORDER BY run_id, name, repetition"):
+        repetitions.setdefault((run_id, name), []).append((value, probe))
     out = {}
-    for m, family, name, commit, date, valid, median, low, high, over, threads in db.execute(
-            query + " ORDER BY r.date, r.id", args):
+    for m, family, name, commit, date, valid, median, low, high, over, threads, run_id in \
+            db.execute(query + " ORDER BY r.date, r.id", args):
         out.setdefault((m, family, name), []).append(
-            Entry(commit, date, bool(valid), median, low, high, bool(over), threads))
+            Entry(commit, date, bool(valid), median, low, high, bool(over), threads,
+                  repetitions.get((run_id, name), [])))
     return out
 
 
@@ -167,26 +191,7 @@ def machines(db):
     return [m for (m,) in db.execute("SELECT DISTINCT machine FROM runs ORDER BY machine")]
 
 
-def run_factors(history, min_points=3):
-    """{(machine, run date, threads): factor}: how far all of a run's points
-    at one thread count sit above (>1) or below their own medians over the
-    history. A machine that is slower for a whole run (on the 2-core VM,
-    whole runs of 2-thread points are 30% slower, 5 in 12, whatever the
-    lock) moves them all; a change to one lock moves a few. Dividing a
-    point's median by its run's factor removes the first and keeps the
-    second (common-mode rejection); a change that moves every point of a
-    thread count alike is removed too, and shows only in the trend plot."""
-    logs = {}
-    for (machine, _, _), entries in history.items():
-        valid = [e for e in entries if e.valid and e.median and e.median > 0]
-        if len(valid) < min_points:
-            continue
-        centre = float(np.median(np.log([e.median for e in valid])))
-        for e in valid:
-            logs.setdefault((machine, e.date, e.threads), []).append(math.log(e.median) - centre)
-    return {key: math.exp(float(np.median(v))) for key, v in logs.items() if len(v) >= min_points}
-
-
-def normalized(machine, entries, factors):
-    """The entries' medians, each divided by its run's factor."""
-    return [e.median / factors.get((machine, e.date, e.threads), 1.0) for e in entries]
+def machine_states(history, machine, more_probes=()):
+    """The MachineStates of one machine's probes in the history (and more)."""
+    return MachineStates([probe for (m, _, _), entries in history.items() if m == machine
+                          for e in entries for _, probe in e.repetitions] + list(more_probes))

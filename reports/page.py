@@ -3,6 +3,8 @@
 import html
 import os
 
+from reports.machine_state import MachineStates
+
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:1400px}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}
 tr.failed td{background:#fdd}tr.better td{background:#dfd}tr.unstable td{background:#ffd}
@@ -18,8 +20,16 @@ def machine_rows(result_sets):
                     lb.get("cpu_model", "?"), lb.get("topology", {}).get("summary", "?"),
                     str(lb.get("cache_line", {}).get("hwloc", "?")),
                     lb.get("relax_instruction", "?"), lb.get("git_revision", "?"),
-                    lb.get("config", {}).get("name", "?"), gb.get("date", "?")])
+                    lb.get("config", {}).get("name", "?"), gb.get("date", "?"),
+                    _machine_states(rs)])
     return out
+
+
+def _machine_states(result_set):
+    """The states its repetitions' hand-off probes fell in: more than one
+    means its points were not all measured on the same machine."""
+    probes = [e.get("handoff_ns") for e in result_set.entries if e.get("run_type") == "iteration"]
+    return MachineStates(probes).describe(probes) or "not probed"
 
 
 def write_page(out_dir, result_sets, sections, table_html, title="lockbench report", intro="",
@@ -27,7 +37,7 @@ def write_page(out_dir, result_sets, sections, table_html, title="lockbench repo
     """index.html: the summary (when given) first, a table of contents, the
     machines, the figures, then the table of points."""
     header = ["file", "host", "arch", "CPU", "topology", "cache line", "relax", "commit",
-              "config", "date"]
+              "config", "date", "hand-off probes (machine states)"]
     machines = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
         for r in machine_rows(result_sets))

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from reports.changepoints import change_points  # noqa: E402
-from reports.history import normalized  # noqa: E402
+from reports.machine_state import MIN_RUNS, PointLevels  # noqa: E402
 from reports.page import STYLE  # noqa: E402
 
 COLUMNS = 4
@@ -36,23 +36,45 @@ class Shift:
         return self.after / self.before - 1
 
 
-def detect(history, min_effect, alpha, factors):
-    """[Shift] of every series: change points over its valid runs' medians,
-    each divided by its run's common factor (history.run_factors)."""
+def normalized_series(history, key, states):
+    """[(index into the series' entries, normalized median)] of a series'
+    valid runs with repetitions in a known machine state
+    (machine_state.PointLevels)."""
+    entries = history[key]
+    valid = [(i, e) for i, e in enumerate(entries) if e.valid and e.median]
+    levels = PointLevels(states, [e.repetitions for _, e in valid])
+    out = []
+    for i, e in valid:
+        value = levels.normalized(e.repetitions)
+        if value is not None:
+            out.append((i, value))
+    return out
+
+
+def detect(history, min_effect, alpha, states):
+    """[Shift] of every series: change points over its runs' medians as if
+    measured in the point's usual machine state. states: {machine:
+    MachineStates}."""
     out = []
     for (machine, family, name), entries in sorted(history.items()):
-        valid = [e for e in entries if e.valid and e.median]
-        for c in change_points(normalized(machine, valid, factors), min_effect, alpha):
-            out.append(Shift(machine, family, name, valid[c.index].commit, c.index, c.before,
-                             c.after, c.p_value, valid[c.index].oversubscribed))
+        series = normalized_series(history, (machine, family, name), states[machine])
+        for c in change_points([v for _, v in series], min_effect, alpha):
+            index = series[c.index][0]
+            out.append(Shift(machine, family, name, entries[index].commit, index, c.before,
+                             c.after, c.p_value, entries[index].oversubscribed))
     return out
+
+
+def _probes(history, machine):
+    return [probe for (m, _, _), entries in history.items() if m == machine for e in entries
+            for _, probe in e.repetitions]
 
 
 def _short(commit):
     return (commit or "?")[:7]
 
 
-def _draw_family(family, history, shifts, out_dir):
+def _draw_family(family, history, shifts, states, out_dir):
     names = sorted({name for (_, f, name) in history if f == family})
     rows = (len(names) + COLUMNS - 1) // COLUMNS
     fig, axes = plt.subplots(rows, min(COLUMNS, len(names)), figsize=(4.2 * min(COLUMNS, len(names)),
@@ -61,24 +83,36 @@ def _draw_family(family, history, shifts, out_dir):
         for machine in sorted({m for (m, f, n) in history if f == family and n == name}):
             entries = history[(machine, family, name)]
             xs = list(range(len(entries)))
-            valid = [(x, e) for x, e in zip(xs, entries) if e.valid and e.median]
-            line = ax.plot([x for x, _ in valid], [e.median for _, e in valid], marker="o",
+            series = normalized_series(history, (machine, family, name), states[machine])
+            line = ax.plot([i for i, _ in series], [v for _, v in series], marker="o",
                            markersize=3, label=machine)[0]
-            banded = [(x, e) for x, e in valid if e.ci_low is not None]
+            # The measured interval, scaled as its median was.
+            banded = [(i, v / entries[i].median) for i, v in series
+                      if entries[i].ci_low is not None]
             if banded:
-                ax.fill_between([x for x, _ in banded], [e.ci_low for _, e in banded],
-                                [e.ci_high for _, e in banded], color=line.get_color(), alpha=0.2)
+                ax.fill_between([i for i, _ in banded],
+                                [entries[i].ci_low * k for i, k in banded],
+                                [entries[i].ci_high * k for i, k in banded],
+                                color=line.get_color(), alpha=0.2)
+            # As measured, where the state moved it; hollow: no level for its state.
+            moved = [(i, e.median) for i, e in enumerate(entries) if e.valid and e.median]
+            normal = dict(series)
+            ax.plot([i for i, m in moved if i in normal], [m for i, m in moved if i in normal],
+                    ".", color=line.get_color(), alpha=0.35, markersize=4)
+            unusual = [(i, m) for i, m in moved if i not in normal]
+            if unusual:
+                ax.plot([i for i, _ in unusual], [m for _, m in unusual], "o", mfc="none",
+                        color=line.get_color(), markersize=5, label="unusual machine state")
             failed = [x for x, e in zip(xs, entries) if not e.valid]
-            if failed and valid:
-                low = min(e.median for _, e in valid)
+            if failed and moved:
+                low = min(m for _, m in moved)
                 ax.plot(failed, [low] * len(failed), "x", color="red", label="failed")
-            valid_x = [x for x, _ in valid]
             for s in shifts:
                 if (s.machine, s.family, s.name) == (machine, family, name):
-                    x = valid_x[s.index] - 0.5
-                    ax.axvline(x, color="black", linestyle="--", linewidth=1)
-                    ax.annotate(f"{s.change:+.0%}", (x, 1), xycoords=("data", "axes fraction"),
-                                va="top", ha="left", fontsize=8)
+                    ax.axvline(s.index - 0.5, color="black", linestyle="--", linewidth=1)
+                    ax.annotate(f"{s.change:+.0%}", (s.index - 0.5, 1),
+                                xycoords=("data", "axes fraction"), va="top", ha="left",
+                                fontsize=8)
             ax.set_xticks(xs, [_short(e.commit) for e in entries], rotation=90, fontsize=6)
         over = any(e.oversubscribed for m, f, n in history if f == family and n == name
                    for e in history[(m, f, n)])
@@ -94,7 +128,7 @@ def _draw_family(family, history, shifts, out_dir):
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
     axes[0][0].legend(fontsize=6)
-    axes[0][0].set_ylabel("ops/s (median; band: 95% interval)")
+    axes[0][0].set_ylabel("ops/s: median in the usual state\n(dots: as measured)", fontsize=8)
     fig.suptitle(f"{family}: throughput over runs (x: commit, oldest first)")
     fig.tight_layout()
     png = os.path.join(out_dir, f"history-{family}.png")
@@ -104,12 +138,12 @@ def _draw_family(family, history, shifts, out_dir):
     return png
 
 
-def write_trends(history, out_dir, min_effect, alpha, factors):
+def write_trends(history, out_dir, min_effect, alpha, states):
     """Draws the figures and index.html; returns (index path, shifts).
-    factors: history.run_factors over all the machine's points."""
+    states: {machine: MachineStates} over all the machine's points."""
     os.makedirs(out_dir, exist_ok=True)
-    shifts = detect(history, min_effect, alpha, factors)
-    figures = [(family, _draw_family(family, history, shifts, out_dir))
+    shifts = detect(history, min_effect, alpha, states)
+    figures = [(family, _draw_family(family, history, shifts, states, out_dir))
                for family in sorted({f for (_, f, _) in history})]
     rows = "".join(
         f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(s.machine)}</td>"
@@ -123,15 +157,20 @@ def write_trends(history, out_dir, min_effect, alpha, factors):
              "<p>No change point in any series.</p>")
     images = "".join(f"<h2>{html.escape(family)}</h2><img src=\"{os.path.basename(png)}\" "
                      f"alt=\"{html.escape(family)} history\">" for family, png in figures)
+    states_text = html.escape("; ".join(
+        f"{machine}: {states[machine].describe(_probes(history, machine))}" for machine in
+        sorted(states)))
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>lockbench history</title><style>{STYLE}</style></head>
 <body><h1>lockbench history</h1>
 <p>Change points: a shift of a point's median of at least {min_effect:.0%}, a step and not a
 drift, with a Mann-Whitney U test (Bonferroni over the candidate splits) below {alpha}
-(<code>reports/changepoints.py</code>), tested on the medians divided by their run's common
-factor (all points of a run at one thread count moving together: the machine, not the code;
-<code>reports/history.py</code>). The figures draw the medians as measured; the table gives
-the medians before and after, as tested.</p>
+(<code>reports/changepoints.py</code>), tested on each point's medians as if measured in
+its usual machine state. Each repetition probes the hand-off latency between two of its CPUs
+before its window; a VM's host moves its vCPUs nearer or farther apart for minutes, and the
+points with cross-CPU traffic move with it. Repetitions are divided by their state's level
+for the point (<code>reports/machine_state.py</code>); runs in a state seen in fewer than
+{MIN_RUNS} runs of a point are hollow and not tested. States per machine: {states_text}.</p>
 <h2>Change points</h2>{table}{images}
 </body></html>
 """

@@ -13,6 +13,9 @@ import time
 import unittest
 
 from reports.cli import build_report
+from reports.gate import selection_args
+from reports.load import load_results
+from reports.points import collect_points
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 BIN = os.environ.get("LOCKBENCH_BIN", os.path.join(ROOT, "build", "lockbench"))
@@ -124,10 +127,19 @@ class CliTest(unittest.TestCase):
                     self.assertIn("contended", stats, e["name"])
             if e["family"] == "spinlock":
                 self.assertGreater(e["lock_stats"]["lock"]["acquisitions"], 0)
+            # The machine state each repetition ran in, where two CPUs exist.
+            if os.cpu_count() >= 2:
+                self.assertGreater(e["handoff_ns"], 0, e["name"])
             self.assertTrue(e["name"].startswith(f'{e["family"]}/{e["variant"]}/'))
             seen.add((e["family"], e["variant"]))
         self.assertEqual(seen, expected)
         self.assertIn("ops/s", self.quick.stdout)
+
+    def test_the_history_gate_selects_exactly_the_point_it_measures_again(self):
+        for point in collect_points([load_results(self.quick_out)]):
+            plan = lockbench("plan", "--config", QUICK, "--json", *selection_args(point))
+            self.assertEqual(plan.returncode, 0, plan.stderr)
+            self.assertEqual([p["name"] for p in json.loads(plan.stdout)["points"]], [point.name])
 
     def test_report_of_the_quick_sweep(self):
         self.assertEqual(self.quick.returncode, 0, self.quick.stderr)

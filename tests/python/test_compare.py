@@ -124,6 +124,28 @@ class CompareTest(unittest.TestCase):
         with open(os.path.join(self.dir, "out", "compare.md"), encoding="utf-8") as f:
             self.assertIn("REGRESSION", f.read())
 
+    def with_probes(self, name, probes, slowdown=1.0):
+        """The baseline with each repetition's hand-off probe set (by
+        repetition index); STEADY's repetitions probed over 100 ns slowed."""
+        doc = copy.deepcopy(self.base_doc)
+        for e in doc["benchmarks"]:
+            e["handoff_ns"] = probes[e["repetition_index"]]
+            if e["run_name"] == STEADY and e["handoff_ns"] > 100:
+                e["ops_per_sec"] *= slowdown
+        return self.write(name, doc)
+
+    def test_only_repetitions_in_the_same_machine_state_are_compared(self):
+        near = self.with_probes("near.json", [40.0] * 5)
+        far = self.with_probes("far.json", [220.0] * 5, slowdown=0.6)
+        mixed = self.with_probes("mixed.json", [40.0, 220.0, 40.0, 220.0, 40.0], slowdown=0.6)
+        verdicts = {}
+        for name, candidate in (("far", far), ("mixed", mixed)):
+            comparison = compare_sets(load_results(near), load_results(candidate), 0.1, 0.05)
+            verdicts[name] = {c.verdict for c in comparison.changes if c.name == STEADY}
+            self.assertEqual(comparison.regressions, [])
+        # Mixed: its three near repetitions against the baseline's five.
+        self.assertEqual(verdicts, {"far": {"machine state differs"}, "mixed": {"same"}})
+
     def test_points_in_one_file_only_are_listed(self):
         doc = copy.deepcopy(self.base_doc)
         doc["benchmarks"] = [e for e in doc["benchmarks"] if e["run_name"] != STEADY]

@@ -16,13 +16,19 @@ import numpy as np
 
 from reports import history
 from reports.changepoints import change_points
-from reports.gate import judge_against_history
+from reports.gate import GateSettings, judge_against_history, write_history_gate
 from reports.load import ReportError, load_results
+from reports.machine_state import UNPROBED, MachineStates, PointLevels
 from reports.trend import detect
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "small.json")
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 POINT = "spinlock/ticket/placement:none/threads:8"
+# How much slower each lock runs when the host has moved the vCPUs apart:
+# each its own factor, as measured (a ticket lock 0.65x, MCS 0.4x).
+FAR_STATE = {"ticket": 0.65, "pv_ticket": 0.7, "mcs": 0.4, "ck_ticket": 0.8,
+             "pv_ticket_norecheck": 0.7}
+BOTH = (0, 1)  # repetition indexes: the fixture has two
 
 
 def noisy(values, cv, seed):
@@ -50,14 +56,29 @@ class ChangePointTest(unittest.TestCase):
             self.assertEqual(change_points(noisy([100] * 12, 0.08, seed)), [], seed)
 
 
+class MachineStateTest(unittest.TestCase):
+    def test_probes_cluster_into_states_at_their_gaps(self):
+        states = MachineStates([38, 41, 36, 43, 15.5, 210, 225, 198, None, 0])
+        self.assertEqual([states.of(p) for p in (15, 40, 215, None)], [0, 1, 2, UNPROBED])
+
+    def test_a_run_is_valued_as_in_the_usual_state_repetition_by_repetition(self):
+        near, far = [(100.0, 40.0)] * 2, [(50.0, 220.0)] * 2
+        states = MachineStates([40, 220])
+        levels = PointLevels(states, [near] * 4 + [far] * 3)
+        self.assertEqual(levels.usual, 0)
+        self.assertEqual(levels.normalized([(45.0, 230.0), (90.0, 38.0)]), 90.0)
+        # A state seen in fewer than MIN_RUNS runs has no level yet.
+        self.assertIsNone(PointLevels(states, [near] * 4 + [far] * 2).normalized(far))
+
+
 class HistoryTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
         self.db_path = os.path.join(self.dir, "history.db")
         with open(FIXTURE, encoding="utf-8") as f:
             self.fixture = json.load(f)
-        # Four locks at each thread count, so a run's common factor has
-        # points enough to be told from one lock's change.
+        # Four locks at each thread count, each slowed by its own factor in
+        # the far machine state.
         extra = []
         for e in self.fixture["benchmarks"]:
             if e["variant"] in ("ticket", "pv_ticket"):
@@ -73,16 +94,24 @@ class HistoryTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def results(self, index, scale=1.0, host="fixture", commit=None, machine_speed=1.0):
+    def results(self, index, scale=1.0, host="fixture", commit=None, far=()):
         """A results file: the fixture as run `index` on `host`, POINT's
-        throughput scaled, and every point's by machine_speed."""
+        throughput scaled. Each repetition probes a 40 ns hand-off, or a
+        220 ns one where its index is in `far`, which slows every point with
+        more than one thread by its lock's own factor (FAR_STATE)."""
         doc = copy.deepcopy(self.fixture)
         doc["context"]["host_name"] = host
         doc["context"]["date"] = f"2026-11-{index + 1:02d}T09:00:00+00:00"
         doc["context"]["lockbench"]["git_revision"] = commit or f"{index:07x}"
         for e in doc["benchmarks"]:
-            if "ops_per_sec" in e:
-                e["ops_per_sec"] *= machine_speed * (scale if e["run_name"] == POINT else 1.0)
+            if "ops_per_sec" not in e:
+                continue
+            e["ops_per_sec"] *= scale if e["run_name"] == POINT else 1.0
+            if e["run_type"] == "iteration":
+                in_far = e["repetition_index"] in far
+                e["handoff_ns"] = 220.0 if in_far else 40.0
+                if in_far and e["threads"] > 1:
+                    e["ops_per_sec"] *= FAR_STATE[e["variant"]]
         path = os.path.join(self.dir, f"{host}-{index}.json")
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f)
@@ -170,9 +199,8 @@ class HistoryTest(unittest.TestCase):
             history.add(db, self.results(i, scale), "main")
         verdict = {}
         for scale in (0.7, 0.97):
-            judged, failed, _ = judge_against_history(
-                db, load_results(self.results(20, scale, commit="candidate")), 0.10, 4.0, 10,
-                "main")
+            judged, failed, _, _ = judge_against_history(
+                db, load_results(self.results(20, scale, commit="candidate")), GateSettings())
             verdict[scale] = {j.name: j.verdict for j in judged}[POINT]
             self.assertEqual(failed, [])
         self.assertEqual(verdict, {0.7: "regression", 0.97: "same"})
@@ -185,38 +213,76 @@ class HistoryTest(unittest.TestCase):
             history.add(db, self.results(i, scale), "main")
         candidate = load_results(self.results(20, 0.5, commit="candidate"))
         for gated, expected in ((False, "oversubscribed"), (True, "regression")):
-            judged, _, _ = judge_against_history(db, candidate, 0.10, 4.0, 10, "main",
-                                                 oversubscribed=gated)
+            judged, _, _, _ = judge_against_history(db, candidate,
+                                                    GateSettings(oversubscribed=gated))
             self.assertEqual({j.name: j.verdict for j in judged}[POINT], expected)
 
-    def test_a_run_slower_for_every_lock_is_the_machine_not_a_regression(self):
+    def test_a_run_in_another_machine_state_is_the_machine_not_a_regression(self):
         db = history.connect(self.db_path)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 9)):
-            history.add(db, self.results(i, machine_speed=scale * (0.7 if i % 3 == 0 else 1)),
-                        "main")
+            history.add(db, self.results(i, scale, far=BOTH if i % 3 == 0 else ()), "main")
         verdicts = {}
-        for case, args in (("machine", dict(machine_speed=0.7)), ("lock", dict(scale=0.7))):
-            judged, _, _ = judge_against_history(
-                db, load_results(self.results(20, commit=case, **args)), 0.10, 4.0, 10, "main")
+        for case, args in (("far state", dict(far=BOTH)), ("lock", dict(scale=0.7)),
+                           ("lock in the far state", dict(scale=0.7, far=BOTH)),
+                           ("mixed states", dict(far=(0,)))):
+            judged, _, _, _ = judge_against_history(
+                db, load_results(self.results(20, commit=case, **args)), GateSettings())
             verdicts[case] = {j.name for j in judged if j.verdict == "regression"}
-        self.assertEqual(verdicts, {"machine": set(), "lock": {POINT}})
+        self.assertEqual(verdicts, {"far state": set(), "lock": {POINT},
+                                    "lock in the far state": {POINT}, "mixed states": set()})
 
-    def test_a_step_among_slow_runs_is_flagged_at_its_run_and_nowhere_else(self):
+    def test_a_state_the_history_has_too_few_runs_of_judges_nothing(self):
         db = history.connect(self.db_path)
-        speeds = noisy([1.0] * 12, 0.02, 10)
-        for i, speed in enumerate(speeds):
-            history.add(db, self.results(i, 0.75 if i >= 7 else 1.0,
-                                         machine_speed=speed * (0.7 if i in (1, 4, 8) else 1)),
+        for i, scale in enumerate(noisy([1.0] * 10, 0.03, 11)):
+            history.add(db, self.results(i, scale, far=BOTH if i == 4 else ()), "main")
+        judged, _, _, _ = judge_against_history(
+            db, load_results(self.results(20, 0.5, far=BOTH)), GateSettings())
+        self.assertEqual({j.name: j.verdict for j in judged}[POINT],
+                         "machine state not in the history")
+
+    def test_a_step_among_far_runs_is_flagged_at_its_run_and_nowhere_else(self):
+        db = history.connect(self.db_path)
+        for i, scale in enumerate(noisy([1.0] * 7 + [0.75] * 5, 0.02, 10)):
+            history.add(db, self.results(i, scale, far=BOTH if i in (1, 4, 8, 10) else ()),
                         "main")
         series = history.series(db)
-        shifts = detect(series, 0.10, 0.05, history.run_factors(series))
+        machine = history.machine_of(load_results(self.results(0)))
+        shifts = detect(series, 0.10, 0.05, {machine: history.machine_states(series, machine)})
         self.assertEqual([(s.name, s.index) for s in shifts], [(POINT, 7)])
+        # Unaware of the state, the far runs hide the step and make changes of their own.
+        raw = change_points([e.median for e in series[(machine, "spinlock", POINT)]])
+        self.assertNotEqual([c.index for c in raw], [7])
+
+    def test_a_regression_counts_only_if_measuring_it_again_shows_it(self):
+        db = history.connect(self.db_path)
+        for i, scale in enumerate(noisy([1.0] * 10, 0.03, 12)):
+            history.add(db, self.results(i, scale), "main")
+        candidate = load_results(self.results(20, 0.6, commit="candidate"))
+        verdicts = {}
+        for case, again in (("a disturbance", 1.0), ("the code", 0.6)):
+            recheck = load_results(self.results(21, again, commit="candidate"))
+            judged, _, _, _ = judge_against_history(db, candidate, GateSettings(), [recheck])
+            verdicts[case] = {j.name: j.verdict for j in judged}[POINT]
+        self.assertEqual(verdicts, {"a disturbance": "not confirmed", "the code": "regression"})
+
+    def test_the_gate_names_the_selection_that_measures_a_regression_again(self):
+        db = history.connect(self.db_path)
+        for i, scale in enumerate(noisy([1.0] * 10, 0.03, 13)):
+            history.add(db, self.results(i, scale), "main")
+        out = os.path.join(self.dir, "gate")
+        regressed, _ = write_history_gate(db, load_results(self.results(20, 0.6)), out,
+                                          GateSettings())
+        self.assertTrue(regressed)
+        with open(os.path.join(out, "recheck.txt"), encoding="utf-8") as f:
+            [line] = f.read().splitlines()
+        self.assertTrue(line.startswith("--family spinlock --variant ticket --threads 8 "
+                                        "--placement none --set "), line)
 
     def test_too_little_history_judges_nothing(self):
         db = history.connect(self.db_path)
         history.add(db, self.results(0), "main")
-        judged, _, _ = judge_against_history(db, load_results(self.results(1, 0.5)), 0.10, 4.0,
-                                             10, "main")
+        judged, _, _, _ = judge_against_history(db, load_results(self.results(1, 0.5)),
+                                                GateSettings())
         self.assertEqual({j.verdict for j in judged}, {"too little history"})
 
     def test_the_command_line_adds_plots_and_gates(self):
