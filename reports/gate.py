@@ -26,7 +26,9 @@ time: a noisy neighbour slowed every one-thread point of two families by
 20-64% for a minute of one run in twelve. So a regression can be measured
 again (scripts/regression does, with the selection recheck.txt lists) and
 judged a second time (rechecks): it counts only when the second measurement
-regressed too.
+regressed too. A second measurement in a machine state the point's history
+has no level for confirms nothing; a real regression missed so shows in the
+history's change points once the run is recorded.
 """
 
 import math
@@ -138,9 +140,11 @@ def judge_against_history(db, candidate, settings, rechecks=()):
         else:
             j.candidate = value
             j.history_median, j.change, j.z, j.verdict = _verdict(medians, value, settings)
+        # Measured again in a state the point's history has no level for,
+        # it cannot confirm anything either.
         if j.verdict == "regression" and p.name in again and again[p.name].valid:
             j.again = levels.normalized(repetitions_of(again[p.name]))
-            if j.again is not None and _verdict(medians, j.again, settings)[3] != "regression":
+            if j.again is None or _verdict(medians, j.again, settings)[3] != "regression":
                 j.verdict = NOT_CONFIRMED
         judged.append(j)
     return judged, failed, machine, states

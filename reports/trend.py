@@ -102,7 +102,8 @@ def _draw_family(family, history, shifts, states, out_dir):
             unusual = [(i, m) for i, m in moved if i not in normal]
             if unusual:
                 ax.plot([i for i, _ in unusual], [m for _, m in unusual], "o", mfc="none",
-                        color=line.get_color(), markersize=5, label="unusual machine state")
+                        color=line.get_color(), markersize=5,
+                        label=f"a machine state of < {MIN_RUNS} runs")
             failed = [x for x, e in zip(xs, entries) if not e.valid]
             if failed and moved:
                 low = min(m for _, m in moved)
@@ -129,7 +130,9 @@ def _draw_family(family, history, shifts, states, out_dir):
         ax.set_visible(False)
     axes[0][0].legend(fontsize=6)
     axes[0][0].set_ylabel("ops/s: median in the usual state\n(dots: as measured)", fontsize=8)
-    fig.suptitle(f"{family}: throughput over runs (x: commit, oldest first)")
+    fig.suptitle(f"{family}: throughput over runs (x: commit, oldest first); line: in the "
+                 f"point's usual machine state, dots: as measured, hollow: a state of fewer "
+                 f"than {MIN_RUNS} runs")
     fig.tight_layout()
     png = os.path.join(out_dir, f"history-{family}.png")
     fig.savefig(png, dpi=100)

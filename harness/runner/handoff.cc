@@ -21,6 +21,12 @@ constexpr auto kPassGap = std::chrono::milliseconds(20);
 constexpr int kBatches = 3;
 constexpr std::uint64_t kRoundTripsPerBatch = 1000;
 constexpr std::uint64_t kProbeRoundTripsPerBatch = 200;
+// Where the probe's two threads cannot run at once (a busy machine, a CPU
+// quota smaller than the CPUs hwloc shows), each round trip waits for a time
+// slice: what it measures is the scheduler, and 600 round trips would take
+// seconds. It gives up after this long and reports the time per hand-off so
+// far, which marks the repetition as measured on a busy machine.
+constexpr std::uint64_t kProbeBudgetNs = 5'000'000;
 
 struct alignas(kCacheLine) Line {
   std::atomic<std::uint64_t> value{0};
@@ -28,28 +34,46 @@ struct alignas(kCacheLine) Line {
 
 // The thread on cpu_a writes odd values, the one on cpu_b even ones; each
 // waits for the other's. Acquire/release: each hand-off is a real transfer
-// of the line, ordered as a lock hand-off is.
+// of the line, ordered as a lock hand-off is. With a budget (ns, 0: none),
+// the thread on cpu_a gives up once it is spent (checking the clock once per
+// 1024 spins, so the check costs the hand-off nothing) and tells its partner
+// on a line of its own.
 std::vector<double> batches(const Topology& topology, int cpu_a, int cpu_b,
-                            std::uint64_t round_trips = kRoundTripsPerBatch) {
-  Line line;
+                            std::uint64_t round_trips = kRoundTripsPerBatch,
+                            std::uint64_t budget_ns = 0) {
+  Line line, given_up;
   std::vector<double> ns;
   std::thread partner([&] {
     topology.bind_this_thread(cpu_b);
     for (std::uint64_t v = 1; v < 2 * kBatches * round_trips; v += 2) {
-      spin_until([&] { return line.value.load(std::memory_order_acquire) == v; });
+      spin_until([&] {
+        return line.value.load(std::memory_order_acquire) == v ||
+               given_up.value.load(std::memory_order_relaxed) != 0;
+      });
+      if (given_up.value.load(std::memory_order_relaxed) != 0) return;
       line.value.store(v + 1, std::memory_order_release);
     }
   });
   topology.bind_this_thread(cpu_a);
+  const std::uint64_t deadline = budget_ns ? now_ns() + budget_ns : 0;
   std::uint64_t next = 0;
-  for (int b = 0; b < kBatches; ++b) {
+  for (int b = 0; b < kBatches && !given_up.value.load(std::memory_order_relaxed); ++b) {
     const std::uint64_t start = now_ns();
-    for (std::uint64_t i = 0; i < round_trips; ++i) {
+    std::uint64_t done = 0;
+    for (; done < round_trips; ++done) {
       line.value.store(next + 1, std::memory_order_release);
       next += 2;
-      spin_until([&] { return line.value.load(std::memory_order_acquire) == next; });
+      std::uint32_t spins = 0;
+      spin_until([&] {
+        if (line.value.load(std::memory_order_acquire) == next) return true;
+        if (deadline == 0 || (++spins & 1023) != 0 || now_ns() < deadline) return false;
+        given_up.value.store(1, std::memory_order_relaxed);
+        return true;
+      });
+      if (given_up.value.load(std::memory_order_relaxed)) break;
     }
-    ns.push_back(static_cast<double>(now_ns() - start) / (2.0 * static_cast<double>(round_trips)));
+    ns.push_back(static_cast<double>(now_ns() - start) /
+                 (2.0 * static_cast<double>(std::max<std::uint64_t>(done, 1))));
   }
   partner.join();
   return ns;
@@ -76,7 +100,7 @@ double probe_handoff(const Topology& topology, int cpu_a, int cpu_b) {
   double ns = 0;
   // A thread of its own: the measuring thread is pinned to cpu_a.
   std::thread([&] {
-    ns = median(batches(topology, cpu_a, cpu_b, kProbeRoundTripsPerBatch));
+    ns = median(batches(topology, cpu_a, cpu_b, kProbeRoundTripsPerBatch, kProbeBudgetNs));
   }).join();
   return ns;
 }

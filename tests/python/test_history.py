@@ -259,11 +259,13 @@ class HistoryTest(unittest.TestCase):
             history.add(db, self.results(i, scale), "main")
         candidate = load_results(self.results(20, 0.6, commit="candidate"))
         verdicts = {}
-        for case, again in (("a disturbance", 1.0), ("the code", 0.6)):
-            recheck = load_results(self.results(21, again, commit="candidate"))
+        for case, again, far in (("a disturbance", 1.0, ()), ("the code", 0.6, ()),
+                                 ("a state the history lacks", 0.6, BOTH)):
+            recheck = load_results(self.results(21, again, commit="candidate", far=far))
             judged, _, _, _ = judge_against_history(db, candidate, GateSettings(), [recheck])
             verdicts[case] = {j.name: j.verdict for j in judged}[POINT]
-        self.assertEqual(verdicts, {"a disturbance": "not confirmed", "the code": "regression"})
+        self.assertEqual(verdicts, {"a disturbance": "not confirmed", "the code": "regression",
+                                    "a state the history lacks": "not confirmed"})
 
     def test_the_gate_names_the_selection_that_measures_a_regression_again(self):
         db = history.connect(self.db_path)
