@@ -11,6 +11,7 @@
 import argparse
 import os
 import sys
+import traceback
 
 from reports.arch import write_arch
 from reports import history
@@ -128,6 +129,10 @@ def run_history(argv):
     plot.add_argument("-o", "--out", required=True)
     plot.add_argument("--machine", help="only this machine's series")
     plot.add_argument("--branch", default="", help="only this branch's runs")
+    plot.add_argument("--config", help="only this config's runs (default: the config run last)")
+    plot.add_argument("--x", choices=("commit", "date"), default="commit",
+                      help="x axis: the runs in date order labelled by commit (default), or "
+                           "their dates")
     plot.add_argument("--min-effect", type=fraction, default=0.10,
                       help="smallest shift that is a change point (default 0.10)")
     plot.add_argument("--alpha", type=fraction, default=0.05,
@@ -142,19 +147,26 @@ def run_history(argv):
     if args.machine and args.machine not in history.machines(db):
         raise ReportError(f"--machine {args.machine!r}: not in {args.db}; allowed: "
                           + ", ".join(repr(m) for m in history.machines(db)))
-    series = history.series(db, args.machine, args.branch or None, kinds=("global", "scalable"))
+    known = history.configs(db)
+    if args.config and args.config not in known:
+        raise ReportError(f"--config {args.config!r}: not in {args.db}; allowed: "
+                          + ", ".join(repr(c) for c in known))
+    config = args.config or (known[-1] if known else None)
+    series = history.series(db, args.machine, args.branch or None, kinds=("global", "scalable"),
+                            config=config)
     if not series:
         raise ReportError(f"{args.db}: no runs to plot")
-    every_point = history.series(db, args.machine, args.branch or None)
+    every_point = history.series(db, args.machine, args.branch or None, config=config)
     states = {machine: history.machine_states(every_point, machine)
               for machine in {m for (m, _, _) in series}}
-    index, shifts = write_trends(series, args.out, args.min_effect, args.alpha, states)
+    index, shifts = write_trends(series, args.out, args.min_effect, args.alpha, states,
+                                 by_date=args.x == "date")
     for s in shifts:
         print(f"change point: {s.name} on {s.machine} at run {s.index + 1} "
               f"(commit {s.commit[:7]}): "
               f"{s.before:.4g} -> {s.after:.4g} ({s.change:+.1%}, p {s.p_value:.3g})"
               + (", oversubscribed" if s.oversubscribed else ""))
-    print(index)
+    print(f"runs of config {config!r}; {index}")
     return 0
 
 
@@ -191,3 +203,7 @@ def main(argv=None):
     except ReportError as e:
         print(f"report: {e}", file=sys.stderr)
         return 2
+    except Exception:  # noqa: BLE001 - exit 1 of compare means a regression, not a crash
+        traceback.print_exc()
+        print("report: failed (the traceback above is a defect of the report)", file=sys.stderr)
+        return 3

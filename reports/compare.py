@@ -12,9 +12,11 @@ is valid in the baseline and failed in the candidate is a regression.
 
 Only repetitions measured in the same machine state are compared
 (reports/machine_state.py: each repetition's probe of the hand-off between
-two of its CPUs). A VM's host moving its vCPUs farther apart slows every
-point with cross-CPU traffic, each by its own factor, for minutes; a point
-whose baseline and candidate share no state is reported as such, not judged.
+two of its CPUs), the state both files have most repetitions in. A VM's
+host moving its vCPUs farther apart slows every point with cross-CPU
+traffic, each by its own factor, for minutes; a point whose baseline and
+candidate share no state is reported as such, not judged. Files without
+probes are compared as measured.
 """
 
 import html
@@ -26,7 +28,7 @@ import numpy as np
 from scipy.stats import mannwhitneyu
 
 from reports.load import family_report
-from reports.machine_state import MachineStates
+from reports.machine_state import UNPROBED, MachineStates
 from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
@@ -99,11 +101,12 @@ def compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns=100.0):
         if not (b.valid and c.valid):
             continue
         b_states, c_states = ([states.of(r.get("handoff_ns")) for r in p.runs] for p in (b, c))
-        shared = set(b_states) & set(c_states)
+        state = _common_state(b_states, c_states)
         for metric, values_of, higher_is_better, floored in METRICS:
             bv, cv = values_of(b), values_of(c)
-            if shared:
-                bv, cv = bv[[s in shared for s in b_states]], cv[[s in shared for s in c_states]]
+            if state is not None:
+                if state != UNPROBED:
+                    bv, cv = bv[[s == state for s in b_states]], cv[[s == state for s in c_states]]
                 change, p_value, verdict = judge(bv, cv, higher_is_better, threshold, alpha,
                                                  latency_floor_ns if floored else 0.0)
             else:
@@ -113,6 +116,20 @@ def compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns=100.0):
                                   change, p_value, verdict))
     return Comparison(changes, failed, sorted(base.keys() - cand.keys()),
                       sorted(cand.keys() - base.keys()))
+
+
+def _common_state(b_states, c_states):
+    """The machine state in which to compare a point's repetitions: UNPROBED
+    (all of them, as measured) when either file has repetitions without a
+    probe, else the state both have the most repetitions in, or None when
+    they share none. One state, not all shared ones: pooled, a different
+    share of each would move the medians."""
+    if UNPROBED in b_states or UNPROBED in c_states:
+        return UNPROBED
+    shared = set(b_states) & set(c_states)
+    if not shared:
+        return None
+    return max(sorted(shared), key=lambda s: min(b_states.count(s), c_states.count(s)))
 
 
 def _row(c):

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reports.history import machine_of, machine_states, repetitions_of, series
+from reports.history import config_of, machine_of, machine_states, repetitions_of, series
 from reports.machine_state import PointLevels
 from reports.points import collect_points
 
@@ -111,9 +111,12 @@ def judge_against_history(db, candidate, settings, rechecks=()):
     """([Judged], [(name, error)] newly failing, machine, MachineStates).
     rechecks: results files that measured regressed points again."""
     machine = machine_of(candidate, settings.host)
-    history = series(db, machine=machine, branch=settings.branch or None)
+    history = series(db, machine=machine, branch=settings.branch or None,
+                     config=config_of(candidate))
     points = collect_points([candidate])
     again = {p.name: p for p in collect_points(rechecks)}
+    # With the second measurement's probes: one in a state never seen must
+    # form a state of its own, not join the nearest (it confirms nothing).
     states = machine_states(history, machine,
                             [probe for p in [*points, *again.values()]
                              for _, probe in repetitions_of(p)])
@@ -140,10 +143,14 @@ def judge_against_history(db, candidate, settings, rechecks=()):
         else:
             j.candidate = value
             j.history_median, j.change, j.z, j.verdict = _verdict(medians, value, settings)
-        # Measured again in a state the point's history has no level for,
-        # it cannot confirm anything either.
-        if j.verdict == "regression" and p.name in again and again[p.name].valid:
-            j.again = levels.normalized(repetitions_of(again[p.name]))
+        if j.verdict == "regression" and p.name in again:
+            second = again[p.name]
+            if not second.valid:
+                failed.append((p.name, f"measured again: {second.error}"))
+                continue
+            # Measured again in a state the point's history has no level
+            # for, it cannot confirm anything either.
+            j.again = levels.normalized(repetitions_of(second))
             if j.again is None or _verdict(medians, j.again, settings)[3] != "regression":
                 j.verdict = NOT_CONFIRMED
         judged.append(j)

@@ -98,19 +98,24 @@ def add(db, path, branch="", host=None):
     results = load_results(path)
     lb = results.lockbench
     identity = (machine_of(results, host), lb.get("git_revision", "?"),
-                results.context.get("date", ""), lb.get("config", {}).get("name", "?"))
+                results.context.get("date", ""), config_of(results))
     try:
         with db:  # one transaction: the run and all its points, or nothing
-            known = db.execute("SELECT id, digest FROM runs WHERE machine = ? AND commit_hash = ?"
-                               " AND date = ? AND config = ?", identity).fetchone()
+            # Taken before the lookup, so a second writer of the same run waits.
+            db.execute("BEGIN IMMEDIATE")
+            known = db.execute("SELECT id, digest, branch FROM runs WHERE machine = ? AND"
+                               " commit_hash = ? AND date = ? AND config = ?", identity).fetchone()
             if known and known[1] == digest:
+                if branch and branch != known[2]:
+                    db.execute("UPDATE runs SET branch = ? WHERE id = ?", (branch, known[0]))
+                    return f"already in the history; now a run of {branch}"
                 return "already in the history"
             if known:
                 run_id = known[0]
                 db.execute("DELETE FROM points WHERE run_id = ?", (run_id,))
                 db.execute("DELETE FROM repetitions WHERE run_id = ?", (run_id,))
-                db.execute("UPDATE runs SET digest = ?, source = ? WHERE id = ?",
-                           (digest, path, run_id))
+                db.execute("UPDATE runs SET digest = ?, source = ?, branch = ? WHERE id = ?",
+                           (digest, path, branch or known[2], run_id))
             else:
                 run_id = db.execute(
                     "INSERT INTO runs (digest, machine, commit_hash, date, config, branch, source)"
@@ -155,9 +160,10 @@ class Entry:
     repetitions: list  # [(ops/s, handoff_ns or None)]
 
 
-def series(db, machine=None, branch=None, kinds=None):
+def series(db, machine=None, branch=None, kinds=None, config=None):
     """{(machine, family, point name): [Entry in date order]}, of the given
-    variant kinds (all when None)."""
+    variant kinds (all when None), of one config's runs (all when None: a
+    point's figures depend on the config's window and warm-up)."""
     query = ("SELECT r.machine, p.family, p.name, r.commit_hash, r.date, p.valid, p.median,"
              " p.ci_low, p.ci_high, p.oversubscribed, p.threads, r.id FROM points p"
              " JOIN runs r ON r.id = p.run_id")
@@ -168,6 +174,9 @@ def series(db, machine=None, branch=None, kinds=None):
     if branch:
         where.append("r.branch = ?")
         args.append(branch)
+    if config:
+        where.append("r.config = ?")
+        args.append(config)
     if kinds:
         where.append(f"p.kind IN ({', '.join('?' * len(kinds))})")
         args += list(kinds)
@@ -189,6 +198,15 @@ def series(db, machine=None, branch=None, kinds=None):
 
 def machines(db):
     return [m for (m,) in db.execute("SELECT DISTINCT machine FROM runs ORDER BY machine")]
+
+
+def configs(db):
+    """The configs of the history's runs, the most recently run last."""
+    return [c for (c,) in db.execute("SELECT config FROM runs GROUP BY config ORDER BY MAX(date)")]
+
+
+def config_of(result_set):
+    return result_set.lockbench.get("config", {}).get("name", "?")
 
 
 def machine_states(history, machine, more_probes=()):

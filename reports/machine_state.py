@@ -11,7 +11,11 @@ per-CPU tasklets not at all). Neither one-file comparisons nor a history can
 tell a commit's change from that, unless they know the state.
 
 The states of a machine are the clusters of its probes: sorted, they split
-wherever a probe is more than STATE_GAP times the one before it. A point's
+wherever a probe is more than STATE_GAP times the one before it, among the
+probes in dense places (at least DENSE probes, and DENSE_SHARE of all,
+within a factor NEAR of it): a probe taken as the host moved the vCPUs reads
+between the states, and a few such must not join them. Sparse probes belong
+to the state their value falls in. A point's
 level in each state is the median, over the runs with repetitions in that
 state, of those repetitions' median; its usual state is the one with the
 most runs. A repetition is normalized by dividing it by its state's level
@@ -33,6 +37,9 @@ import math
 import numpy as np
 
 STATE_GAP = 1.5
+DENSE = 5
+DENSE_SHARE = 0.01
+NEAR = 1.25
 MIN_RUNS = 3
 UNPROBED = -1  # the state of repetitions without a probe
 
@@ -41,8 +48,11 @@ class MachineStates:
     """The states of one machine's probes."""
 
     def __init__(self, probes):
-        known = sorted(p for p in probes if _probed(p))
-        self.boundaries = [math.sqrt(a * b) for a, b in zip(known, known[1:])
+        known = np.sort([p for p in probes if _probed(p)])
+        near = (np.searchsorted(known, known * NEAR, side="right") -
+                np.searchsorted(known, known / NEAR, side="left"))
+        dense = known[near >= max(DENSE, DENSE_SHARE * len(known))]
+        self.boundaries = [math.sqrt(a * b) for a, b in zip(dense, dense[1:])
                            if b > STATE_GAP * a]
 
     def of(self, probe):
@@ -73,7 +83,9 @@ class PointLevels:
         for reps in runs:
             for state, values in _by_state(states, reps).items():
                 per_state.setdefault(state, []).append(float(np.median(values)))
-        self.levels = {s: float(np.median(v)) for s, v in per_state.items() if len(v) >= MIN_RUNS}
+        # A level of 0 (no operation completed, oversubscribed) scales nothing.
+        self.levels = {s: level for s, v in per_state.items() if len(v) >= MIN_RUNS
+                       for level in [float(np.median(v))] if level > 0}
         counts = {s: len(per_state[s]) for s in self.levels}
         # The most runs; the faster hand-off breaks a tie.
         self.usual = min(counts, key=lambda s: (-counts[s], s)) if counts else None

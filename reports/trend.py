@@ -6,6 +6,7 @@ an index.html with the table of change points."""
 import html
 import os
 from dataclasses import dataclass
+from datetime import datetime
 
 import matplotlib
 
@@ -17,6 +18,7 @@ from reports.machine_state import MIN_RUNS, PointLevels  # noqa: E402
 from reports.page import STYLE  # noqa: E402
 
 COLUMNS = 4
+MAX_LABELS = 40  # commit labels on an axis; more runs label every k-th
 
 
 @dataclass
@@ -74,34 +76,45 @@ def _short(commit):
     return (commit or "?")[:7]
 
 
-def _draw_family(family, history, shifts, states, out_dir):
+def _positions(history, family, by_date):
+    """{(date, commit): x} shared by a family's panels and machines: each run
+    its own place in date order (labelled by its short commit), or its date."""
+    runs = sorted({(e.date, e.commit) for (_, f, _), entries in history.items() if f == family
+                   for e in entries})
+    if by_date:
+        return {run: datetime.fromisoformat(run[0]) for run in runs}
+    return {run: i for i, run in enumerate(runs)}
+
+
+def _draw_family(family, history, shifts, states, out_dir, by_date):
     names = sorted({name for (_, f, name) in history if f == family})
     rows = (len(names) + COLUMNS - 1) // COLUMNS
     fig, axes = plt.subplots(rows, min(COLUMNS, len(names)), figsize=(4.2 * min(COLUMNS, len(names)),
                              3.0 * rows), squeeze=False)
+    positions = _positions(history, family, by_date)
     for ax, name in zip(axes.flat, names):
         for machine in sorted({m for (m, f, n) in history if f == family and n == name}):
             entries = history[(machine, family, name)]
-            xs = list(range(len(entries)))
+            xs = [positions[(e.date, e.commit)] for e in entries]
             series = normalized_series(history, (machine, family, name), states[machine])
-            line = ax.plot([i for i, _ in series], [v for _, v in series], marker="o",
+            line = ax.plot([xs[i] for i, _ in series], [v for _, v in series], marker="o",
                            markersize=3, label=machine)[0]
             # The measured interval, scaled as its median was.
             banded = [(i, v / entries[i].median) for i, v in series
                       if entries[i].ci_low is not None]
             if banded:
-                ax.fill_between([i for i, _ in banded],
+                ax.fill_between([xs[i] for i, _ in banded],
                                 [entries[i].ci_low * k for i, k in banded],
                                 [entries[i].ci_high * k for i, k in banded],
                                 color=line.get_color(), alpha=0.2)
             # As measured, where the state moved it; hollow: no level for its state.
             moved = [(i, e.median) for i, e in enumerate(entries) if e.valid and e.median]
             normal = dict(series)
-            ax.plot([i for i, m in moved if i in normal], [m for i, m in moved if i in normal],
+            ax.plot([xs[i] for i, m in moved if i in normal], [m for i, m in moved if i in normal],
                     ".", color=line.get_color(), alpha=0.35, markersize=4)
             unusual = [(i, m) for i, m in moved if i not in normal]
             if unusual:
-                ax.plot([i for i, _ in unusual], [m for _, m in unusual], "o", mfc="none",
+                ax.plot([xs[i] for i, _ in unusual], [m for _, m in unusual], "o", mfc="none",
                         color=line.get_color(), markersize=5,
                         label=f"a machine state of < {MIN_RUNS} runs")
             failed = [x for x, e in zip(xs, entries) if not e.valid]
@@ -110,11 +123,15 @@ def _draw_family(family, history, shifts, states, out_dir):
                 ax.plot(failed, [low] * len(failed), "x", color="red", label="failed")
             for s in shifts:
                 if (s.machine, s.family, s.name) == (machine, family, name):
-                    ax.axvline(s.index - 0.5, color="black", linestyle="--", linewidth=1)
-                    ax.annotate(f"{s.change:+.0%}", (s.index - 0.5, 1),
-                                xycoords=("data", "axes fraction"), va="top", ha="left",
-                                fontsize=8)
-            ax.set_xticks(xs, [_short(e.commit) for e in entries], rotation=90, fontsize=6)
+                    x = xs[s.index - 1] + (xs[s.index] - xs[s.index - 1]) / 2
+                    ax.axvline(x, color="black", linestyle="--", linewidth=1)
+                    ax.annotate(f"{s.change:+.0%}", (x, 1), xycoords=("data", "axes fraction"),
+                                va="top", ha="left", fontsize=8)
+        if not by_date:
+            step = max(1, len(positions) // MAX_LABELS)
+            runs = sorted(positions, key=positions.get)[::step]
+            ax.set_xticks([positions[r] for r in runs], [_short(r[1]) for r in runs],
+                          rotation=90, fontsize=6)
         over = any(e.oversubscribed for m, f, n in history if f == family and n == name
                    for e in history[(m, f, n)])
         ax.set_title(name.split("/", 1)[1] + (" (oversubscribed)" if over else ""), fontsize=7)
@@ -130,9 +147,12 @@ def _draw_family(family, history, shifts, states, out_dir):
         ax.set_visible(False)
     axes[0][0].legend(fontsize=6)
     axes[0][0].set_ylabel("ops/s: median in the usual state\n(dots: as measured)", fontsize=8)
-    fig.suptitle(f"{family}: throughput over runs (x: commit, oldest first); line: in the "
-                 f"point's usual machine state, dots: as measured, hollow: a state of fewer "
-                 f"than {MIN_RUNS} runs")
+    if by_date:
+        fig.autofmt_xdate()
+    x_axis = "date" if by_date else "commit, oldest first"
+    fig.suptitle(f"{family}: throughput over runs (x: {x_axis}); line: in the point's usual "
+                 f"machine state, dots: as measured, hollow: a state of fewer than {MIN_RUNS} "
+                 "runs")
     fig.tight_layout()
     png = os.path.join(out_dir, f"history-{family}.png")
     fig.savefig(png, dpi=100)
@@ -141,12 +161,13 @@ def _draw_family(family, history, shifts, states, out_dir):
     return png
 
 
-def write_trends(history, out_dir, min_effect, alpha, states):
+def write_trends(history, out_dir, min_effect, alpha, states, by_date=False):
     """Draws the figures and index.html; returns (index path, shifts).
-    states: {machine: MachineStates} over all the machine's points."""
+    states: {machine: MachineStates} over all the machine's points; by_date:
+    x is the runs' dates, not their order."""
     os.makedirs(out_dir, exist_ok=True)
     shifts = detect(history, min_effect, alpha, states)
-    figures = [(family, _draw_family(family, history, shifts, states, out_dir))
+    figures = [(family, _draw_family(family, history, shifts, states, out_dir, by_date))
                for family in sorted({f for (_, f, _) in history})]
     rows = "".join(
         f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(s.machine)}</td>"

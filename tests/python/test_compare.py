@@ -146,6 +146,25 @@ class CompareTest(unittest.TestCase):
         # Mixed: its three near repetitions against the baseline's five.
         self.assertEqual(verdicts, {"far": {"machine state differs"}, "mixed": {"same"}})
 
+    def test_two_mixed_files_are_compared_in_one_state(self):
+        mostly_near = self.with_probes("mostly_near.json", [40.0, 40.0, 40.0, 40.0, 220.0], 0.6)
+        mostly_far = self.with_probes("mostly_far.json", [40.0, 220.0, 40.0, 220.0, 220.0], 0.6)
+        comparison = compare_sets(load_results(mostly_near), load_results(mostly_far), 0.1, 0.05)
+        self.assertEqual({c.verdict for c in comparison.changes if c.name == STEADY}, {"same"})
+
+    def test_a_file_without_probes_is_compared_as_measured(self):
+        doc = copy.deepcopy(self.base_doc)
+        for e in doc["benchmarks"]:
+            if e["run_name"] == STEADY:
+                e["ops_per_sec"] *= 0.7
+        probed = self.with_probes("probed.json", [40.0] * 5)
+        comparison = compare_sets(load_results(self.base), load_results(probed), 0.1, 0.05)
+        self.assertEqual(comparison.regressions, [])
+        cut = self.write("cut_unprobed.json", doc)
+        comparison = compare_sets(load_results(probed), load_results(cut), 0.1, 0.05)
+        self.assertEqual([(c.name, c.metric) for c in comparison.regressions],
+                         [(STEADY, "throughput")])
+
     def test_points_in_one_file_only_are_listed(self):
         doc = copy.deepcopy(self.base_doc)
         doc["benchmarks"] = [e for e in doc["benchmarks"] if e["run_name"] != STEADY]

@@ -19,7 +19,7 @@ from reports.changepoints import change_points
 from reports.gate import GateSettings, judge_against_history, write_history_gate
 from reports.load import ReportError, load_results
 from reports.machine_state import UNPROBED, MachineStates, PointLevels
-from reports.trend import detect
+from reports.trend import detect, write_trends
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "small.json")
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -58,17 +58,29 @@ class ChangePointTest(unittest.TestCase):
 
 class MachineStateTest(unittest.TestCase):
     def test_probes_cluster_into_states_at_their_gaps(self):
-        states = MachineStates([38, 41, 36, 43, 15.5, 210, 225, 198, None, 0])
+        states = MachineStates([38, 41, 36, 43] * 5 + [15.5] * 5 + [210, 225, 198] * 5 +
+                               [None, 0])
         self.assertEqual([states.of(p) for p in (15, 40, 215, None)], [0, 1, 2, UNPROBED])
+
+    def test_probes_taken_between_states_do_not_join_them(self):
+        states = MachineStates([38] * 500 + [220] * 200 + [55, 80, 115, 170])
+        self.assertEqual([states.of(p) for p in (38, 80, 115, 220)], [0, 0, 1, 1])
 
     def test_a_run_is_valued_as_in_the_usual_state_repetition_by_repetition(self):
         near, far = [(100.0, 40.0)] * 2, [(50.0, 220.0)] * 2
-        states = MachineStates([40, 220])
+        states = MachineStates([40] * 5 + [220] * 5)
         levels = PointLevels(states, [near] * 4 + [far] * 3)
         self.assertEqual(levels.usual, 0)
         self.assertEqual(levels.normalized([(45.0, 230.0), (90.0, 38.0)]), 90.0)
         # A state seen in fewer than MIN_RUNS runs has no level yet.
         self.assertIsNone(PointLevels(states, [near] * 4 + [far] * 2).normalized(far))
+
+    def test_a_state_in_which_nothing_completed_has_no_level(self):
+        states = MachineStates([40] * 5 + [220] * 5)
+        stalled = [(0.0, 220.0)] * 2
+        levels = PointLevels(states, [[(100.0, 40.0)] * 2] * 3 + [stalled] * 3)
+        self.assertIsNone(levels.normalized(stalled))
+        self.assertEqual(levels.normalized([(90.0, 40.0)]), 90.0)
 
 
 class HistoryTest(unittest.TestCase):
@@ -125,6 +137,13 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 1)
         self.assertEqual(db.execute("SELECT COUNT(*) FROM points").fetchone()[0], 9)
 
+    def test_a_run_added_again_as_a_branch_run_becomes_one(self):
+        db = history.connect(self.db_path)
+        path = self.results(0)
+        history.add(db, path)
+        self.assertEqual(history.add(db, path, "main"), "already in the history; now a run of main")
+        self.assertEqual(len(history.series(db, branch="main")), 9)
+
     def test_a_run_added_while_it_was_written_is_updated(self):
         db = history.connect(self.db_path)
         path = self.results(0)
@@ -163,6 +182,18 @@ class HistoryTest(unittest.TestCase):
                                       "spinlock", POINT)]
         [c] = change_points([e.median for e in entries])
         self.assertEqual((c.index, entries[c.index].commit), (7, "0000007"))
+
+    def test_two_machines_share_a_plot_by_run_order_or_by_date(self):
+        db = history.connect(self.db_path)
+        for i in range(4):
+            history.add(db, self.results(2 * i, host="a"))
+            history.add(db, self.results(2 * i + 1, host="b"))
+        series = history.series(db)
+        states = {m: history.machine_states(series, m) for m, _, _ in series}
+        for by_date in (False, True):
+            out = os.path.join(self.dir, f"trend-{by_date}")
+            write_trends(series, out, 0.10, 0.05, states, by_date)
+            self.assertGreater(os.path.getsize(os.path.join(out, "history-spinlock.png")), 0)
 
     def test_a_truncated_database_is_refused(self):
         with open(self.db_path, "wb") as f:
@@ -267,6 +298,22 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(verdicts, {"a disturbance": "not confirmed", "the code": "regression",
                                     "a state the history lacks": "not confirmed"})
 
+    def test_a_regression_that_fails_when_measured_again_is_a_failure(self):
+        db = history.connect(self.db_path)
+        for i, scale in enumerate(noisy([1.0] * 10, 0.03, 14)):
+            history.add(db, self.results(i, scale), "main")
+        with open(self.results(21, 0.6), encoding="utf-8") as f:
+            doc = json.load(f)
+        for e in doc["benchmarks"]:
+            if e["run_name"] == POINT:
+                e.update(valid=False, error="INV1 lost a wakeup")
+        failing = os.path.join(self.dir, "failing.json")
+        with open(failing, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        _, failed, _, _ = judge_against_history(db, load_results(self.results(20, 0.6)),
+                                                GateSettings(), [load_results(failing)])
+        self.assertEqual(failed, [(POINT, "measured again: INV1 lost a wakeup")])
+
     def test_the_gate_names_the_selection_that_measures_a_regression_again(self):
         db = history.connect(self.db_path)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 13)):
@@ -279,6 +326,21 @@ class HistoryTest(unittest.TestCase):
             [line] = f.read().splitlines()
         self.assertTrue(line.startswith("--family spinlock --variant ticket --threads 8 "
                                         "--placement none --set "), line)
+
+    def test_the_gate_compares_runs_of_the_candidates_config_only(self):
+        db = history.connect(self.db_path)
+        for i, scale in enumerate(noisy([1.0] * 10, 0.03, 15)):
+            history.add(db, self.results(i, scale), "main")
+            with open(self.results(30 + i, 2.0), encoding="utf-8") as f:
+                doc = json.load(f)
+            doc["context"]["lockbench"]["config"]["name"] = "longer windows"
+            other = os.path.join(self.dir, f"other-{i}.json")
+            with open(other, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            history.add(db, other, "main")
+        judged, _, _, _ = judge_against_history(db, load_results(self.results(20)),
+                                                GateSettings())
+        self.assertEqual({j.name: j.verdict for j in judged}[POINT], "same")
 
     def test_too_little_history_judges_nothing(self):
         db = history.connect(self.db_path)
@@ -300,6 +362,9 @@ class HistoryTest(unittest.TestCase):
         run("history", "add", *paths[6:], "--db", self.db_path, "--branch", "main")
         plot = run("history", "plot", "--db", self.db_path, "-o", os.path.join(self.dir, "trend"))
         self.assertEqual(plot.returncode, 0, plot.stderr)
+        by_date = run("history", "plot", "--db", self.db_path, "-o",
+                      os.path.join(self.dir, "by-date"), "--x", "date")
+        self.assertEqual(by_date.returncode, 0, by_date.stderr)
         self.assertIn(f"change point: {POINT}", plot.stdout)
         self.assertTrue(os.path.exists(os.path.join(self.dir, "trend", "history-spinlock.png")))
         wrong = run("history", "plot", "--db", self.db_path, "-o", self.dir, "--machine", "nope")
