@@ -73,7 +73,7 @@ class Judged:
     z: float
     verdict: str  # regression, improvement, same, NOT_CONFIRMED, or why not judged (UNJUDGED)
     selection: list  # lockbench run arguments that measure the point again
-    again: float = math.nan  # the value measured again (rechecks)
+    again: float = None  # the value measured again (rechecks); None: not, or in no known state
 
 
 def robust_z(history, value):
@@ -174,7 +174,7 @@ def write_history_gate(db, candidate, out_dir, settings, rechecks=()):
                   "measured again | verdict |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {j.name} | {j.history_median:.4g} ({j.history_runs}) | {j.candidate:.4g} |"
                   f" {j.change:+.1%} | {j.z:+.1f} | "
-                  f"{'-' if j.again is None or math.isnan(j.again) else f'{j.again:.4g}'} |"
+                  f"{'-' if j.again is None else f'{j.again:.4g}'} |"
                   f" {j.verdict} |" for j in notable]
     for verdict, why in UNJUDGED.items():
         count = sum(j.verdict == verdict for j in judged)

@@ -49,6 +49,7 @@ class MachineStates:
 
     def __init__(self, probes):
         known = np.sort([p for p in probes if _probed(p)])
+        self.probes = known
         near = (np.searchsorted(known, known * NEAR, side="right") -
                 np.searchsorted(known, known / NEAR, side="left"))
         dense = known[near >= max(DENSE, DENSE_SHARE * len(known))]

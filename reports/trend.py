@@ -38,38 +38,31 @@ class Shift:
         return self.after / self.before - 1
 
 
-def normalized_series(history, key, states):
-    """[(index into the series' entries, normalized median)] of a series'
-    valid runs with repetitions in a known machine state
-    (machine_state.PointLevels)."""
-    entries = history[key]
-    valid = [(i, e) for i, e in enumerate(entries) if e.valid and e.median]
-    levels = PointLevels(states, [e.repetitions for _, e in valid])
-    out = []
-    for i, e in valid:
-        value = levels.normalized(e.repetitions)
-        if value is not None:
-            out.append((i, value))
+def normalized_series(history, states):
+    """{series key: [(index into its entries, value)]}: each series' valid
+    runs with repetitions in a known machine state, valued as if measured in
+    the point's usual state (machine_state.PointLevels). states: {machine:
+    MachineStates}."""
+    out = {}
+    for key, entries in history.items():
+        valid = [(i, e) for i, e in enumerate(entries) if e.valid and e.median]
+        levels = PointLevels(states[key[0]], [e.repetitions for _, e in valid])
+        values = [(i, levels.normalized(e.repetitions)) for i, e in valid]
+        out[key] = [(i, v) for i, v in values if v is not None]
     return out
 
 
-def detect(history, min_effect, alpha, states):
-    """[Shift] of every series: change points over its runs' medians as if
-    measured in the point's usual machine state. states: {machine:
-    MachineStates}."""
+def detect(history, normalized, min_effect, alpha):
+    """[Shift] of every series: change points over its normalized values
+    (normalized_series)."""
     out = []
     for (machine, family, name), entries in sorted(history.items()):
-        series = normalized_series(history, (machine, family, name), states[machine])
+        series = normalized[(machine, family, name)]
         for c in change_points([v for _, v in series], min_effect, alpha):
             index = series[c.index][0]
             out.append(Shift(machine, family, name, entries[index].commit, index, c.before,
                              c.after, c.p_value, entries[index].oversubscribed))
     return out
-
-
-def _probes(history, machine):
-    return [probe for (m, _, _), entries in history.items() if m == machine for e in entries
-            for _, probe in e.repetitions]
 
 
 def _short(commit):
@@ -86,7 +79,7 @@ def _positions(history, family, by_date):
     return {run: i for i, run in enumerate(runs)}
 
 
-def _draw_family(family, history, shifts, states, out_dir, by_date):
+def _draw_family(family, history, normalized, shifts, out_dir, by_date):
     names = sorted({name for (_, f, name) in history if f == family})
     rows = (len(names) + COLUMNS - 1) // COLUMNS
     fig, axes = plt.subplots(rows, min(COLUMNS, len(names)), figsize=(4.2 * min(COLUMNS, len(names)),
@@ -96,7 +89,7 @@ def _draw_family(family, history, shifts, states, out_dir, by_date):
         for machine in sorted({m for (m, f, n) in history if f == family and n == name}):
             entries = history[(machine, family, name)]
             xs = [positions[(e.date, e.commit)] for e in entries]
-            series = normalized_series(history, (machine, family, name), states[machine])
+            series = normalized[(machine, family, name)]
             line = ax.plot([xs[i] for i, _ in series], [v for _, v in series], marker="o",
                            markersize=3, label=machine)[0]
             # The measured interval, scaled as its median was.
@@ -166,8 +159,9 @@ def write_trends(history, out_dir, min_effect, alpha, states, by_date=False):
     states: {machine: MachineStates} over all the machine's points; by_date:
     x is the runs' dates, not their order."""
     os.makedirs(out_dir, exist_ok=True)
-    shifts = detect(history, min_effect, alpha, states)
-    figures = [(family, _draw_family(family, history, shifts, states, out_dir, by_date))
+    normalized = normalized_series(history, states)
+    shifts = detect(history, normalized, min_effect, alpha)
+    figures = [(family, _draw_family(family, history, normalized, shifts, out_dir, by_date))
                for family in sorted({f for (_, f, _) in history})]
     rows = "".join(
         f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(s.machine)}</td>"
@@ -182,7 +176,7 @@ def write_trends(history, out_dir, min_effect, alpha, states, by_date=False):
     images = "".join(f"<h2>{html.escape(family)}</h2><img src=\"{os.path.basename(png)}\" "
                      f"alt=\"{html.escape(family)} history\">" for family, png in figures)
     states_text = html.escape("; ".join(
-        f"{machine}: {states[machine].describe(_probes(history, machine))}" for machine in
+        f"{machine}: {states[machine].describe(states[machine].probes)}" for machine in
         sorted(states)))
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>lockbench history</title><style>{STYLE}</style></head>

@@ -19,7 +19,7 @@ from reports.changepoints import change_points
 from reports.gate import GateSettings, judge_against_history, write_history_gate
 from reports.load import ReportError, load_results
 from reports.machine_state import UNPROBED, MachineStates, PointLevels
-from reports.trend import detect, write_trends
+from reports.trend import detect, normalized_series, write_trends
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "small.json")
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -278,7 +278,8 @@ class HistoryTest(unittest.TestCase):
                         "main")
         series = history.series(db)
         machine = history.machine_of(load_results(self.results(0)))
-        shifts = detect(series, 0.10, 0.05, {machine: history.machine_states(series, machine)})
+        states = {machine: history.machine_states(series, machine)}
+        shifts = detect(series, normalized_series(series, states), 0.10, 0.05)
         self.assertEqual([(s.name, s.index) for s in shifts], [(POINT, 7)])
         # Unaware of the state, the far runs hide the step and make changes of their own.
         raw = change_points([e.median for e in series[(machine, "spinlock", POINT)]])
