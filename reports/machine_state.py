@@ -2,7 +2,7 @@
 were measured in.
 
 Each repetition records the one-way hand-off latency between two of its
-CPUs, probed just before its window (`handoff_ns`). A VM's host moves the
+CPUs, probed just after its window (`handoff_ns`). A VM's host moves the
 VM's vCPUs nearer or farther apart for minutes at a time: on a 2-vCPU cloud
 VM the probe read about 38 ns or about 220 ns, changing runs apart and
 within runs, and every point with cross-CPU traffic moved with it, each by

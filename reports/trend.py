@@ -185,7 +185,7 @@ def write_trends(history, out_dir, min_effect, alpha, states, by_date=False):
 drift, with a Mann-Whitney U test (Bonferroni over the candidate splits) below {alpha}
 (<code>reports/changepoints.py</code>), tested on each point's medians as if measured in
 its usual machine state. Each repetition probes the hand-off latency between two of its CPUs
-before its window; a VM's host moves its vCPUs nearer or farther apart for minutes, and the
+after its window; a VM's host moves its vCPUs nearer or farther apart for minutes, and the
 points with cross-CPU traffic move with it. Repetitions are divided by their state's level
 for the point (<code>reports/machine_state.py</code>); runs in a state seen in fewer than
 {MIN_RUNS} runs of a point are hollow and not tested. States per machine: {states_text}.</p>

@@ -29,10 +29,11 @@ HandoffMatrix measure_handoffs(const Topology& topology, std::vector<int> cpus);
 
 // A quick look at the same latency between two CPUs (the median of 3 batches
 // of 200 round trips, about 0.3 ms at 200 ns; at most 5 ms where the two
-// threads cannot run at once), taken before each repetition's window. A VM's host may move its vCPUs nearer or farther apart for minutes
-// at a time: on a 2-vCPU cloud VM the hand-off read about 38 ns or about 220 ns,
-// changing runs apart, and every point with cross-CPU traffic moved with it by
-// up to 3x. Results record the probe so that comparisons over time compare
+// threads cannot run at once), taken after each repetition's window. A VM's
+// host may move its vCPUs nearer or farther apart for minutes at a time: on
+// a 2-vCPU cloud VM the hand-off read about 38 ns or about 220 ns, changing
+// runs apart, and every point with cross-CPU traffic moved with it by up to
+// 3x. Results record the probe so that comparisons over time compare
 // measurements taken in the same state of the machine.
 double probe_handoff(const Topology& topology, int cpu_a, int cpu_b);
 

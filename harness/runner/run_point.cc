@@ -166,10 +166,6 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   // (a sweep has made them before forking the point; these calls return them).
   ns_per_tick();
   Delay::loops_per_ns();
-  // Before the team exists, so it neither shares the CPUs with the warm-up
-  // nor falls in the window.
-  const std::vector<int> probed = probe_cpus(spec, topology);
-  const double handoff_ns = probed.empty() ? 0 : probe_handoff(topology, probed[0], probed[1]);
   std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, roles);
 
   // What each thread's context will be; each thread makes its own.
@@ -221,7 +217,10 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   if (!result.valid) return result;
 
   result.seconds = static_cast<double>(end - begin) * 1e-9;
-  result.handoff_ns = handoff_ns;
+  // After the team is gone, so it touches neither the warm-up nor the
+  // window: the host moves vCPUs over seconds, not within a repetition.
+  const std::vector<int> probed = probe_cpus(spec, topology);
+  if (!probed.empty()) result.handoff_ns = probe_handoff(topology, probed[0], probed[1]);
   for (const ThreadContext* t : threads) {
     result.thread_ops.push_back(t->ops);
     result.cpus_seen.push_back(t->cpu_seen);

@@ -62,7 +62,7 @@ struct RunResult {
   nlohmann::json latency_ns;  // p50 p90 p99 p999 max mean samples
   nlohmann::json lock_stats;  // per lock class
   nlohmann::json counters;    // the family's own figures
-  // The hand-off between two of the point's CPUs, probed before the window
+  // The hand-off between two of the point's CPUs, probed after the window
   // (probe_handoff); 0 when not measured (one CPU, or another machine's
   // topology).
   double handoff_ns = 0;
