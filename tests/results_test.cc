@@ -1,17 +1,15 @@
-// RunResult's JSON form, the atomic results file, and Jain's fairness index.
+// RunResult's JSON form, the results file, and Jain's fairness index.
 #include "harness/driver/results.h"
 
 #include <dirent.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -170,32 +168,10 @@ TEST(RunResultTest, FromJsonRejectsMissingFields) {
   EXPECT_THROW(RunResult::from_json(j), json::exception);
 }
 
-TEST_F(TempDirTest, WriteFileAtomicallyLeavesNoTempFile) {
-  const std::string path = dir_ + "/out.json";
-  write_file_atomically(path, R"({"a": 1})");
-  EXPECT_THAT(Files(), ElementsAre("out.json"));
-  EXPECT_EQ(json::parse(Read(path)), json({{"a", 1}}));
-  // Replacing a longer file leaves exactly the new content.
-  write_file_atomically(path, std::string(10000, ' ') + "[]");
-  write_file_atomically(path, R"({"b": [1, 2]})");
-  EXPECT_THAT(Files(), ElementsAre("out.json"));
-  EXPECT_EQ(Read(path), R"({"b": [1, 2]})");
-}
-
-TEST_F(TempDirTest, WriteFileAtomicallyReportsAMissingDirectory) {
-  try {
-    write_file_atomically(dir_ + "/missing/out.json", "{}");
-    FAIL() << "expected std::runtime_error";
-  } catch (const std::runtime_error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("missing/out.json"));
-  }
-  EXPECT_TRUE(Files().empty());
-}
-
 TEST_F(TempDirTest, ResultsFileAppendKeepsEarlierEntries) {
   const std::string path = dir_ + "/results.json";
   const json context = {{"schema_version", kSchemaVersion}, {"host", "test"}};
-  ResultsFile file(path, context);
+  ResultsFile file(ResultsTarget::claim(path, "--out", {}), context);
   json doc = json::parse(Read(path));
   EXPECT_EQ(doc.at("context"), context);
   EXPECT_EQ(doc.at("benchmarks"), json::array());
@@ -211,23 +187,6 @@ TEST_F(TempDirTest, ResultsFileAppendKeepsEarlierEntries) {
   EXPECT_EQ(doc["benchmarks"][2]["name"], "c");
   EXPECT_EQ(doc, file.document());
   EXPECT_THAT(Files(), ElementsAre("results.json"));
-}
-
-// A process killed between writing its temporary and renaming it leaves the
-// temporary behind; the next results file of that name removes it, but not
-// the temporary of a process still alive (a sweep writing beside it).
-TEST_F(TempDirTest, ResultsFileRemovesTemporariesOfDeadProcesses) {
-  const std::string path = dir_ + "/results.json";
-  const pid_t dead = fork();
-  if (dead == 0) _exit(0);
-  waitpid(dead, nullptr, 0);
-  const std::string stale = path + ".tmp." + std::to_string(dead);
-  const std::string live = path + ".tmp." + std::to_string(getppid());
-  std::ofstream(stale) << "{\"half\":";
-  std::ofstream(live) << "{";
-  ResultsFile file(path, json{{"schema_version", kSchemaVersion}});
-  const std::string live_name = "results.json.tmp." + std::to_string(getppid());
-  EXPECT_THAT(Files(), ::testing::UnorderedElementsAre("results.json", live_name));
 }
 
 TEST(ResultsContextTest, NamesTheMachineAndTheSweep) {

@@ -107,6 +107,29 @@ TEST(TopologyTest, HwlocSaysWhyAnXmlCannotBeLoaded) {
   }
 }
 
+// Refused before hwloc builds a billion objects (which takes minutes and
+// gigabytes); the count is said.
+TEST(TopologyTest, ABoxOrdersOfMagnitudeBeyondTheThreadLimitIsRefused) {
+  try {
+    Topology::load("synthetic:pack:1000 core:1000 pu:1000");
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("has 1000000000 PUs; allowed: 1 to 65536 PUs"));
+  }
+  // Attributes in parentheses are not arities; the largest real boxes load.
+  EXPECT_EQ(Topology::load("synthetic:pack:2(memory=1GB) core:2 pu:2").pus().size(), 8u);
+  EXPECT_EQ(Topology::load("synthetic:pack:16 core:64 pu:8").pus().size(), 8192u);
+}
+
+TEST(TopologyTest, AnXmlBoxWithoutPusIsRefused) {
+  try {
+    Topology::load(LOCKBENCH_SOURCE_DIR "/tests/fixtures/topologies/no-pus.xml");
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no-pus.xml' has 0 PUs"));
+  }
+}
+
 TEST(TopologyTest, ThisMachineLoads) {
   const Topology topo = Topology::load("");
   EXPECT_TRUE(topo.is_this_system());

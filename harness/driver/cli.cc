@@ -1,6 +1,7 @@
 #include "harness/driver/cli.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -36,7 +37,8 @@ commands:
                                      run the sweep, write results as points finish
   run --config FILE --resume FILE [--out FILE] [selection]
                                      the same, skipping the points FILE measured
-                                     (Ctrl-C or SIGTERM stop a sweep and keep them)
+                                     and keeping every one of them (Ctrl-C or
+                                     SIGTERM stop a sweep and keep them)
 
 selection (narrows the config's sweep; lists are comma-separated):
   --family F   --variant V   --threads LIST   --placement P
@@ -48,6 +50,7 @@ selection (narrows the config's sweep; lists are comma-separated):
 SPEC: 'synthetic:<hwloc synthetic description>' (e.g. 'synthetic:pack:2 core:8 pu:2')
       or the path of an hwloc XML file; without it, this machine.
 exit status: 0 all points valid, 1 a point failed, 2 bad usage or config,
+             3 the machine failed (writing results: a full disk, an I/O error),
              130/143 stopped by SIGINT/SIGTERM
 )";
 
@@ -74,6 +77,22 @@ struct Options {
     return it == values.end() ? "" : it->second;
   }
 };
+
+// --placement's list: comma-separated, except that the CPUs of a list
+// placement ("list:0,2,4-7") continue it, as in a config's "list:0,2,4-7".
+std::vector<std::string> split_placements(const std::string& text) {
+  std::vector<std::string> placements;
+  for (const std::string& item : split_list(text)) {
+    const bool continues_list = std::isdigit(static_cast<unsigned char>(item[0])) &&
+                                !placements.empty() && placements.back().rfind("list:", 0) == 0;
+    if (continues_list) {
+      placements.back() += "," + item;
+    } else {
+      placements.push_back(item);
+    }
+  }
+  return placements;
+}
 
 Options parse_options(const std::vector<std::string>& args,
                       const std::vector<std::string>& takes_value, bool allow_gbench) {
@@ -117,7 +136,7 @@ Selection selection_of(const Options& o) {
   s.families = split_list(o.get("--family"));
   s.variants = split_list(o.get("--variant"));
   s.threads = split_list(o.get("--threads"));
-  s.placements = split_list(o.get("--placement"));
+  s.placements = split_placements(o.get("--placement"));
   s.duration_ms = number_option(o, "--duration-ms", 1, 3600000);
   if (o.get("--repetitions") == "auto") {
     s.repetitions_auto = true;
@@ -302,6 +321,8 @@ int cmd_plan(const std::vector<std::string>& args) {
   if (o.get("--config").empty()) throw UsageError("plan needs --config FILE");
   const Topology topology = load_topology(o.get("--topology"));
   const Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  // Checked as run checks it, though a plan of another box runs nothing here.
+  available_memory_bytes();
   warn_if_long(sweep);
   if (o.json) {
     nlohmann::json points = nlohmann::json::array();
@@ -347,7 +368,11 @@ int cmd_run(const std::vector<std::string>& args) {
   Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
   check_memory(sweep, available_memory_bytes());
   warn_if_long(sweep);
-  if (o.get("--resume").empty()) return run_sweep(sweep, topology, out, o.gbench);
+  // Claimed before the file is read for --resume: what it holds then is what
+  // this run keeps.
+  ResultsTarget target = ResultsTarget::claim(out, o.get("--out").empty() ? "--resume" : "--out",
+                                              {o.get("--config")});
+  if (o.get("--resume").empty()) return run_sweep(sweep, topology, std::move(target), o.gbench);
 
   Resumed resumed = resume_from(o.get("--resume"), sweep);
   const std::set<std::string> done(resumed.done.begin(), resumed.done.end());
@@ -355,7 +380,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::printf("lockbench: resuming %s: %zu points already measured, %zu to run\n",
               o.get("--resume").c_str(), done.size(), sweep.points.size());
   if (sweep.points.empty()) return 0;
-  return run_sweep(sweep, topology, out, o.gbench, std::move(resumed.entries));
+  return run_sweep(sweep, topology, std::move(target), o.gbench, std::move(resumed.entries));
 }
 
 }  // namespace
@@ -377,6 +402,9 @@ int cli_main(const std::vector<std::string>& args) {
   } catch (const UsageError& e) {
     std::cerr << "lockbench: " << e.what() << "\n";
     return 2;
+  } catch (const IoError& e) {
+    std::cerr << "lockbench: " << e.what() << "\n";
+    return kIoFailureExit;
   } catch (const std::exception& e) {
     std::cerr << "lockbench: " << e.what() << "\n";
     return 2;

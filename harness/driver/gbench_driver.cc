@@ -59,12 +59,13 @@ nlohmann::json google_benchmark_context() {
 class ResultsReporter final : public benchmark::BenchmarkReporter {
  public:
   ResultsReporter(const Sweep& sweep, const Topology& topology, const Calibration& calibration,
-                  std::string path, const std::vector<PointLog>& logs,
+                  ResultsTarget target, const std::vector<PointLog>& logs,
                   std::vector<nlohmann::json> kept)
       : sweep_(sweep),
         topology_(topology),
         calibration_(calibration),
-        path_(std::move(path)),
+        path_(target.path()),
+        target_(std::move(target)),
         logs_(logs),
         kept_(std::move(kept)) {
     for (std::size_t i = 0; i < sweep.points.size(); ++i) index_of_[sweep.points[i].name()] = i;
@@ -77,7 +78,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     nlohmann::json context = google_benchmark_context();
     context["lockbench"] = lockbench_context(sweep_, topology_);
     context["lockbench"]["calibration"] = calibration_.to_json();
-    file_ = std::make_unique<ResultsFile>(path_, context, kept_);
+    file_ = std::make_unique<ResultsFile>(std::move(target_), context, kept_);
     started_ns_ = now_ns();
     std::printf("lockbench: %zu points x %s on %s, %s; results in %s\n",
                 sweep_.points.size(), sweep_.settings.repetitions_text().c_str(),
@@ -172,6 +173,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   const Topology& topology_;
   const Calibration& calibration_;
   const std::string path_;
+  ResultsTarget target_;  // until the file is made
   const std::vector<PointLog>& logs_;
   const std::vector<nlohmann::json> kept_;       // entries of points measured before a resume
   std::map<std::string, std::size_t> index_of_;  // point name -> index in the sweep
@@ -279,7 +281,7 @@ std::map<std::string, double> flat_counters(const RunResult& r) {
   return out;
 }
 
-int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::string& out_path,
+int run_sweep(const Sweep& whole_sweep, const Topology& topology, ResultsTarget target,
               std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries) {
   const Sweep sweep = filtered(whole_sweep, gbench_args);
   install_interrupt_handlers();
@@ -299,7 +301,7 @@ int run_sweep(const Sweep& whole_sweep, const Topology& topology, const std::str
   // pays for a calibration (the clock's alone sleeps 20 ms).
   const Calibration calibration = calibrate(topology, sweep.cpus_used(topology));
   std::vector<PointLog> logs(sweep.points.size());
-  ResultsReporter reporter(sweep, topology, calibration, out_path, logs,
+  ResultsReporter reporter(sweep, topology, calibration, std::move(target), logs,
                            std::move(kept_entries));
   reporter.ReportContext(benchmark::BenchmarkReporter::Context());
   std::vector<RunSpec> specs;

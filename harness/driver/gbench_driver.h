@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/driver/results_target.h"
 #include "harness/driver/sweep.h"
 #include "harness/runner/run_point.h"
 #include "harness/runner/topology.h"
@@ -20,13 +21,15 @@ namespace lockbench {
 // nothing in it (a family without counters or lock classes) adds none.
 std::map<std::string, double> flat_counters(const RunResult& r);
 
-// gbench_args: Google Benchmark's own flags (--benchmark_...), passed
-// through. kept_entries: results of points measured by an earlier run (see
-// resume_from), written first. Returns the process exit status: 0 all points
-// valid, 1 a point failed, 128 + the signal when Ctrl-C or SIGTERM stopped the
-// sweep (the file then holds every point that finished). Throws UsageError for
-// flags Google Benchmark does not know.
-int run_sweep(const Sweep& sweep, const Topology& topology, const std::string& out_path,
+// target: the results file, claimed (results_target.h). gbench_args: Google
+// Benchmark's own flags (--benchmark_...), passed through. kept_entries:
+// results of points measured by an earlier run (see resume_from), written
+// first. Returns the process exit status: 0 all points valid, 1 a point
+// failed, 128 + the signal when Ctrl-C or SIGTERM stopped the sweep (the file
+// then holds every point that finished). Throws UsageError for flags Google
+// Benchmark does not know, IoError when the results cannot be written (the
+// file keeps what was written before).
+int run_sweep(const Sweep& sweep, const Topology& topology, ResultsTarget target,
               std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries = {});
 
 }  // namespace lockbench

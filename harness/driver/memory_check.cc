@@ -34,9 +34,12 @@ std::uint64_t point_bytes(const Point& p) {
 std::uint64_t available_memory_bytes() {
   std::uint64_t available = mem_available_from_proc();
   if (const char* limit = std::getenv("LOCKBENCH_MEMORY_LIMIT_MB")) {
+    // Digits only: strtoull would take "-5" as a huge number, no limit at all.
+    const std::string text = limit;
     char* end = nullptr;
     const unsigned long long mb = std::strtoull(limit, &end, 10);
-    if (end == limit || *end != '\0' || mb == 0) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
+        *end != '\0' || mb == 0 || mb > (std::numeric_limits<std::uint64_t>::max() >> 20)) {
       throw UsageError(std::string("LOCKBENCH_MEMORY_LIMIT_MB: value \"") + limit +
                        "\" is not allowed; allowed: a positive number of MiB");
     }

@@ -1,13 +1,5 @@
 #include "harness/driver/results.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -23,36 +15,6 @@
 #endif
 
 namespace lockbench {
-
-namespace {
-
-}  // namespace
-
-void write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write '" + tmp + "': " + strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = strerror(errno);
-      close(fd);
-      unlink(tmp.c_str());
-      throw std::runtime_error("cannot write '" + tmp + "': " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  // fsync before rename: after a crash the name points at complete data.
-  fsync(fd);
-  close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = strerror(errno);
-    unlink(tmp.c_str());
-    throw std::runtime_error("cannot rename '" + tmp + "' to '" + path + "': " + why);
-  }
-}
 
 namespace {
 
@@ -124,47 +86,25 @@ Resumed resume_from(const std::string& path, const Sweep& sweep) {
   const int needed = sweep.settings.adaptive ? RunSettings::kMinAdaptiveRepetitions
                                              : sweep.settings.repetitions;
   Resumed kept;
-  std::set<std::string> complete;
+  std::set<std::string> measured_again;
   for (const Point& p : sweep.points) {
     const auto it = repetitions.find(p.name());
     if (it != repetitions.end() && it->second >= needed) {
-      complete.insert(p.name());
       kept.done.push_back(p.name());
+    } else {
+      measured_again.insert(p.name());
     }
   }
   for (const nlohmann::json& e : doc["benchmarks"]) {
-    if (complete.count(e.value("run_name", ""))) kept.entries.push_back(e);
+    if (!measured_again.count(e.value("run_name", ""))) kept.entries.push_back(e);
   }
   return kept;
 }
 
-namespace {
-
-// Temporaries of earlier writes to path whose process is gone (killed
-// between writing and renaming): removed, so nothing half-written stays.
-void remove_stale_temporaries(const std::string& path) {
-  const std::filesystem::path target(path);
-  const std::filesystem::path dir =
-      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  const std::string prefix = target.filename().string() + ".tmp.";
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string digits = name.substr(prefix.size());
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(digits));
-    if (kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), error);
-  }
-}
-
-}  // namespace
-
-ResultsFile::ResultsFile(std::string path, nlohmann::json context,
+ResultsFile::ResultsFile(ResultsTarget target, nlohmann::json context,
                          std::vector<nlohmann::json> entries)
-    : path_(std::move(path)),
+    : target_(std::move(target)),
       document_({{"context", std::move(context)}, {"benchmarks", std::move(entries)}}) {
-  remove_stale_temporaries(path_);
   flush();
 }
 
@@ -173,6 +113,6 @@ void ResultsFile::append(const std::vector<nlohmann::json>& entries) {
   flush();
 }
 
-void ResultsFile::flush() const { write_file_atomically(path_, document_.dump(2) + "\n"); }
+void ResultsFile::flush() { target_.write(document_.dump(2) + "\n"); }
 
 }  // namespace lockbench

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/driver/results_target.h"
 #include "harness/driver/sweep.h"
 #include "harness/runner/topology.h"
 
@@ -15,35 +16,34 @@ namespace lockbench {
 
 inline constexpr int kSchemaVersion = 2;
 
-// Writes content to path through a temporary file in the same directory and
-// a rename, so readers see the old file or the new one, never half of one.
-void write_file_atomically(const std::string& path, const std::string& content);
-
 // schema version, architecture, CPU model, topology, relax instruction, cache
 // line, compiler and flags, git revision, the config.
 nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology);
 
-// What --resume keeps of an earlier results file: the entries of the points
-// it measured completely (every repetition, valid or failed), which the sweep
-// then leaves out. Throws UsageError, naming the file and why, when the file
-// is not a lockbench results file or was measured with another config or
-// other settings.
+// What --resume keeps of an earlier results file: every entry, except those
+// of the sweep's points that it did not measure completely (a failed point,
+// or one stopped before its last repetition), which the sweep measures again.
+// A point of the file that the sweep's selection leaves out is kept as it
+// is: resuming never drops a measured point. Throws UsageError, naming the
+// file and why, when the file is not a lockbench results file or was
+// measured with another config or other settings.
 struct Resumed {
   std::vector<nlohmann::json> entries;
-  std::vector<std::string> done;  // point names
+  std::vector<std::string> done;  // the sweep's points it measured completely
 };
 Resumed resume_from(const std::string& path, const Sweep& sweep);
 
 class ResultsFile {
  public:
   // entries: those the file starts with (points kept from an earlier run).
-  ResultsFile(std::string path, nlohmann::json context, std::vector<nlohmann::json> entries = {});
+  ResultsFile(ResultsTarget target, nlohmann::json context,
+              std::vector<nlohmann::json> entries = {});
   void append(const std::vector<nlohmann::json>& entries);
   const nlohmann::json& document() const { return document_; }
 
  private:
-  void flush() const;
-  std::string path_;
+  void flush();
+  ResultsTarget target_;
   nlohmann::json document_;
 };
 

@@ -19,8 +19,10 @@ namespace lockbench {
 
 // What the coordinator tells the threads; relaxed loads and stores: a thread
 // that sees a change a little late only runs one more step in the old phase,
-// and the window is timed by the coordinator, not by the threads.
-enum Phase : int { kWarmup, kMeasure, kStop };
+// and the window is timed by the coordinator, not by the threads. kAbandon:
+// the team could not be made whole (a thread could not be created); the
+// threads that exist leave without running.
+enum Phase : int { kWarmup, kMeasure, kStop, kAbandon };
 
 template <typename Step>
 void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&& step) {

@@ -1,13 +1,17 @@
 #include "harness/runner/run_point.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <numeric>
+#include <system_error>
 #include <thread>
 
 #include "harness/runner/delay.h"
@@ -98,6 +102,7 @@ void thread_body(const Topology& topology, Workload& workload, const ThreadPlan&
   ctx.bind_errno = bind_errno;  // the point fails, but the thread runs its course
   workload.setup_thread(ctx);
   start.arrive_and_wait();
+  if (phase.load(std::memory_order_relaxed) == kAbandon) return;
   workload.run(ctx, phase);
   milestone(&RunProgress::stopped, progress);
   stopped.arrive_and_wait();
@@ -105,6 +110,31 @@ void thread_body(const Topology& topology, Workload& workload, const ThreadPlan&
   milestone(&RunProgress::drained, progress);
   drained.arrive_and_wait();
   ctx.cpu_seen = topology.is_this_system() ? topology.last_cpu_of_this_thread() : -1;
+}
+
+// The limits on a process's threads that are set, for a point whose team
+// could not be created: which one it ran into is for the user to see.
+std::string thread_limits() {
+  std::string limits;
+  const auto add = [&](const std::string& what) { limits += (limits.empty() ? "" : ", ") + what; };
+  const auto add_rlimit = [&](decltype(RLIMIT_NPROC) resource, const char* name, const char* ulimit,
+                              std::uint64_t unit, const char* unit_name) {
+    struct rlimit value {};
+    if (getrlimit(resource, &value) == 0 && value.rlim_cur != RLIM_INFINITY) {
+      add(std::string(name) + " " + std::to_string(value.rlim_cur / unit) + unit_name + " (" +
+          ulimit + ")");
+    }
+  };
+  add_rlimit(RLIMIT_NPROC, "RLIMIT_NPROC", "ulimit -u: processes and threads of the user", 1, "");
+  add_rlimit(RLIMIT_AS, "RLIMIT_AS", "ulimit -v: address space, each thread's stack counts", 1 << 20,
+         " MiB");
+  add_rlimit(RLIMIT_STACK, "RLIMIT_STACK", "ulimit -s: each thread's stack", 1 << 20, " MiB");
+  for (const char* file : {"/proc/sys/kernel/threads-max", "/sys/fs/cgroup/pids.max"}) {
+    std::ifstream in(file);
+    std::string value;
+    if (in >> value && value != "max") add(std::string(file) + " " + value);
+  }
+  return "limits: " + (limits.empty() ? std::string("none set") : limits);
 }
 
 // "" when every thread runs where it was planned to, else why not: a point
@@ -184,12 +214,29 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   std::barrier<> drained(spec.threads);
   std::atomic<int> phase{kWarmup};
   std::vector<std::thread> team;
-  for (std::size_t i = 0; i < plans.size(); ++i) {
-    team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::cref(plans[i]),
-                      std::ref(contexts[i]), std::ref(start), std::ref(stopped),
-                      std::ref(drained), std::cref(phase), spec.progress);
+  std::string not_created;
+  try {
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+      team.emplace_back(thread_body, std::cref(topology), std::ref(*workload),
+                        std::cref(plans[i]), std::ref(contexts[i]), std::ref(start),
+                        std::ref(stopped), std::ref(drained), std::cref(phase), spec.progress);
+    }
+  } catch (const std::system_error& e) {
+    // The threads made so far wait at the start barrier: they are let go
+    // (the missing ones drop out of it) and leave without running.
+    not_created = "could not create thread " + std::to_string(team.size() + 1) + " of " +
+                  std::to_string(spec.threads) + " (" + e.code().message() + "); " +
+                  thread_limits();
+    phase.store(kAbandon, std::memory_order_relaxed);
+    for (std::size_t missing = team.size(); missing < plans.size(); ++missing) {
+      start.arrive_and_drop();
+    }
   }
   start.arrive_and_wait();
+  if (!not_created.empty()) {
+    for (std::thread& t : team) t.join();
+    return RunResult::failed(not_created);
+  }
   std::vector<ThreadContext*> threads;
   for (const auto& ctx : contexts) threads.push_back(ctx.get());
   // The barrier orders each thread's bind_errno before this read.

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -90,6 +91,43 @@ class HwlocMessages {
   int capture_ = -1;
 };
 
+// The PUs a synthetic description makes, from its arities ("pack:2 core:8
+// pu:2" -> 32), attributes in parentheses left out; 0 when it names none.
+// Counted before hwloc builds the objects, which for a million PUs takes
+// minutes and gigabytes.
+double synthetic_pus(const std::string& description) {
+  std::string plain;
+  int depth = 0;
+  for (char c : description) {
+    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+    if (depth == 0 && c != ')') plain += c;
+  }
+  double pus = 1;
+  bool any = false;
+  std::size_t at = 0;
+  while ((at = plain.find_first_not_of(" \t", at)) != std::string::npos) {
+    const std::size_t end = std::min(plain.find_first_of(" \t", at), plain.size());
+    const std::string token = plain.substr(at, end - at);
+    const std::size_t colon = token.rfind(':');
+    const std::string arity = colon == std::string::npos ? token : token.substr(colon + 1);
+    if (!arity.empty() && arity.find_first_not_of("0123456789") == std::string::npos) {
+      pus *= std::strtod(arity.c_str(), nullptr);
+      any = true;
+    }
+    at = end;
+  }
+  return any ? pus : 0;
+}
+
+void check_pu_count(const std::string& spec, double pus) {
+  if (pus >= 1 && pus <= kMaxPus) return;
+  char count[32];
+  std::snprintf(count, sizeof count, "%.0f", pus);
+  throw std::invalid_argument("topology '" + spec + "' has " + count +
+                              " PUs; allowed: 1 to " + std::to_string(kMaxPus) +
+                              " PUs (a sweep runs at most 8192 threads)");
+}
+
 }  // namespace
 
 Topology Topology::load(const std::string& spec) {
@@ -99,7 +137,12 @@ Topology Topology::load(const std::string& spec) {
   HwlocMessages messages;
   int rc = 0;
   if (spec.rfind(synthetic_prefix, 0) == 0) {
-    rc = hwloc_topology_set_synthetic(handle, spec.substr(synthetic_prefix.size()).c_str());
+    const std::string description = spec.substr(synthetic_prefix.size());
+    if (const double pus = synthetic_pus(description); pus > kMaxPus) {
+      hwloc_topology_destroy(handle);
+      check_pu_count(spec, pus);
+    }
+    rc = hwloc_topology_set_synthetic(handle, description.c_str());
   } else if (!spec.empty()) {
     rc = hwloc_topology_set_xml(handle, spec.c_str());
   }
@@ -116,8 +159,10 @@ Topology Topology::load(const std::string& spec) {
         "(lstopo --of xml) that this hwloc (" HWLOC_VERSION ") can import");
   }
   // Loaded: what verbose hwloc said is information ("Inserting a NUMA level
-  // ..."), not a reason.
-  return Topology(handle, spec);
+  // ..."), not a reason. An XML file can describe a box with no PU at all.
+  Topology topology(handle, spec);
+  check_pu_count(spec.empty() ? "this machine" : spec, static_cast<double>(topology.pus().size()));
+  return topology;
 }
 
 Topology::Topology(hwloc_topology_t handle, std::string spec)

@@ -20,11 +20,17 @@ struct Pu {
   int smt_rank;   // 0 for the first PU of its core, 1 for its sibling, ...
 };
 
+// The most PUs a topology may have: 8 times the most threads a sweep runs
+// (8192), so every real machine loads, and a description off by orders of
+// magnitude is refused before hwloc spends minutes on it.
+inline constexpr int kMaxPus = 65536;
+
 class Topology {
  public:
   // spec: "" for this machine, "synthetic:<hwloc synthetic description>", or
   // the path of an hwloc XML file. Throws std::invalid_argument naming the
-  // spec and what is allowed when hwloc cannot load it.
+  // spec and what is allowed when hwloc cannot load it, or when it has no PU
+  // or more than kMaxPus.
   static Topology load(const std::string& spec);
 
   Topology(Topology&& other) noexcept;

@@ -213,7 +213,7 @@ class CliTest(unittest.TestCase):
                              "params": {"spin_threshold": 16, "step_sleep_pct": 30}}]}
 
     def test_correct_pv_lock_survives_the_stress_the_broken_one_fails(self):
-        config = self.write_config("pv.json", self.PV_STRESS)
+        config = self.write_config("pv-config.json", self.PV_STRESS)
         out = os.path.join(self.dir, "pv.json")
         r = lockbench("run", "--config", config, "--out", out, "--variant", "pv_ticket")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -236,7 +236,7 @@ class CliTest(unittest.TestCase):
         self.assertIn(f"{len(names)} of {len(names)} points valid", r.stdout)
 
     def test_broken_variant_is_reported_invalid(self):
-        config = self.write_config("broken.json", self.PV_STRESS)
+        config = self.write_config("broken-config.json", self.PV_STRESS)
         out = os.path.join(self.dir, "broken.json")
         r = lockbench("run", "--config", config, "--out", out, "--variant", "pv_ticket_norecheck")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
