@@ -6,10 +6,17 @@
   scripts/report history add RESULTS.json... --db DB  record runs in a SQLite history
   scripts/report history plot --db DB -o DIR         trends over commits, change points
   scripts/report arch A.json B.json... -o DIR        one sweep from several machines
+
+Exit status: 0 done (no regression); 1 a regression; 2 bad usage or an input
+that cannot be used (named, with why); 3 the report could not be written
+(a full disk, -o naming a file; the output directory is left as it was), or
+a defect of the report (with its traceback); 4 compare judged nothing (no
+point shared with the baseline, or none with enough history): no verdict.
 """
 
 import argparse
 import os
+import sqlite3
 import sys
 import traceback
 
@@ -20,6 +27,7 @@ from reports.gate import MIN_HISTORY, GateSettings, write_history_gate
 from reports.headline import html_summary, markdown_summary
 from reports.load import ReportError, family_report, file_names, load_all, load_results
 from reports.machine import fastest_handoff_ns, handoff_figure
+from reports.output import OutputError, report_dir
 from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
@@ -27,7 +35,12 @@ from reports.summary import html_table, markdown
 from reports.trend import write_trends
 
 
+REGRESSION, BAD_INPUT, NOT_WRITTEN, NOTHING_COMPARED = 1, 2, 3, 4
+
+
 def build_report(paths, out_dir):
+    """Writes the report of results files into out_dir; returns the path of
+    its index.html."""
     result_sets = load_all(paths)
     points = collect_points(result_sets)
     os.makedirs(out_dir, exist_ok=True)
@@ -96,21 +109,27 @@ def run_compare(argv):
             parser.error(f"--last {args.last}: allowed: at least {MIN_HISTORY}")
         settings = GateSettings(args.threshold, args.z_limit, args.last, args.branch, args.host,
                                 args.oversubscribed)
-        regressed, text = write_history_gate(history.connect(args.history),
-                                             load_results(args.files[0]), args.out, settings,
-                                             [load_results(path) for path in args.recheck])
-        print(text, end="")
-        return 1 if regressed else 0
+        db = history.connect(args.history)
+        candidate = load_results(args.files[0])
+        rechecks = [load_results(path) for path in args.recheck]
+        with report_dir(args.out) as staging:
+            gate = write_history_gate(db, args.history, candidate, staging.path, settings,
+                                      rechecks)
+        print(gate.text, end="")
+        return NOTHING_COMPARED if not gate.judged else REGRESSION if gate.regressed else 0
     if len(args.files) != 2:
         parser.error("give a baseline and a candidate results file (or --history DB)")
     if args.recheck:
         parser.error("--recheck goes with --history")
-    comparison, text = write_comparison(load_results(args.files[0]), load_results(args.files[1]),
-                                        args.out, args.threshold, args.alpha,
-                                        args.latency_floor_ns)
+    baseline, candidate = load_results(args.files[0]), load_results(args.files[1])
+    with report_dir(args.out) as staging:
+        comparison, text = write_comparison(baseline, candidate, staging.path, args.threshold,
+                                            args.alpha, args.latency_floor_ns)
     print(text, end="")
     print(os.path.join(args.out, "index.html"))
-    return 1 if comparison.regressed else 0
+    if not comparison.judged:
+        return NOTHING_COMPARED
+    return REGRESSION if comparison.regressed else 0
 
 
 def run_history(argv):
@@ -139,7 +158,7 @@ def run_history(argv):
                       help="significance level of a change point (default 0.05)")
     args = parser.parse_args(argv)
     if args.command == "add":
-        db = history.connect(args.db)
+        db = history.connect(args.db, create=True)
         for path in args.results:
             print(f"{path}: {history.add(db, path, args.branch, args.host)}")
         return 0
@@ -159,8 +178,10 @@ def run_history(argv):
     every_point = history.series(db, args.machine, args.branch or None, config=config)
     states = {machine: history.machine_states(every_point, machine)
               for machine in {m for (m, _, _) in series}}
-    index, shifts = write_trends(series, args.out, args.min_effect, args.alpha, states,
-                                 by_date=args.x == "date")
+    with report_dir(args.out) as staging:
+        index, shifts = write_trends(series, staging.path, args.min_effect, args.alpha, states,
+                                     by_date=args.x == "date")
+        index = staging.final(index)
     for s in shifts:
         print(f"change point: {s.name} on {s.machine} at run {s.index + 1} "
               f"(commit {s.commit[:7]}): "
@@ -178,7 +199,10 @@ def run_arch(argv):
     args = parser.parse_args(argv)
     if len(args.results) < 2:
         parser.error("arch needs results files from at least two machines")
-    print(write_arch(load_all(args.results), args.out))
+    result_sets = load_all(args.results)
+    with report_dir(args.out) as staging:
+        index = staging.final(write_arch(result_sets, staging.path))
+    print(index)
     return 0
 
 
@@ -188,7 +212,9 @@ def run_report(argv):
     parser.add_argument("results", nargs="+", help="lockbench results files (JSON)")
     parser.add_argument("-o", "--out", required=True, help="directory for the report")
     args = parser.parse_args(argv)
-    print(build_report(args.results, args.out))
+    with report_dir(args.out) as staging:
+        index = staging.final(build_report(args.results, staging.path))
+    print(index)
     return 0
 
 
@@ -202,8 +228,15 @@ def main(argv=None):
         return command(argv[1:] if command is not run_report else argv)
     except ReportError as e:
         print(f"report: {e}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
+    except sqlite3.DatabaseError as e:  # damage the quick check on opening did not see
+        print(f"report: the history cannot be read ({e}); allowed: an intact history",
+              file=sys.stderr)
+        return BAD_INPUT
+    except OutputError as e:
+        print(f"report: {e}", file=sys.stderr)
+        return NOT_WRITTEN
     except Exception:  # noqa: BLE001 - exit 1 of compare means a regression, not a crash
         traceback.print_exc()
         print("report: failed (the traceback above is a defect of the report)", file=sys.stderr)
-        return 3
+        return NOT_WRITTEN

@@ -39,6 +39,10 @@ METRICS = [("throughput", lambda p: p.values("ops_per_sec"), True, False),
            ("p99 latency", lambda p: p.values("latency_ns", "p99"), False, True)]
 
 
+STATE_DIFFERS = "machine state differs"
+NOTHING_COMPARED = "nothing compared"
+
+
 @dataclass
 class Change:
     name: str
@@ -87,6 +91,12 @@ class Comparison:
     def regressed(self):
         return bool(self.regressions or self.failed)
 
+    @property
+    def judged(self):
+        """The points judged: compared in a shared machine state, or newly failing."""
+        return len({c.name for c in self.changes if c.verdict != STATE_DIFFERS} |
+                   {name for name, _ in self.failed})
+
 
 def compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns=100.0):
     base = {p.name: p for p in collect_points([baseline])}
@@ -111,7 +121,7 @@ def compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns=100.0):
                                                  latency_floor_ns if floored else 0.0)
             else:
                 change, p_value, verdict = (float(np.median(cv) / np.median(bv) - 1), math.nan,
-                                            "machine state differs")
+                                            STATE_DIFFERS)
             changes.append(Change(name, metric, float(np.median(bv)), float(np.median(cv)),
                                   change, p_value, verdict))
     return Comparison(changes, failed, sorted(base.keys() - cand.keys()),
@@ -158,10 +168,16 @@ def markdown(comparison, threshold, alpha, latency_floor_ns):
                          ("only in the candidate", comparison.only_candidate)):
         if names:
             lines.append(f"- {len(names)} points {title}: " + ", ".join(names))
+    if not comparison.judged:
+        shared = len({c.name for c in comparison.changes})
+        lines += ["", f"**{NOTHING_COMPARED.upper()}**: no point of the candidate was judged: "
+                  f"{shared} valid in both files"
+                  f"{', none of them measured in a shared machine state' if shared else ''}."]
+        return "\n".join(lines) + "\n"
     verdict = "REGRESSION" if comparison.regressed else "no regression"
     lines += ["", f"**{verdict}**: {len(comparison.regressions)} regressions "
               f"({len(comparison.failed)} newly failing points), "
-              f"{len(comparison.improvements)} improvements."]
+              f"{len(comparison.improvements)} improvements; {comparison.judged} points judged."]
     return "\n".join(lines) + "\n"
 
 
@@ -184,7 +200,6 @@ def write_comparison(baseline, candidate, out_dir, threshold, alpha, latency_flo
     """Writes compare.md and index.html into out_dir; returns the Comparison and
     the Markdown summary."""
     comparison = compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns)
-    os.makedirs(out_dir, exist_ok=True)
     text = markdown(comparison, threshold, alpha, latency_floor_ns)
     with open(os.path.join(out_dir, "compare.md"), "w", encoding="utf-8") as f:
         f.write(text)

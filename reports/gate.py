@@ -1,25 +1,32 @@
 """scripts/report compare --history DB CANDIDATE: each point of the candidate
 against the recent distribution of the same point on the same machine (the
 last N runs of a branch in the history), not against one baseline file.
-Runs are compared as if measured in the point's usual machine state
-(reports/machine_state.py): a VM's host moving its vCPUs farther apart makes
-every point with cross-CPU traffic slower, each by its own factor, for
-minutes, and that is neither the code's regression nor the history's. A
-candidate measured only in a state the point's history has too few runs of
-is not judged, and says so.
+
+Values are compared as if measured in one machine state
+(reports/machine_state.py): a VM's host moving its vCPUs farther apart
+makes every point with cross-CPU traffic slower, each by its own factor,
+for minutes, and that is neither the code's regression nor the history's.
+Every history run counts with what it measured in each state: a point has
+a level in each state at least MIN_RUNS of its runs measured, and a run is
+valued repetition by repetition in the point's usual state, whether it
+measured one state, several, or one only some runs saw; only repetitions
+in a state without a level are left out. A candidate measured only in such
+states is not judged, and says so.
+
+How unusual a candidate's value is: its robust z, the distance from the
+history runs' median value in units of their scatter (1.4826 times the
+median absolute deviation of the logarithms; never below MIN_SPREAD, so a
+very quiet history does not make noise look significant), widened by the
+uncertainty of a median of few runs. A point regressed when its change is
+both beyond the threshold and its z below -z_limit; a point that failed its
+invariants where the history has valid runs regressed too. Fewer than
+MIN_HISTORY valid runs of a point, or fewer than MIN_VALUED of them valued,
+judge nothing.
 
 Points with more threads than CPUs are not gated unless asked
 (oversubscribed): their run-to-run spread is the scheduler's, often bimodal
 between runs, and a robust z over ten runs mistakes the rarer mode for a
 regression; the trend plot still draws them.
-
-A point regressed when its value is both beyond the threshold below the
-history's median and unusual for the history: its robust z, the distance
-of the logarithms in units of the history's scaled median absolute
-deviation (1.4826 MAD; never below MIN_SPREAD, so a very quiet history does
-not make noise look significant), is below -z_limit. A point that failed its
-invariants where the history has valid runs regressed too. Fewer than
-MIN_HISTORY valid runs of a point judge nothing.
 
 A shared machine has other disturbances than the hand-off state, as local in
 time: a noisy neighbour slowed every one-thread point of two families by
@@ -27,28 +34,42 @@ time: a noisy neighbour slowed every one-thread point of two families by
 again (scripts/regression does, with the selection recheck.txt lists) and
 judged a second time (rechecks): it counts only when the second measurement
 regressed too. A second measurement in a machine state the point's history
-has no level for confirms nothing; a real regression missed so shows in the
-history's change points once the run is recorded.
+has too few runs of confirms nothing; a real regression missed so shows in
+the history's change points once the run is recorded.
+
+A gate never passes on nothing: how many of the candidate's points within
+the CPUs were judged is said with the verdict, marked when it is below
+JUDGED_ENOUGH, and a candidate of which no point was judged has no verdict
+("nothing compared").
 """
 
+import html
 import math
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from reports.history import config_of, machine_of, machine_states, repetitions_of, series
-from reports.machine_state import PointLevels
+from reports.history import (config_of, machine_of, machine_states, repetitions_of, run_count,
+                             series)
+from reports.load import ReportError
+from reports.machine_state import MIN_RUNS, PointLevels
 from reports.points import collect_points
 
 MIN_HISTORY = 5
+MIN_VALUED = 3  # history runs valued in states with a level
 MIN_SPREAD = 0.02  # in natural log units: about 2%
+JUDGED_ENOUGH = 0.8  # of the points within the CPUs; fewer is marked
 UNJUDGED = {
     "too little history": f"have fewer than {MIN_HISTORY} valid runs in the history",
     "oversubscribed": "are oversubscribed (scheduler-bound): not gated; see the trend plot, "
                       "or --oversubscribed",
-    "machine state not in the history": "were measured in a machine state (hand-off probe) "
-                                        "the point's history has too few runs of",
+    "machine state not in the history": "were measured only in machine states (hand-off "
+                                        f"probe) fewer than {MIN_RUNS} of the point's "
+                                        "history runs measured, or the history has fewer than "
+                                        f"{MIN_VALUED} runs in states that did",
+    "failed here and in the history": "failed their invariants here and have no valid run in "
+                                      "the history",
 }
 NOT_CONFIRMED = "not confirmed"
 
@@ -66,23 +87,57 @@ class GateSettings:
 @dataclass
 class Judged:
     name: str
-    history_median: float
+    history_median: float  # as in the point's usual machine state
     history_runs: int
-    candidate: float
+    candidate: float  # likewise
     change: float
     z: float
     verdict: str  # regression, improvement, same, NOT_CONFIRMED, or why not judged (UNJUDGED)
     selection: list  # lockbench run arguments that measure the point again
-    again: float = None  # the value measured again (rechecks); None: not, or in no known state
+    oversubscribed: bool = False
+    again: float = None  # the change measured again (rechecks); None: not, or in no known state
+
+    @property
+    def judged(self):
+        return self.verdict not in UNJUDGED
 
 
-def robust_z(history, value):
-    if value <= 0:  # no operation completed: as unusual as it gets
-        return -math.inf
-    logs = np.log(np.asarray(history, dtype=float))
-    centre = float(np.median(logs))
-    spread = max(1.4826 * float(np.median(np.abs(logs - centre))), MIN_SPREAD)
-    return (math.log(value) - centre) / spread
+@dataclass
+class Shift:
+    """A run against the history's runs, all valued in the point's usual state."""
+    change: float  # relative
+    z: float
+    history_median: float
+    value: float
+
+
+class PointHistory:
+    """A point's history runs, each valued as if measured in the point's
+    usual machine state (machine_state.PointLevels): the logarithms of those
+    values, their scatter, and a candidate's shift from their median."""
+
+    def __init__(self, states, runs):
+        self.recorded = len(runs)
+        self.levels = PointLevels(states, runs)
+        self.values = [math.log(v) for v in map(self.levels.normalized, runs) if v]
+        if self.values:
+            scatter = 1.4826 * float(np.median(np.abs(np.subtract(self.values,
+                                                                  np.median(self.values)))))
+            # The median of n runs is itself uncertain: about pi/2n of a run's variance.
+            self.spread = (max(scatter, MIN_SPREAD) *
+                           math.sqrt(1 + math.pi / (2 * len(self.values))))
+
+    def shift(self, reps):
+        """The Shift of a run's repetitions [(value, probe)] from the history's
+        runs, or None when it measured no state with a level, or too few
+        history runs did."""
+        value = self.levels.normalized(reps)
+        if value is None or len(self.values) < MIN_VALUED:
+            return None
+        usual = float(np.median(self.values))
+        # A run in which nothing completed counts as 1 operation per second.
+        log_shift = math.log(max(value, 1.0)) - usual
+        return Shift(math.expm1(log_shift), log_shift / self.spread, math.exp(usual), value)
 
 
 def selection_args(point):
@@ -94,17 +149,12 @@ def selection_args(point):
     return args
 
 
-def _verdict(medians, value, settings):
-    """(history median, change, robust z, verdict) of a value against the
-    history's values."""
-    centre = float(np.median(medians))
-    change = value / centre - 1
-    z = robust_z(medians, value)
-    if change < -settings.threshold and z < -settings.z_limit:
-        return centre, change, z, "regression"
-    if change > settings.threshold and z > settings.z_limit:
-        return centre, change, z, "improvement"
-    return centre, change, z, "same"
+def _verdict(shift, settings):
+    if shift.change < -settings.threshold and shift.z < -settings.z_limit:
+        return "regression"
+    if shift.change > settings.threshold and shift.z > settings.z_limit:
+        return "improvement"
+    return "same"
 
 
 def judge_against_history(db, candidate, settings, rechecks=()):
@@ -123,50 +173,63 @@ def judge_against_history(db, candidate, settings, rechecks=()):
     judged, failed = [], []
     for p in points:
         entries = [e for e in history.get((machine, p.family, p.name), [])
-                   if e.valid and e.median and e.median > 0]
-        levels = PointLevels(states, [e.repetitions for e in entries])
-        medians = [v for v in (levels.normalized(e.repetitions) for e in entries[-settings.last:])
-                   if v is not None]
+                   if e.valid and e.median and e.median > 0][-settings.last:]
         if not p.valid:
-            if medians:
+            if entries:
                 failed.append((p.name, p.error))
+            else:
+                judged.append(Judged(p.name, math.nan, 0, math.nan, math.nan, math.nan,
+                                     "failed here and in the history", selection_args(p),
+                                     p.oversubscribed))
             continue
-        value = levels.normalized(repetitions_of(p))
-        j = Judged(p.name, math.nan, len(medians), p.median("ops_per_sec"), math.nan, math.nan,
-                   "", selection_args(p))
+        past = PointHistory(states, [e.repetitions for e in entries])
+        j = Judged(p.name, math.nan, len(past.values), p.median("ops_per_sec"), math.nan,
+                   math.nan, "", selection_args(p), p.oversubscribed)
+        shift = past.shift(repetitions_of(p))
         if p.oversubscribed and not settings.oversubscribed:
             j.verdict = "oversubscribed"
-        elif len(medians) < MIN_HISTORY:
+        elif past.recorded < MIN_HISTORY:
             j.verdict = "too little history"
-        elif value is None:
+        elif shift is None:
             j.verdict = "machine state not in the history"
         else:
-            j.candidate = value
-            j.history_median, j.change, j.z, j.verdict = _verdict(medians, value, settings)
+            j.history_median, j.candidate, j.change, j.z = (shift.history_median, shift.value,
+                                                            shift.change, shift.z)
+            j.verdict = _verdict(shift, settings)
         if j.verdict == "regression" and p.name in again:
             second = again[p.name]
             if not second.valid:
                 failed.append((p.name, f"measured again: {second.error}"))
                 continue
-            # Measured again in a state the point's history has no level
-            # for, it cannot confirm anything either.
-            j.again = levels.normalized(repetitions_of(second))
-            if j.again is None or _verdict(medians, j.again, settings)[3] != "regression":
+            second_shift = past.shift(repetitions_of(second))
+            j.again = second_shift and second_shift.change
+            if second_shift is None or _verdict(second_shift, settings) != "regression":
                 j.verdict = NOT_CONFIRMED
         judged.append(j)
     return judged, failed, machine, states
 
 
-def write_history_gate(db, candidate, out_dir, settings, rechecks=()):
-    """Writes compare.md, and recheck.txt (the selection of each regressed
-    point, a line each), into out_dir; returns (regressed, Markdown text)."""
+@dataclass
+class Gate:
+    text: str  # compare.md
+    judged: int  # points judged (newly failing ones included)
+    regressed: bool
+
+
+def write_history_gate(db, db_name, candidate, out_dir, settings, rechecks=()):
+    """Writes compare.md, index.html and recheck.txt (the selection of each
+    regressed point, a line each) into out_dir; returns the Gate. An empty
+    history is refused: it can only be a mistake."""
+    if not run_count(db):
+        raise ReportError(f"{db_name}: a history without runs; allowed: a history with runs "
+                          "of the candidate's machine (scripts/report history add)")
     judged, failed, machine, states = judge_against_history(db, candidate, settings, rechecks)
     probes = [probe for p in collect_points([candidate]) for _, probe in repetitions_of(p)]
     lines = [f"History check on {machine}: each point against its last {settings.last} runs"
              f"{f' on {settings.branch}' if settings.branch else ''}; a change beyond "
              f"{settings.threshold:.0%} with a robust z beyond {settings.z_limit:g} counts"
-             f"{', if measuring it again confirms it' if rechecks else ''}. Values as if "
-             f"measured in each point's usual machine state; the candidate's hand-off probes: "
+             f"{', if measuring it again confirms it' if rechecks else ''}. Values compared "
+             f"within each machine state; the candidate's hand-off probes: "
              f"{states.describe(probes) or 'none'}.", ""]
     notable = [j for j in judged if j.verdict in ("regression", "improvement", NOT_CONFIRMED)]
     if notable:
@@ -174,7 +237,7 @@ def write_history_gate(db, candidate, out_dir, settings, rechecks=()):
                   "measured again | verdict |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {j.name} | {j.history_median:.4g} ({j.history_runs}) | {j.candidate:.4g} |"
                   f" {j.change:+.1%} | {j.z:+.1f} | "
-                  f"{'-' if j.again is None else f'{j.again:.4g}'} |"
+                  f"{'-' if j.again is None else f'{j.again:+.1%}'} |"
                   f" {j.verdict} |" for j in notable]
     for verdict, why in UNJUDGED.items():
         count = sum(j.verdict == verdict for j in judged)
@@ -184,15 +247,45 @@ def write_history_gate(db, candidate, out_dir, settings, rechecks=()):
         lines.append(f"- FAILED in the candidate: {name}: {error}")
     regressions = [j for j in judged if j.verdict == "regression"]
     regressed = bool(regressions or failed)
-    lines += ["", f"**{'REGRESSION' if regressed else 'no regression'}**: {len(regressions)} "
+    coverage, few = _coverage(judged, failed)
+    count = sum(j.judged for j in judged) + len(failed)
+    if not count:
+        verdict = "NOTHING COMPARED"
+    else:
+        verdict = "REGRESSION" if regressed else "no regression"
+    lines += ["", f"**{verdict}**; {'🔴 ' if few else ''}**{coverage}**: {len(regressions)} "
               f"regressions ({len(failed)} newly failing points), "
               f"{sum(j.verdict == NOT_CONFIRMED for j in judged)} not confirmed when measured "
-              f"again, {sum(j.verdict == 'improvement' for j in judged)} improvements, "
-              f"{sum(j.verdict not in UNJUDGED for j in judged)} points judged."]
+              f"again, {sum(j.verdict == 'improvement' for j in judged)} improvements."]
     text = "\n".join(lines) + "\n"
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "compare.md"), "w", encoding="utf-8") as f:
         f.write(text)
+    _write_page(out_dir, verdict, coverage, few, text)
     with open(os.path.join(out_dir, "recheck.txt"), "w", encoding="utf-8") as f:
         f.writelines(" ".join(j.selection) + "\n" for j in regressions)
-    return regressed, text
+    return Gate(text, count, regressed)
+
+
+def _coverage(judged, failed):
+    """("42 of 46 points within the CPUs judged (91%)", whether that is too few)."""
+    within = [j for j in judged if not j.oversubscribed]
+    counted = sum(j.judged for j in within) + len(failed)
+    total = len(within) + len(failed)
+    share = counted / total if total else 0.0
+    return (f"{counted} of {total} points within the CPUs judged ({share:.0%})",
+            share < JUDGED_ENOUGH)
+
+
+def _write_page(out_dir, verdict, coverage, few, text):
+    colour = "#c00" if few or verdict != "no regression" else "#070"
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>lockbench history check</title></head>
+<body style="font-family:sans-serif;margin:2em;max-width:1200px">
+<h1 style="color:{'#c00' if verdict != 'no regression' else '#070'}">{html.escape(verdict)}</h1>
+<p style="font-size:1.4em;color:{colour}"><b>{html.escape(coverage)}</b>
+{'(fewer than ' + format(JUDGED_ENOUGH, '.0%') + ': the verdict says little)' if few else ''}</p>
+<pre>{html.escape(text)}</pre></body></html>
+"""
+    with open(os.path.join(out_dir, "index.html"), "w", encoding="utf-8") as f:
+        f.write(page)

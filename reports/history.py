@@ -20,7 +20,7 @@ Schema (plain SQL: `sqlite3 FILE .schema`):
          PRIMARY KEY (run_id, name))
   repetitions(run_id INTEGER, name TEXT,  -- a valid point's repetitions
               repetition INTEGER, ops_per_sec REAL,
-              handoff_ns REAL,  -- the machine state probed before it; NULL when not probed
+              handoff_ns REAL,  -- the machine state probed after it; NULL when not probed
               PRIMARY KEY (run_id, name, repetition))
 
 A run is identified by machine, commit, start date and config: adding its
@@ -35,7 +35,9 @@ was wrong.
 
 import hashlib
 import json
+import os
 import sqlite3
+import urllib.parse
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,30 +74,53 @@ def machine_of(result_set, host=None):
                        result_set.lockbench.get("arch", "?")])
 
 
-def connect(path):
-    """The history database at path, made if absent; refused if it is not one."""
+def connect(path, create=False):
+    """The history database at path. Made if absent only when create (history
+    add): a gate or a plot reading a mistyped path must not find an empty
+    history that judges nothing. Refused when it is not a history or is
+    damaged (SQLite's quick check), naming what was wrong."""
+    if not create and not os.path.isfile(path):
+        raise ReportError(f"{path}: no such history; allowed: a history made by "
+                          f"'scripts/report history add RESULTS.json --db {path}'")
     try:
-        db = sqlite3.connect(path, timeout=30)
-        with db:
-            db.executescript(SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                       (str(HISTORY_VERSION),))
+        if create:
+            db = sqlite3.connect(path, timeout=30)
+        else:
+            db = sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=rw",
+                                 uri=True, timeout=30)
+        damage = db.execute("PRAGMA quick_check").fetchone()[0]
+        if damage != "ok":
+            raise ReportError(f"{path}: a damaged history (SQLite's quick check: {damage}); "
+                              "allowed: an intact history (restore it from a copy)")
+        if create:
+            with db:
+                db.executescript(SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                           (str(HISTORY_VERSION),))
         version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as e:
-        raise ReportError(f"{path}: not a lockbench history database ({e})") from e
-    if version[0] != str(HISTORY_VERSION):
-        raise ReportError(f"{path}: history schema version {version[0]}; this report reads "
-                          f"version {HISTORY_VERSION}")
+        raise ReportError(f"{path}: not a lockbench history database ({e}); allowed: a "
+                          "history made by 'scripts/report history add'") from e
+    if version is None or version[0] != str(HISTORY_VERSION):
+        raise ReportError(f"{path}: history schema version {version and version[0]}; this report "
+                          f"reads version {HISTORY_VERSION}")
     return db
+
+
+def run_count(db, machine=None):
+    """How many runs the history holds (of one machine)."""
+    if machine:
+        return db.execute("SELECT COUNT(*) FROM runs WHERE machine = ?", (machine,)).fetchone()[0]
+    return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
 
 def add(db, path, branch="", host=None):
     """Records one results file: "added", "already in the history", or
     "updated" (the same run, identified by machine, commit, start date and
     config, had been added while its sweep was still writing the file)."""
+    results = load_results(path)
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    results = load_results(path)
     lb = results.lockbench
     identity = (machine_of(results, host), lb.get("git_revision", "?"),
                 results.context.get("date", ""), config_of(results))

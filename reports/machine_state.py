@@ -40,7 +40,7 @@ STATE_GAP = 1.5
 DENSE = 5
 DENSE_SHARE = 0.01
 NEAR = 1.25
-MIN_RUNS = 3
+MIN_RUNS = 2
 UNPROBED = -1  # the state of repetitions without a probe
 
 
@@ -62,12 +62,12 @@ class MachineStates:
 
     def describe(self, probes):
         """"38 ns (41 repetitions), 220 ns (12)": each state's median probe."""
-        by_state = {}
+        probes_of = {}
         for p in probes:
             if _probed(p):
-                by_state.setdefault(self.of(p), []).append(p)
+                probes_of.setdefault(self.of(p), []).append(p)
         return ", ".join(f"{np.median(v):.0f} ns ({len(v)} repetitions)"
-                         for _, v in sorted(by_state.items()))
+                         for _, v in sorted(probes_of.items()))
 
 
 def _probed(probe):
@@ -82,7 +82,7 @@ class PointLevels:
         self.states = states
         per_state = {}
         for reps in runs:
-            for state, values in _by_state(states, reps).items():
+            for state, values in by_state(states, reps).items():
                 per_state.setdefault(state, []).append(float(np.median(values)))
         # A level of 0 (no operation completed, oversubscribed) scales nothing.
         self.levels = {s: level for s, v in per_state.items() if len(v) >= MIN_RUNS
@@ -95,12 +95,13 @@ class PointLevels:
         """The run's value as if measured in the usual state, or None when
         none of its repetitions is in a state with a level."""
         values = [v * self.levels[self.usual] / self.levels[state]
-                  for state, vs in _by_state(self.states, reps).items() if state in self.levels
+                  for state, vs in by_state(self.states, reps).items() if state in self.levels
                   for v in vs]
         return float(np.median(values)) if values else None
 
 
-def _by_state(states, reps):
+def by_state(states, reps):
+    """{state: [values]} of repetitions [(value, probe)]."""
     out = {}
     for value, probe in reps:
         out.setdefault(states.of(probe), []).append(value)

@@ -73,7 +73,7 @@ class MachineStateTest(unittest.TestCase):
         self.assertEqual(levels.usual, 0)
         self.assertEqual(levels.normalized([(45.0, 230.0), (90.0, 38.0)]), 90.0)
         # A state seen in fewer than MIN_RUNS runs has no level yet.
-        self.assertIsNone(PointLevels(states, [near] * 4 + [far] * 2).normalized(far))
+        self.assertIsNone(PointLevels(states, [near] * 4 + [far] * 1).normalized(far))
 
     def test_a_state_in_which_nothing_completed_has_no_level(self):
         states = MachineStates([40] * 5 + [220] * 5)
@@ -130,7 +130,7 @@ class HistoryTest(unittest.TestCase):
         return path
 
     def test_adding_a_file_twice_changes_nothing(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         path = self.results(0)
         self.assertEqual(history.add(db, path, "main"), "added")
         self.assertEqual(history.add(db, path, "main"), "already in the history")
@@ -138,14 +138,14 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(db.execute("SELECT COUNT(*) FROM points").fetchone()[0], 9)
 
     def test_a_run_added_again_as_a_branch_run_becomes_one(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         path = self.results(0)
         history.add(db, path)
         self.assertEqual(history.add(db, path, "main"), "already in the history; now a run of main")
         self.assertEqual(len(history.series(db, branch="main")), 9)
 
     def test_a_run_added_while_it_was_written_is_updated(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         path = self.results(0)
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
@@ -161,7 +161,7 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(db.execute("SELECT COUNT(*) FROM points").fetchone()[0], 9)
 
     def test_machines_are_kept_apart(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i in range(3):
             history.add(db, self.results(i, host="a"))
             history.add(db, self.results(i, scale=2.0, host="b"))
@@ -175,7 +175,7 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual({m for m, _, _ in only_a}, {a[0]})
 
     def test_a_step_in_the_history_is_flagged_at_its_run(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 7 + [0.75] * 5, 0.02, 5)):
             history.add(db, self.results(i, scale), "main")
         entries = history.series(db)[(history.machine_of(load_results(self.results(0))),
@@ -184,7 +184,7 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual((c.index, entries[c.index].commit), (7, "0000007"))
 
     def test_two_machines_share_a_plot_by_run_order_or_by_date(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i in range(4):
             history.add(db, self.results(2 * i, host="a"))
             history.add(db, self.results(2 * i + 1, host="b"))
@@ -199,11 +199,11 @@ class HistoryTest(unittest.TestCase):
         with open(self.db_path, "wb") as f:
             f.write(b"SQLite format 3\x00" + b"\x00" * 40)
         with self.assertRaises(ReportError) as caught:
-            history.connect(self.db_path)
+            history.connect(self.db_path, create=True)
         self.assertIn("not a lockbench history database", str(caught.exception))
 
     def test_a_file_of_another_schema_is_refused_and_nothing_recorded(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         path = self.results(0)
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
@@ -215,7 +215,7 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 0)
 
     def test_two_writers_at_once_lose_nothing(self):
-        history.connect(self.db_path)
+        history.connect(self.db_path, create=True)
         paths = [self.results(i) for i in range(6)]
         writers = [subprocess.Popen([sys.executable, "-m", "reports", "history", "add", *paths[k::2],
                                      "--db", self.db_path], cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -225,7 +225,7 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 6)
 
     def test_the_gate_judges_against_recent_runs(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 6)):
             history.add(db, self.results(i, scale), "main")
         verdict = {}
@@ -237,7 +237,7 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(verdict, {0.7: "regression", 0.97: "same"})
 
     def test_oversubscribed_points_are_gated_only_when_asked(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for e in self.fixture["benchmarks"]:
             e["oversubscribed"] = e["threads"] > 2
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 8)):
@@ -249,7 +249,7 @@ class HistoryTest(unittest.TestCase):
             self.assertEqual({j.name: j.verdict for j in judged}[POINT], expected)
 
     def test_a_run_in_another_machine_state_is_the_machine_not_a_regression(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 9)):
             history.add(db, self.results(i, scale, far=BOTH if i % 3 == 0 else ()), "main")
         verdicts = {}
@@ -263,7 +263,7 @@ class HistoryTest(unittest.TestCase):
                                     "lock in the far state": {POINT}, "mixed states": set()})
 
     def test_a_state_the_history_has_too_few_runs_of_judges_nothing(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 11)):
             history.add(db, self.results(i, scale, far=BOTH if i == 4 else ()), "main")
         judged, _, _, _ = judge_against_history(
@@ -272,7 +272,7 @@ class HistoryTest(unittest.TestCase):
                          "machine state not in the history")
 
     def test_a_step_among_far_runs_is_flagged_at_its_run_and_nowhere_else(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 7 + [0.75] * 5, 0.02, 10)):
             history.add(db, self.results(i, scale, far=BOTH if i in (1, 4, 8, 10) else ()),
                         "main")
@@ -286,7 +286,7 @@ class HistoryTest(unittest.TestCase):
         self.assertNotEqual([c.index for c in raw], [7])
 
     def test_a_regression_counts_only_if_measuring_it_again_shows_it(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 12)):
             history.add(db, self.results(i, scale), "main")
         candidate = load_results(self.results(20, 0.6, commit="candidate"))
@@ -300,7 +300,7 @@ class HistoryTest(unittest.TestCase):
                                     "a state the history lacks": "not confirmed"})
 
     def test_a_regression_that_fails_when_measured_again_is_a_failure(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 14)):
             history.add(db, self.results(i, scale), "main")
         with open(self.results(21, 0.6), encoding="utf-8") as f:
@@ -316,20 +316,20 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual(failed, [(POINT, "measured again: INV1 lost a wakeup")])
 
     def test_the_gate_names_the_selection_that_measures_a_regression_again(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 13)):
             history.add(db, self.results(i, scale), "main")
         out = os.path.join(self.dir, "gate")
-        regressed, _ = write_history_gate(db, load_results(self.results(20, 0.6)), out,
-                                          GateSettings())
-        self.assertTrue(regressed)
+        gate = write_history_gate(db, self.db_path, load_results(self.results(20, 0.6)), out,
+                                  GateSettings())
+        self.assertTrue(gate.regressed)
         with open(os.path.join(out, "recheck.txt"), encoding="utf-8") as f:
             [line] = f.read().splitlines()
         self.assertTrue(line.startswith("--family spinlock --variant ticket --threads 8 "
                                         "--placement none --set "), line)
 
     def test_the_gate_compares_runs_of_the_candidates_config_only(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         for i, scale in enumerate(noisy([1.0] * 10, 0.03, 15)):
             history.add(db, self.results(i, scale), "main")
             with open(self.results(30 + i, 2.0), encoding="utf-8") as f:
@@ -343,12 +343,61 @@ class HistoryTest(unittest.TestCase):
                                                 GateSettings())
         self.assertEqual({j.name: j.verdict for j in judged}[POINT], "same")
 
+    def test_every_run_counts_with_what_it_measured_in_each_state(self):
+        # Five runs split 3:2 between the states: each point is judged in
+        # either state, and in both at once, and a cut lock is caught so.
+        db = history.connect(self.db_path, create=True)
+        far_of = [(), BOTH, (), BOTH, ()]
+        for i, scale in enumerate(noisy([1.0] * 5, 0.03, 16)):
+            history.add(db, self.results(i, scale, far=far_of[i]), "main")
+        for far in ((), BOTH, (0,)):
+            for scale, expected in ((1.0, "same"), (0.85, "regression")):
+                judged, _, _, _ = judge_against_history(
+                    db, load_results(self.results(20, scale, commit="c", far=far)),
+                    GateSettings())
+                self.assertEqual({j.verdict for j in judged if j.name != POINT},
+                                 {"same", "failed here and in the history"}, far)
+                self.assertEqual({j.name: j.verdict for j in judged}[POINT], expected,
+                                 (far, scale))
+
+    def test_a_run_in_a_state_no_other_run_saw_leaves_the_rest_judged(self):
+        db = history.connect(self.db_path, create=True)
+        for i, scale in enumerate(noisy([1.0] * 5, 0.03, 18)):
+            history.add(db, self.results(i, scale, far=BOTH if i == 2 else ()), "main")
+        judged, _, _, _ = judge_against_history(db, load_results(self.results(20, 0.85)),
+                                                GateSettings())
+        self.assertEqual({j.name: j.verdict for j in judged}[POINT], "regression")
+        self.assertEqual({j.history_runs for j in judged if j.judged}, {4})
+
+    def test_the_verdict_says_how_many_points_were_judged(self):
+        db = history.connect(self.db_path, create=True)
+        for i, scale in enumerate(noisy([1.0] * 5, 0.03, 17)):
+            history.add(db, self.results(i, scale), "main")
+        candidate = load_results(self.results(20))
+        points = len({e["run_name"] for e in candidate.entries})
+        gate = write_history_gate(db, self.db_path, candidate, os.path.join(self.dir, "all"),
+                                  GateSettings())
+        # All but the broken variant's point, which failed in every run.
+        self.assertEqual(gate.judged, points - 1)
+        self.assertIn(f"**no regression**; **{points - 1} of {points} points within the CPUs "
+                      f"judged ({(points - 1) / points:.0%})**", gate.text)
+        self.assertIn("- 1 points failed their invariants here and have no valid run", gate.text)
+        self.assertNotIn("🔴", gate.text)
+        # Measured in a state the history never saw: judged by nothing, in red.
+        unseen = load_results(self.results(21, far=BOTH))
+        gate = write_history_gate(db, self.db_path, unseen, os.path.join(self.dir, "few"),
+                                  GateSettings())
+        self.assertIn("🔴", gate.text)
+        with open(os.path.join(self.dir, "few", "index.html"), encoding="utf-8") as f:
+            self.assertIn("color:#c00", f.read())
+
     def test_too_little_history_judges_nothing(self):
-        db = history.connect(self.db_path)
+        db = history.connect(self.db_path, create=True)
         history.add(db, self.results(0), "main")
         judged, _, _, _ = judge_against_history(db, load_results(self.results(1, 0.5)),
                                                 GateSettings())
-        self.assertEqual({j.verdict for j in judged}, {"too little history"})
+        self.assertEqual({j.verdict for j in judged},
+                         {"too little history", "failed here and in the history"})
 
     def test_the_command_line_adds_plots_and_gates(self):
         paths = [self.results(i, s) for i, s in enumerate(noisy([1.0] * 6 + [0.7] * 4, 0.02, 7))]
