@@ -2,21 +2,19 @@
 // input, through symbolic links, atomically, by one run at a time.
 #include "harness/driver/results_target.h"
 
-#include <dirent.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "harness/driver/sweep.h"
+#include "tests/temp_dir.h"
 
 namespace lockbench {
 namespace {
@@ -25,40 +23,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-class ResultsTargetTest : public ::testing::Test {
+class ResultsTargetTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "/lockbench_target_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    for (const std::string& name : Files()) {
-      const std::string path = dir_ + "/" + name;
-      if (unlink(path.c_str()) != 0) rmdir(path.c_str());
-    }
-    rmdir(dir_.c_str());
-  }
-
-  std::vector<std::string> Files() const {
-    std::vector<std::string> names;
-    if (DIR* d = opendir(dir_.c_str())) {
-      while (const dirent* e = readdir(d)) {
-        const std::string name = e->d_name;
-        if (name != "." && name != "..") names.push_back(name);
-      }
-      closedir(d);
-    }
-    return names;
-  }
-
-  static std::string Read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
   // The message of the UsageError that claiming path throws ("" if none).
   std::string Refusal(const std::string& path, const std::vector<std::string>& inputs = {}) {
     try {
@@ -68,8 +34,6 @@ class ResultsTargetTest : public ::testing::Test {
     }
     return "";
   }
-
-  std::string dir_;
 };
 
 TEST_F(ResultsTargetTest, WritesAtomicallyAndLeavesNoTemporary) {

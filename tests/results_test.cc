@@ -1,15 +1,11 @@
 // RunResult's JSON form, the results file, and Jain's fairness index.
 #include "harness/driver/results.h"
 
-#include <dirent.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +14,7 @@
 #include "harness/driver/sweep.h"
 #include "harness/runner/run_point.h"
 #include "harness/runner/topology.h"
+#include "tests/temp_dir.h"
 
 namespace lockbench {
 namespace {
@@ -25,41 +22,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
-
-// A fresh directory per test, removed with its files afterwards.
-class TempDirTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "/lockbench_results_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    for (const std::string& name : Files()) unlink((dir_ + "/" + name).c_str());
-    rmdir(dir_.c_str());
-  }
-
-  std::vector<std::string> Files() const {
-    std::vector<std::string> names;
-    if (DIR* d = opendir(dir_.c_str())) {
-      while (const dirent* e = readdir(d)) {
-        const std::string name = e->d_name;
-        if (name != "." && name != "..") names.push_back(name);
-      }
-      closedir(d);
-    }
-    return names;
-  }
-
-  static std::string Read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
-  std::string dir_;
-};
 
 RunResult SampleResult() {
   RunResult r;

@@ -27,8 +27,8 @@ constexpr const char* kAllowed =
     "allowed: a regular file, a new path in an existing directory, or a symbolic link to a "
     "regular file";
 
-[[noreturn]] void refuse(const std::string& option, const std::string& path,
-                         const std::string& why, const std::string& allowed = kAllowed) {
+[[noreturn]] void refuse(const std::string& option, const std::string& path, const std::string& why,
+                         const std::string& allowed = kAllowed) {
   throw UsageError(option + " " + path + ": " + why + "; " + allowed);
 }
 
@@ -47,8 +47,8 @@ std::string resolve(const std::string& path, const std::string& option) {
   if (lstat(path.c_str(), &link) != 0 || !S_ISLNK(link.st_mode)) return path;
   char resolved[PATH_MAX];
   if (!realpath(path.c_str(), resolved)) {
-    refuse(option, path, std::string("a symbolic link that leads nowhere (") + strerror(errno) +
-                             ")");
+    refuse(option, path,
+           std::string("a symbolic link that leads nowhere (") + strerror(errno) + ")");
   }
   return resolved;
 }
@@ -120,8 +120,8 @@ void remove_stale_temporaries(const std::string& path) {
 
 bool same_inode(int fd, const std::string& path) {
   struct stat held, named;
-  return fstat(fd, &held) == 0 && stat(path.c_str(), &named) == 0 &&
-         held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+  return fstat(fd, &held) == 0 && stat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+         held.st_ino == named.st_ino;
 }
 
 }  // namespace

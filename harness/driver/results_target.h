@@ -53,10 +53,11 @@ class ResultsTarget {
   void write(const std::string& content);
 
  private:
-  ResultsTarget(std::string path, int fd, bool created) : path_(std::move(path)), fd_(fd), created_(created) {}
+  ResultsTarget(std::string path, int fd, bool created)
+      : path_(std::move(path)), fd_(fd), created_(created) {}
   std::string path_;
-  int fd_;         // the locked file; -1 once moved from
-  bool created_;   // the claim made the (empty) file
+  int fd_;        // the locked file; -1 once moved from
+  bool created_;  // the claim made the (empty) file
   bool written_ = false;
 };
 

@@ -117,8 +117,8 @@ void thread_body(const Topology& topology, Workload& workload, const ThreadPlan&
 std::string thread_limits() {
   std::string limits;
   const auto add = [&](const std::string& what) { limits += (limits.empty() ? "" : ", ") + what; };
-  const auto add_rlimit = [&](decltype(RLIMIT_NPROC) resource, const char* name, const char* ulimit,
-                              std::uint64_t unit, const char* unit_name) {
+  const auto add_rlimit = [&](decltype(RLIMIT_NPROC) resource, const char* name,
+                              const char* ulimit, std::uint64_t unit, const char* unit_name) {
     struct rlimit value {};
     if (getrlimit(resource, &value) == 0 && value.rlim_cur != RLIM_INFINITY) {
       add(std::string(name) + " " + std::to_string(value.rlim_cur / unit) + unit_name + " (" +
@@ -126,8 +126,8 @@ std::string thread_limits() {
     }
   };
   add_rlimit(RLIMIT_NPROC, "RLIMIT_NPROC", "ulimit -u: processes and threads of the user", 1, "");
-  add_rlimit(RLIMIT_AS, "RLIMIT_AS", "ulimit -v: address space, each thread's stack counts", 1 << 20,
-         " MiB");
+  add_rlimit(RLIMIT_AS, "RLIMIT_AS", "ulimit -v: address space, each thread's stack counts",
+             1 << 20, " MiB");
   add_rlimit(RLIMIT_STACK, "RLIMIT_STACK", "ulimit -s: each thread's stack", 1 << 20, " MiB");
   for (const char* file : {"/proc/sys/kernel/threads-max", "/sys/fs/cgroup/pids.max"}) {
     std::ifstream in(file);
@@ -223,7 +223,8 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
     }
   } catch (const std::system_error& e) {
     // The threads made so far wait at the start barrier: they are let go
-    // (the missing ones drop out of it) and leave without running.
+    // (the missing ones drop out of it) and leave without running; the
+    // barrier orders the store of kAbandon before their load of it.
     not_created = "could not create thread " + std::to_string(team.size() + 1) + " of " +
                   std::to_string(spec.threads) + " (" + e.code().message() + "); " +
                   thread_limits();
