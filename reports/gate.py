@@ -228,8 +228,8 @@ def write_history_gate(db, db_name, candidate, out_dir, settings, rechecks=()):
     lines = [f"History check on {machine}: each point against its last {settings.last} runs"
              f"{f' on {settings.branch}' if settings.branch else ''}; a change beyond "
              f"{settings.threshold:.0%} with a robust z beyond {settings.z_limit:g} counts"
-             f"{', if measuring it again confirms it' if rechecks else ''}. Values compared "
-             f"within each machine state; the candidate's hand-off probes: "
+             f"{', if measuring it again confirms it' if rechecks else ''}. Values as if measured "
+             f"in each point's usual machine state; the candidate's hand-off probes: "
              f"{states.describe(probes) or 'none'}.", ""]
     notable = [j for j in judged if j.verdict in ("regression", "improvement", NOT_CONFIRMED)]
     if notable:
