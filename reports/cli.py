@@ -41,7 +41,10 @@ REGRESSION, BAD_INPUT, NOT_WRITTEN, NOTHING_COMPARED = 1, 2, 3, 4
 def build_report(paths, out_dir):
     """Writes the report of results files into out_dir; returns the path of
     its index.html."""
-    result_sets = load_all(paths)
+    return write_report(load_all(paths), out_dir)
+
+
+def write_report(result_sets, out_dir):
     points = collect_points(result_sets)
     os.makedirs(out_dir, exist_ok=True)
     sections = []
@@ -212,8 +215,9 @@ def run_report(argv):
     parser.add_argument("results", nargs="+", help="lockbench results files (JSON)")
     parser.add_argument("-o", "--out", required=True, help="directory for the report")
     args = parser.parse_args(argv)
+    result_sets = load_all(args.results)
     with report_dir(args.out) as staging:
-        index = staging.final(build_report(args.results, staging.path))
+        index = staging.final(write_report(result_sets, staging.path))
     print(index)
     return 0
 
@@ -230,6 +234,9 @@ def main(argv=None):
         print(f"report: {e}", file=sys.stderr)
         return BAD_INPUT
     except sqlite3.DatabaseError as e:  # damage the quick check on opening did not see
+        if str(e) in history.MACHINE_FAILURES:
+            print(f"report: the history could not be written ({e})", file=sys.stderr)
+            return NOT_WRITTEN
         print(f"report: the history cannot be read ({e}); allowed: an intact history",
               file=sys.stderr)
         return BAD_INPUT

@@ -272,9 +272,10 @@ def _coverage(judged, failed):
     within = [j for j in judged if not j.oversubscribed]
     counted = sum(j.judged for j in within) + len(failed)
     total = len(within) + len(failed)
-    share = counted / total if total else 0.0
-    return (f"{counted} of {total} points within the CPUs judged ({share:.0%})",
-            share < JUDGED_ENOUGH)
+    if not total:
+        return "no point within the CPUs", False
+    return (f"{counted} of {total} points within the CPUs judged ({counted / total:.0%})",
+            counted / total < JUDGED_ENOUGH)
 
 
 def _write_page(out_dir, verdict, coverage, few, text):

@@ -48,6 +48,8 @@ from reports.points import collect_points
 from reports.uncertainty import median_interval
 
 HISTORY_VERSION = 1
+# SQLite's errors that say nothing of the history itself.
+MACHINE_FAILURES = ("database or disk is full", "database is locked")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -152,6 +154,8 @@ def add(db, path, branch="", host=None):
                            [(run_id, p.name, i, value, probe) for p in points if p.valid
                             for i, (value, probe) in enumerate(repetitions_of(p))])
     except sqlite3.DatabaseError as e:
+        if str(e) in MACHINE_FAILURES:
+            raise  # the machine's failure, not the input's: reports.cli says so
         raise ReportError(f"{path}: not recorded ({e}); the history is unchanged") from e
     return "updated" if known else "added"
 

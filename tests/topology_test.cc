@@ -116,9 +116,20 @@ TEST(TopologyTest, ABoxOrdersOfMagnitudeBeyondTheThreadLimitIsRefused) {
   } catch (const std::invalid_argument& e) {
     EXPECT_THAT(e.what(), HasSubstr("has 1000000000 PUs; allowed: 1 to 65536 PUs"));
   }
-  // Attributes in parentheses are not arities; the largest real boxes load.
-  EXPECT_EQ(Topology::load("synthetic:pack:2(memory=1GB) core:2 pu:2").pus().size(), 8u);
+  // Arities as hwloc reads them: hexadecimal too.
+  EXPECT_THROW(Topology::load("synthetic:pack:0x400 core:0x400 pu:0x400"), std::invalid_argument);
   EXPECT_EQ(Topology::load("synthetic:pack:16 core:64 pu:8").pus().size(), 8192u);
+}
+
+TEST(TopologyTest, ASyntheticBoxIsCountedFromItsArities) {
+  EXPECT_EQ(synthetic_pu_count("pack:2 core:8 pu:2"), 32);
+  EXPECT_EQ(synthetic_pu_count("pack:0x400 core:1024 pu:010"), 1024.0 * 1024 * 8);
+  // Attributes and memory children are not arities.
+  EXPECT_EQ(synthetic_pu_count("pack:2(memory=1000000) [numa(memory=2000000)] core:4 pu:2"), 16);
+  EXPECT_EQ(synthetic_pu_count("2 4 2"), 16);
+  // What hwloc will refuse anyway is not counted.
+  EXPECT_EQ(synthetic_pu_count("pack:2 cre:x"), 0);
+  EXPECT_EQ(synthetic_pu_count("pack:-2 pu:2"), 0);
 }
 
 TEST(TopologyTest, AnXmlBoxWithoutPusIsRefused) {

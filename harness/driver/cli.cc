@@ -1,8 +1,12 @@
 #include "harness/driver/cli.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <set>
@@ -365,22 +369,29 @@ int cmd_run(const std::vector<std::string>& args) {
   const std::string out = o.get("--out").empty() ? o.get("--resume") : o.get("--out");
   if (out.empty()) throw UsageError("run needs --out FILE (or --resume FILE)");
   const Topology topology = load_topology("");
-  Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
+  std::vector<std::string> gbench = o.gbench;
+  Sweep sweep = apply_benchmark_filter(
+      expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology), gbench);
   check_memory(sweep, available_memory_bytes());
   warn_if_long(sweep);
+  const std::string resume = o.get("--resume");
+  if (!resume.empty() && access(resume.c_str(), R_OK) != 0) {
+    throw UsageError("--resume " + resume + ": cannot be read (" + strerror(errno) +
+                     "); allowed: a results file of an earlier run");
+  }
   // Claimed before the file is read for --resume: what it holds then is what
   // this run keeps.
-  ResultsTarget target = ResultsTarget::claim(out, o.get("--out").empty() ? "--resume" : "--out",
-                                              {o.get("--config")});
-  if (o.get("--resume").empty()) return run_sweep(sweep, topology, std::move(target), o.gbench);
+  ResultsTarget target =
+      ResultsTarget::claim(out, o.get("--out").empty() ? "--resume" : "--out", {o.get("--config")});
+  if (resume.empty()) return run_sweep(sweep, topology, std::move(target), gbench);
 
-  Resumed resumed = resume_from(o.get("--resume"), sweep);
+  Resumed resumed = resume_from(resume, sweep);
   const std::set<std::string> done(resumed.done.begin(), resumed.done.end());
   std::erase_if(sweep.points, [&](const Point& p) { return done.count(p.name()) > 0; });
   std::printf("lockbench: resuming %s: %zu points already measured, %zu to run\n",
-              o.get("--resume").c_str(), done.size(), sweep.points.size());
+              resume.c_str(), done.size(), sweep.points.size());
   if (sweep.points.empty()) return 0;
-  return run_sweep(sweep, topology, std::move(target), o.gbench, std::move(resumed.entries));
+  return run_sweep(sweep, topology, std::move(target), gbench, std::move(resumed.entries));
 }
 
 }  // namespace

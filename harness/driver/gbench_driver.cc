@@ -183,36 +183,6 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   std::size_t failed_ = 0;
 };
 
-// Applies --benchmark_filter to the sweep here rather than in Google
-// Benchmark, so progress and the summary count the points that run. Same
-// semantics: a regular expression searched in the name, negated by a
-// leading '-'.
-Sweep filtered(const Sweep& sweep, std::vector<std::string>& gbench_args) {
-  const std::string flag = "--benchmark_filter=";
-  Sweep kept = sweep;
-  for (auto it = gbench_args.begin(); it != gbench_args.end();) {
-    if (it->rfind(flag, 0) != 0) {
-      ++it;
-      continue;
-    }
-    std::string pattern = it->substr(flag.size());
-    it = gbench_args.erase(it);
-    const bool negated = !pattern.empty() && pattern[0] == '-';
-    if (negated) pattern.erase(0, 1);
-    std::regex re;
-    try {
-      re = std::regex(pattern, std::regex::extended);
-    } catch (const std::regex_error& e) {
-      throw UsageError("--benchmark_filter: '" + pattern + "' is not a regular expression (" +
-                       e.what() + ")");
-    }
-    std::erase_if(kept.points,
-                  [&](const Point& p) { return std::regex_search(p.name(), re) == negated; });
-  }
-  if (kept.points.empty()) throw UsageError("--benchmark_filter leaves no point to run");
-  return kept;
-}
-
 RunSpec spec_of(const Point& point, const RunSettings& settings) {
   RunSpec spec;
   spec.family = point.family;
@@ -264,6 +234,32 @@ void replay(const Sweep& sweep, const std::vector<std::size_t>& group,
 
 }  // namespace
 
+Sweep apply_benchmark_filter(const Sweep& sweep, std::vector<std::string>& gbench_args) {
+  const std::string flag = "--benchmark_filter=";
+  Sweep kept = sweep;
+  for (auto it = gbench_args.begin(); it != gbench_args.end();) {
+    if (it->rfind(flag, 0) != 0) {
+      ++it;
+      continue;
+    }
+    std::string pattern = it->substr(flag.size());
+    it = gbench_args.erase(it);
+    const bool negated = !pattern.empty() && pattern[0] == '-';
+    if (negated) pattern.erase(0, 1);
+    std::regex re;
+    try {
+      re = std::regex(pattern, std::regex::extended);
+    } catch (const std::regex_error& e) {
+      throw UsageError("--benchmark_filter: '" + pattern + "' is not a regular expression (" +
+                       e.what() + ")");
+    }
+    std::erase_if(kept.points,
+                  [&](const Point& p) { return std::regex_search(p.name(), re) == negated; });
+  }
+  if (kept.points.empty()) throw UsageError("--benchmark_filter leaves no point to run");
+  return kept;
+}
+
 std::map<std::string, double> flat_counters(const RunResult& r) {
   std::map<std::string, double> out;
   const std::pair<const char*, const nlohmann::json*> groups[] = {
@@ -281,9 +277,8 @@ std::map<std::string, double> flat_counters(const RunResult& r) {
   return out;
 }
 
-int run_sweep(const Sweep& whole_sweep, const Topology& topology, ResultsTarget target,
+int run_sweep(const Sweep& sweep, const Topology& topology, ResultsTarget target,
               std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries) {
-  const Sweep sweep = filtered(whole_sweep, gbench_args);
   install_interrupt_handlers();
   std::vector<char*> argv;
   std::string program = "lockbench";

@@ -21,8 +21,16 @@ namespace lockbench {
 // nothing in it (a family without counters or lock classes) adds none.
 std::map<std::string, double> flat_counters(const RunResult& r);
 
-// target: the results file, claimed (results_target.h). gbench_args: Google
-// Benchmark's own flags (--benchmark_...), passed through. kept_entries:
+// Applies --benchmark_filter (taken out of gbench_args) to the sweep here
+// rather than in Google Benchmark, so that --resume, progress and the summary
+// count the points that run. Same semantics: a regular expression searched
+// in the name, negated by a leading '-'. Throws UsageError for a bad
+// expression or one that leaves no point.
+Sweep apply_benchmark_filter(const Sweep& sweep, std::vector<std::string>& gbench_args);
+
+// sweep: filtered (apply_benchmark_filter). target: the results file,
+// claimed (results_target.h). gbench_args: Google Benchmark's own flags
+// (--benchmark_...), passed through. kept_entries:
 // results of points measured by an earlier run (see resume_from), written
 // first. Returns the process exit status: 0 all points valid, 1 a point
 // failed, 128 + the signal when Ctrl-C or SIGTERM stopped the sweep (the file

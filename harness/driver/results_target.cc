@@ -66,13 +66,16 @@ void check_writable_place(const std::string& path, const std::string& option,
                "allowed: a file that is no input of the command");
       }
     }
-    return;
   }
+  // Each write is a new file renamed into place: the directory must take it.
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   const std::string dir = parent.empty() ? "." : parent.string();
   struct stat d;
   if (stat(dir.c_str(), &d) != 0 || !S_ISDIR(d.st_mode)) {
     refuse(option, path, "directory '" + dir + "' does not exist");
+  }
+  if (access(dir.c_str(), W_OK) != 0) {
+    refuse(option, path, "directory '" + dir + "' is not writable (" + strerror(errno) + ")");
   }
 }
 
@@ -84,20 +87,33 @@ std::string holder_of(int fd) {
   char id[64];
   std::snprintf(id, sizeof id, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
                 static_cast<unsigned long long>(st.st_ino));
+  // The device there is the file system's, which on some (btrfs
+  // subvolumes) is not what stat says: the inode alone is the fallback.
+  char inode_text[32];
+  std::snprintf(inode_text, sizeof inode_text, ":%llu",
+                static_cast<unsigned long long>(st.st_ino));
+  const std::string inode_only = inode_text;
+  std::string exact, by_inode;
   std::ifstream locks("/proc/locks");
   std::string line;
   while (std::getline(locks, line)) {
     std::istringstream fields(line);
     std::string number, type, advisory, mode, pid, inode;
     fields >> number >> type >> advisory >> mode >> pid >> inode;
-    if (type != "FLOCK" || inode != id) continue;
-    std::ifstream cmdline("/proc/" + pid + "/cmdline");
-    std::string command((std::istreambuf_iterator<char>(cmdline)), {});
-    for (char& c : command) c = c == '\0' ? ' ' : c;
-    while (!command.empty() && command.back() == ' ') command.pop_back();
-    return "process " + pid + (command.empty() ? "" : " (" + command + ")");
+    if (type != "FLOCK") continue;
+    if (inode == id) exact = pid;
+    if (inode.size() > inode_only.size() &&
+        inode.compare(inode.size() - inode_only.size(), inode_only.size(), inode_only) == 0) {
+      by_inode = by_inode.empty() ? pid : "?";  // two candidates: neither
+    }
   }
-  return "another process";
+  const std::string pid = !exact.empty() ? exact : by_inode != "?" ? by_inode : "";
+  if (pid.empty()) return "another process";
+  std::ifstream cmdline("/proc/" + pid + "/cmdline");
+  std::string command((std::istreambuf_iterator<char>(cmdline)), {});
+  for (char& c : command) c = c == '\0' ? ' ' : c;
+  while (!command.empty() && command.back() == ' ') command.pop_back();
+  return "process " + pid + (command.empty() ? "" : " (" + command + ")");
 }
 
 // Temporaries of earlier writes to path whose process is gone (killed
@@ -134,7 +150,9 @@ ResultsTarget ResultsTarget::claim(const std::string& given, const std::string& 
   // renamed a new file in between leaves this one holding a stale inode.
   for (;;) {
     bool created = false;
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Writable, though nothing is written through it: NFS grants an
+    // exclusive flock (a POSIX lock there) only on a writable descriptor.
+    int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
       fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
       created = fd >= 0;
@@ -142,8 +160,13 @@ ResultsTarget ResultsTarget::claim(const std::string& given, const std::string& 
     }
     if (fd < 0) refuse(option, given, std::string("cannot be opened (") + strerror(errno) + ")");
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      const std::string holder = holder_of(fd);
+      const int error = errno;
+      const std::string holder = error == EWOULDBLOCK ? holder_of(fd) : "";
       close(fd);
+      if (holder.empty()) {
+        refuse(option, given, std::string("cannot be locked (") + strerror(error) + ")",
+               "allowed: a file on a file system that takes advisory locks");
+      }
       refuse(option, given, "is being written by " + holder,
              "allowed: a results file no other run is writing");
     }

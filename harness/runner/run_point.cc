@@ -215,18 +215,22 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   std::atomic<int> phase{kWarmup};
   std::vector<std::thread> team;
   std::string not_created;
+  team.reserve(plans.size());
   try {
     for (std::size_t i = 0; i < plans.size(); ++i) {
       team.emplace_back(thread_body, std::cref(topology), std::ref(*workload),
                         std::cref(plans[i]), std::ref(contexts[i]), std::ref(start),
                         std::ref(stopped), std::ref(drained), std::cref(phase), spec.progress);
     }
-  } catch (const std::system_error& e) {
-    // The threads made so far wait at the start barrier: they are let go
-    // (the missing ones drop out of it) and leave without running; the
-    // barrier orders the store of kAbandon before their load of it.
+  } catch (const std::exception& e) {
+    // EAGAIN (std::system_error), or no memory for the thread's state
+    // (std::bad_alloc). The threads made so far wait at the start barrier:
+    // they are let go (the missing ones drop out of it) and leave without
+    // running; the barrier orders the store of kAbandon before their load.
+    const auto* system = dynamic_cast<const std::system_error*>(&e);
     not_created = "could not create thread " + std::to_string(team.size() + 1) + " of " +
-                  std::to_string(spec.threads) + " (" + e.code().message() + "); " +
+                  std::to_string(spec.threads) + " (" +
+                  (system ? system->code().message() : std::string(e.what())) + "); " +
                   thread_limits();
     phase.store(kAbandon, std::memory_order_relaxed);
     for (std::size_t missing = team.size(); missing < plans.size(); ++missing) {

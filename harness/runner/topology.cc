@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -91,34 +92,6 @@ class HwlocMessages {
   int capture_ = -1;
 };
 
-// The PUs a synthetic description makes, from its arities ("pack:2 core:8
-// pu:2" -> 32), attributes in parentheses left out; 0 when it names none.
-// Counted before hwloc builds the objects, which for a million PUs takes
-// minutes and gigabytes.
-double synthetic_pus(const std::string& description) {
-  std::string plain;
-  int depth = 0;
-  for (char c : description) {
-    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
-    if (depth == 0 && c != ')') plain += c;
-  }
-  double pus = 1;
-  bool any = false;
-  std::size_t at = 0;
-  while ((at = plain.find_first_not_of(" \t", at)) != std::string::npos) {
-    const std::size_t end = std::min(plain.find_first_of(" \t", at), plain.size());
-    const std::string token = plain.substr(at, end - at);
-    const std::size_t colon = token.rfind(':');
-    const std::string arity = colon == std::string::npos ? token : token.substr(colon + 1);
-    if (!arity.empty() && arity.find_first_not_of("0123456789") == std::string::npos) {
-      pus *= std::strtod(arity.c_str(), nullptr);
-      any = true;
-    }
-    at = end;
-  }
-  return any ? pus : 0;
-}
-
 void check_pu_count(const std::string& spec, double pus) {
   if (pus >= 1 && pus <= kMaxPus) return;
   char count[32];
@@ -130,6 +103,31 @@ void check_pu_count(const std::string& spec, double pus) {
 
 }  // namespace
 
+double synthetic_pu_count(const std::string& description) {
+  std::string plain;
+  int depth = 0;
+  for (char c : description) {
+    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+    if (depth == 0 && c != ')') plain += c;
+  }
+  double pus = 1;
+  bool any = false;
+  std::istringstream tokens(plain);
+  std::string token;
+  while (tokens >> token) {
+    if (token[0] == '[') continue;  // a memory child ("[numa]"): no arity
+    const std::size_t colon = token.rfind(':');
+    const std::string arity = colon == std::string::npos ? token : token.substr(colon + 1);
+    // As hwloc reads it: decimal, 0x hexadecimal or 0 octal.
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(arity.c_str(), &end, 0);
+    if (arity.empty() || arity[0] == '-' || *end != '\0') return 0;  // hwloc says why
+    pus *= static_cast<double>(n);
+    any = true;
+  }
+  return any ? pus : 0;
+}
+
 Topology Topology::load(const std::string& spec) {
   hwloc_topology_t handle;
   if (hwloc_topology_init(&handle) != 0) throw std::runtime_error("hwloc_topology_init failed");
@@ -138,7 +136,7 @@ Topology Topology::load(const std::string& spec) {
   int rc = 0;
   if (spec.rfind(synthetic_prefix, 0) == 0) {
     const std::string description = spec.substr(synthetic_prefix.size());
-    if (const double pus = synthetic_pus(description); pus > kMaxPus) {
+    if (const double pus = synthetic_pu_count(description); pus > kMaxPus) {
       hwloc_topology_destroy(handle);
       check_pu_count(spec, pus);
     }

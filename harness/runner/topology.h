@@ -25,6 +25,12 @@ struct Pu {
 // magnitude is refused before hwloc spends minutes on it.
 inline constexpr int kMaxPus = 65536;
 
+// The PUs an hwloc synthetic description makes, from its arities ("pack:2
+// core:8 pu:2" -> 32; attributes in parentheses and memory children left
+// out), counted before hwloc builds the objects, which for a billion PUs
+// takes minutes and gigabytes. 0 when it cannot tell: hwloc then says why.
+double synthetic_pu_count(const std::string& description);
+
 class Topology {
  public:
   // spec: "" for this machine, "synthetic:<hwloc synthetic description>", or

@@ -38,6 +38,15 @@ def names(path):
         return [e["run_name"] for e in json.load(f)["benchmarks"]]
 
 
+def contents(directory):
+    """{name: bytes} of a directory's files."""
+    out = {}
+    for name in os.listdir(directory):
+        with open(os.path.join(directory, name), "rb") as f:
+            out[name] = f.read()
+    return out
+
+
 def file_size_limit(size):
     """A preexec_fn: writes beyond size bytes fail with EFBIG (a full disk,
     as a process sees it), SIGXFSZ ignored."""
@@ -85,6 +94,29 @@ class FaultTest(unittest.TestCase):
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertEqual(names(out)[:4], measured)
         self.assertEqual(len(set(names(out))), 6)
+
+    def test_resume_keeps_a_failed_point_the_filter_leaves_out(self):
+        out = self.path("f.json")
+        self.assertEqual(lockbench("run", "--config", self.config, "--variant", "ticket",
+                                   "--threads", "1", "--out", out).returncode, 0)
+        with open(out, encoding="utf-8") as f:
+            doc = json.load(f)
+        for e in doc["benchmarks"]:
+            e.update(valid=False, error="INV1 failed")
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        r = lockbench("run", "--config", self.config, "--resume", out, "--threads", "1",
+                      "--benchmark_filter=tas")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, encoding="utf-8") as f:
+            kept = [e for e in json.load(f)["benchmarks"] if "/ticket/" in e["run_name"]]
+        self.assertEqual(kept, doc["benchmarks"])
+
+    def test_resume_of_a_file_that_is_not_there_makes_none(self):
+        missing = self.path("typo.json")
+        r = lockbench("run", "--config", self.config, "--resume", missing)
+        self.assertRefused(r, "typo.json: cannot be read")
+        self.assertFalse(os.path.exists(missing))
 
     def test_results_never_overwrite_the_config(self):
         with open(self.config, encoding="utf-8") as f:
@@ -253,17 +285,21 @@ class FaultTest(unittest.TestCase):
         self.assertRefused(r, "taken: is a file", status=3)
         with open(taken, encoding="utf-8") as f:
             self.assertEqual(f.read(), "mine")
-        full = self.path("full")
+        r = report(self.path("missing.json"), "-o", self.path("new/a/report"))
+        self.assertRefused(r, "missing.json: cannot be read")
+        self.assertFalse(os.path.exists(self.path("new")))
+        full = self.path("new/full")
         r = report(results, "-o", full, preexec_fn=file_size_limit(4096))
         self.assertRefused(r, "could not be written", "File too large", status=3)
-        self.assertFalse(os.path.exists(full))
+        self.assertFalse(os.path.exists(self.path("new")))
         self.assertEqual(sorted(os.listdir(self.dir)), ["r.json", "taken", "tiny.json"])
-        # An earlier report in the directory stays whole.
+        # An earlier report in the directory stays whole, byte for byte.
         self.assertEqual(report(results, "-o", full).returncode, 0)
-        before = sorted(os.listdir(full))
+        before = contents(full)
         r = report(results, "-o", full, preexec_fn=file_size_limit(4096))
         self.assertEqual(r.returncode, 3)
-        self.assertEqual(sorted(os.listdir(full)), before)
+        self.assertIn("is as it was", r.stderr)
+        self.assertEqual(contents(full), before)
 
 
 if __name__ == "__main__":
