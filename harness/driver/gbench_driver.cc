@@ -56,37 +56,39 @@ nlohmann::json google_benchmark_context() {
   return nlohmann::json::parse(out.str()).at("context");
 }
 
+// The results file's context: Google Benchmark's, with lockbench's and the
+// machine's calibration.
+nlohmann::json header(const Sweep& sweep, const Topology& topology,
+                      const Calibration& calibration) {
+  nlohmann::json context = google_benchmark_context();
+  context["lockbench"] = lockbench_context(sweep, topology);
+  context["lockbench"]["calibration"] = calibration.to_json();
+  return context;
+}
+
 class ResultsReporter final : public benchmark::BenchmarkReporter {
  public:
+  // Writes the file's header (and the points kept from an earlier run) at
+  // once, so an interrupted sweep leaves a valid file.
   ResultsReporter(const Sweep& sweep, const Topology& topology, const Calibration& calibration,
                   ResultsTarget target, const std::vector<PointLog>& logs,
                   std::vector<nlohmann::json> kept)
       : sweep_(sweep),
-        topology_(topology),
-        calibration_(calibration),
         path_(target.path()),
-        target_(std::move(target)),
         logs_(logs),
-        kept_(std::move(kept)) {
+        file_(std::move(target), header(sweep, topology, calibration), std::move(kept)),
+        started_ns_(now_ns()) {
     for (std::size_t i = 0; i < sweep.points.size(); ++i) index_of_[sweep.points[i].name()] = i;
-  }
-
-  // Called once per group of points (each is a Google Benchmark run); the
-  // file and the header are made the first time.
-  bool ReportContext(const Context&) override {
-    if (file_) return true;
-    nlohmann::json context = google_benchmark_context();
-    context["lockbench"] = lockbench_context(sweep_, topology_);
-    context["lockbench"]["calibration"] = calibration_.to_json();
-    file_ = std::make_unique<ResultsFile>(std::move(target_), context, kept_);
-    started_ns_ = now_ns();
-    std::printf("lockbench: %zu points x %s on %s, %s; results in %s\n",
-                sweep_.points.size(), sweep_.settings.repetitions_text().c_str(),
-                topology_.summary().c_str(), sweep_.estimate_text().c_str(), path_.c_str());
+    std::printf("lockbench: %zu points x %s on %s, %s; results in %s\n", sweep.points.size(),
+                sweep.settings.repetitions_text().c_str(), topology.summary().c_str(),
+                sweep.estimate_text().c_str(), path_.c_str());
     std::printf("%-64s %14s %8s %9s %12s  %s\n", "point", "ops/s", "95% CI", "fairness",
                 "p99 ns", "status");
-    return true;
   }
+
+  // Called once per group of points (each is a Google Benchmark run): the
+  // header is already written.
+  bool ReportContext(const Context&) override { return true; }
 
   // Google Benchmark reports a point's repetitions, then (when at least two
   // succeeded) their aggregates in a second call; the row is printed once,
@@ -101,7 +103,7 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     for (const Run& run : runs) {
       entries.push_back(result_entry(point, log, run, sweep_.settings.target_ci));
     }
-    file_->append(entries);
+    file_.append(entries);
     const bool aggregates = runs.front().run_type == Run::RT_Aggregate;
     const auto succeeded =
         std::count_if(runs.begin(), runs.end(), [](const Run& r) { return !r.error_occurred; });
@@ -112,7 +114,6 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
 
   // After the last group: what was measured, and where.
   void finish() {
-    if (!file_) ReportContext(Context());  // interrupted before a point was done: an empty file
     const double seconds = static_cast<double>(now_ns() - started_ns_) * 1e-9;
     if (const int signal = interrupt_signal()) {
       std::printf(
@@ -170,15 +171,11 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   }
 
   const Sweep& sweep_;
-  const Topology& topology_;
-  const Calibration& calibration_;
   const std::string path_;
-  ResultsTarget target_;  // until the file is made
   const std::vector<PointLog>& logs_;
-  const std::vector<nlohmann::json> kept_;       // entries of points measured before a resume
+  ResultsFile file_;
+  std::uint64_t started_ns_;
   std::map<std::string, std::size_t> index_of_;  // point name -> index in the sweep
-  std::unique_ptr<ResultsFile> file_;
-  std::uint64_t started_ns_ = 0;
   std::size_t done_ = 0;
   std::size_t failed_ = 0;
 };
@@ -298,7 +295,6 @@ int run_sweep(const Sweep& sweep, const Topology& topology, ResultsTarget target
   std::vector<PointLog> logs(sweep.points.size());
   ResultsReporter reporter(sweep, topology, calibration, std::move(target), logs,
                            std::move(kept_entries));
-  reporter.ReportContext(benchmark::BenchmarkReporter::Context());
   std::vector<RunSpec> specs;
   for (const Point& p : sweep.points) specs.push_back(spec_of(p, sweep.settings));
   // Seeded: the same sweep runs its rounds in the same orders.
