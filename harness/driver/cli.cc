@@ -45,8 +45,11 @@ commands:
                                      SIGTERM stop a sweep and keep them)
 
 selection (narrows the config's sweep; lists are comma-separated):
-  --family F   --variant V   --threads LIST   --placement P
+  --family F   --variant V   --threads LIST   --placement P   --home H
   --duration-ms N   --set key=value (repeatable)
+  threads: N, cores, pus, 2x (a multiple of the PUs), ladder (doubling to the
+           PUs and each level a compact placement fills: plan names them)
+  home: first, node:N, far, interleave (where the shared state lives)
   --repetitions N|auto   auto: at least 3, more until the median's 95% interval
                          is within --target-ci PCT of it (default 5) or
                          --max-repetitions N (default 10) are done
@@ -141,6 +144,7 @@ Selection selection_of(const Options& o) {
   s.variants = split_list(o.get("--variant"));
   s.threads = split_list(o.get("--threads"));
   s.placements = split_placements(o.get("--placement"));
+  s.homes = split_list(o.get("--home"));
   s.duration_ms = number_option(o, "--duration-ms", 1, 3600000);
   if (o.get("--repetitions") == "auto") {
     s.repetitions_auto = true;
@@ -171,8 +175,8 @@ Selection selection_of(const Options& o) {
 }
 
 const std::vector<std::string> kSelectionFlags = {
-    "--family",      "--variant",         "--threads", "--placement", "--duration-ms",
-    "--repetitions", "--max-repetitions", "--target-ci", "--set"};
+    "--family",      "--variant",         "--threads",   "--placement", "--home",
+    "--duration-ms", "--repetitions",     "--max-repetitions", "--target-ci", "--set"};
 
 Topology load_topology(const std::string& spec) {
   try {
@@ -307,6 +311,32 @@ std::string cpus_text(const std::vector<int>& cpus) {
   return text;
 }
 
+// The sweep's thread counts within the CPUs and beyond them (oversubscribed).
+nlohmann::json thread_counts_json(const Sweep& sweep, const Topology& topology) {
+  const auto pus = static_cast<int>(topology.pus().size());
+  std::set<int> within, beyond;
+  for (const Point& p : sweep.points) (p.threads <= pus ? within : beyond).insert(p.threads);
+  return {{"within_cpus", within}, {"oversubscribed", beyond}};
+}
+
+void print_thread_counts(const Sweep& sweep, const Topology& topology,
+                         const std::vector<Boundary>& boundaries) {
+  const nlohmann::json counts = thread_counts_json(sweep, topology);
+  const auto list = [&](const nlohmann::json& threads) {
+    std::string text;
+    for (int n : threads) {
+      const std::string boundary = boundary_at(boundaries, n);
+      text += (text.empty() ? "" : ", ") + std::to_string(n) +
+              (boundary.empty() ? "" : " (" + boundary + ")");
+    }
+    return text.empty() ? std::string("none") : text;
+  };
+  std::printf("thread counts within the CPUs (%zu): %s\n", counts["within_cpus"].size(),
+              list(counts["within_cpus"]).c_str());
+  std::printf("thread counts oversubscribed (%zu): %s\n", counts["oversubscribed"].size(),
+              list(counts["oversubscribed"]).c_str());
+}
+
 // A sweep that would run for more than a day is most likely a slip (a
 // duration in microseconds, a repetition count too many): said before it runs.
 void warn_if_long(const Sweep& sweep) {
@@ -328,6 +358,7 @@ int cmd_plan(const std::vector<std::string>& args) {
   // Checked as run checks it, though a plan of another box runs nothing here.
   available_memory_bytes();
   warn_if_long(sweep);
+  const std::vector<Boundary> boundaries = topology.compact_boundaries();
   if (o.json) {
     nlohmann::json points = nlohmann::json::array();
     for (const Point& p : sweep.points) {
@@ -339,12 +370,16 @@ int cmd_plan(const std::vector<std::string>& args) {
                         {"variant", p.variant->name},
                         {"kind", to_string(p.variant->kind)},
                         {"threads", p.threads},
+                        {"boundary", boundary_at(boundaries, p.threads)},
                         {"placement", p.placement.to_string()},
+                        {"home", p.home.to_string()},
+                        {"home_nodes", p.binding.nodes},
                         {"cpus", p.cpus},
                         {"thread_roles", roles},
                         {"params", p.params}});
     }
     std::cout << nlohmann::json{{"topology", topology.summary()},
+                                {"thread_counts", thread_counts_json(sweep, topology)},
                                 {"points", points},
                                 {"repetitions", sweep.settings.repetitions_json()},
                                 {"estimated_seconds", sweep.estimated_seconds()}}
@@ -354,8 +389,11 @@ int cmd_plan(const std::vector<std::string>& args) {
   }
   std::cout << "sweep '" << sweep.name << "' on " << topology.summary() << "\n";
   for (const Point& p : sweep.points) {
-    std::printf("  %-64s cpus %s\n", p.name().c_str(), cpus_text(p.cpus).c_str());
+    const std::string boundary = boundary_at(boundaries, p.threads);
+    std::printf("  %-64s cpus %s%s\n", p.name().c_str(), cpus_text(p.cpus).c_str(),
+                boundary.empty() ? "" : ("  (" + boundary + ")").c_str());
   }
+  print_thread_counts(sweep, topology, boundaries);
   std::printf("%zu points x %s, estimated %s\n", sweep.points.size(),
               sweep.settings.repetitions_text().c_str(), sweep.estimate_text().c_str());
   return 0;

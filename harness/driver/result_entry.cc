@@ -63,6 +63,7 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
   e["kind"] = to_string(point.variant->kind);
   e["threads"] = point.threads;
   e["placement"] = point.placement.to_string();
+  e["home"] = point.home.to_string();
   e["cpus"] = point.cpus;
   e["oversubscribed"] = point.oversubscribed;
   e["params"] = point.params;
@@ -104,6 +105,9 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
     e["thread_ops"] = r.thread_ops;
     e["cpus_seen"] = r.cpus_seen;
     if (r.handoff_ns > 0) e["handoff_ns"] = r.handoff_ns;
+    e["scheduler"] = r.scheduler;
+    e["hardware"] = r.hardware;
+    e["memory_nodes"] = r.memory_nodes;
   }
   return e;
 }

@@ -239,6 +239,7 @@ std::string Point::name() const {
       name += "/" + p.name + ":" + (value.is_string() ? value.get<std::string>() : value.dump());
     }
   }
+  if (home.kind != MemoryHome::Kind::first) name += "/home:" + home.to_string();
   return name + "/placement:" + placement.to_string() + "/threads:" + std::to_string(threads);
 }
 
@@ -309,10 +310,19 @@ std::string Sweep::estimate_text() const {
   return text;
 }
 
+std::vector<int> thread_ladder(const Topology& topology) {
+  const int pus = static_cast<int>(topology.pus().size());
+  std::set<int> counts;
+  for (int n = 1; n <= pus; n *= 2) counts.insert(n);
+  for (const Boundary& b : topology.compact_boundaries()) counts.insert(b.threads);
+  return {counts.begin(), counts.end()};
+}
+
 int resolve_threads(const nlohmann::json& spec, const Topology& topology, const std::string& key) {
   const int pus = static_cast<int>(topology.pus().size());
   const std::string allowed = "a positive integer up to " + std::to_string(kMaxThreads) +
-                              ", \"cores\", \"pus\", or a multiple of the PUs such as \"2x\"";
+                              ", \"cores\", \"pus\", a multiple of the PUs such as \"2x\", "
+                              "or \"ladder\"";
   double threads = -1;
   if (spec.is_number_integer()) {
     threads = spec.get<double>();
@@ -454,7 +464,8 @@ std::vector<const VariantInfo*> entry_variants(const nlohmann::json& entry,
   return variants;
 }
 
-// --threads's, else the entry's, else 1 and "pus"; resolved, without repeats.
+// --threads's, else the entry's, else 1 and "pus"; resolved (a ladder into its
+// counts), without repeats.
 std::vector<int> entry_thread_counts(const nlohmann::json& entry, const std::string& where,
                                      const Selection& selection, const Topology& topology) {
   std::vector<nlohmann::json> thread_specs = list_in(entry, "threads", where);
@@ -462,11 +473,17 @@ std::vector<int> entry_thread_counts(const nlohmann::json& entry, const std::str
     thread_specs.assign(selection.threads.begin(), selection.threads.end());
   if (thread_specs.empty()) thread_specs = {1, "pus"};
   std::vector<int> thread_counts;
-  for (const nlohmann::json& spec : thread_specs) {
-    const int n = resolve_threads(spec, topology,
-                                  selection.threads.empty() ? where + "threads" : "--threads");
+  const auto add = [&](int n) {
     if (std::find(thread_counts.begin(), thread_counts.end(), n) == thread_counts.end())
       thread_counts.push_back(n);
+  };
+  for (const nlohmann::json& spec : thread_specs) {
+    if (spec == "ladder") {
+      for (int n : thread_ladder(topology)) add(n);
+    } else {
+      add(resolve_threads(spec, topology,
+                          selection.threads.empty() ? where + "threads" : "--threads"));
+    }
   }
   return thread_counts;
 }
@@ -491,18 +508,38 @@ std::vector<PlacementSpec> entry_placements(const nlohmann::json& entry, const s
   return placements;
 }
 
+// --home's, else the entry's, else "first".
+std::vector<MemoryHome> entry_homes(const nlohmann::json& entry, const std::string& where,
+                                    const Selection& selection) {
+  std::vector<nlohmann::json> texts = list_in(entry, "home", where);
+  if (!selection.homes.empty()) texts.assign(selection.homes.begin(), selection.homes.end());
+  if (texts.empty()) texts = {"first"};
+  std::vector<MemoryHome> homes;
+  for (const nlohmann::json& text : texts) {
+    const std::string key = selection.homes.empty() ? where + "home" : "--home";
+    if (!text.is_string()) refuse(key, text, MemoryHome::kAllowed);
+    try {
+      homes.push_back(MemoryHome::parse(text.get<std::string>()));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(key + ": " + e.what());
+    }
+  }
+  return homes;
+}
+
 // One point, its roles and CPUs planned. A point whose roles cannot be
 // filled, or whose parameters cannot run with them, would measure nothing:
 // refused before anything runs.
 Point make_point(const Family& family, const VariantInfo& variant, const Params& params,
-                 const PlacementSpec& placement, int threads, Overflow overflow,
-                 const Topology& topology, const std::string& where) {
+                 const PlacementSpec& placement, const MemoryHome& home, int threads,
+                 Overflow overflow, const Topology& topology, const std::string& where) {
   Point p;
   p.family = &family;
   p.variant = &variant;
   p.threads = threads;
   p.placement = placement;
   p.params = params;
+  p.home = home;
   try {
     p.roles = family.assign_roles(params, threads);
     family.check_point(params, p.roles);
@@ -515,6 +552,11 @@ Point make_point(const Family& family, const VariantInfo& variant, const Params&
     p.oversubscribed = oversubscribed(topology, p.cpus);
   } catch (const std::invalid_argument& e) {
     throw UsageError(where + "placements: " + e.what());
+  }
+  try {
+    p.binding = resolve_home(topology, home, p.cpus);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(where + "home (point " + p.name() + "): " + e.what());
   }
   return p;
 }
@@ -567,13 +609,14 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     const std::string where = "sweeps[" + std::to_string(i) + "].";
     const nlohmann::json& entry = sweeps[i];
     if (!entry.is_object()) refuse("sweeps[" + std::to_string(i) + "]", entry, "an object");
-    check_keys(entry, where, {"family", "variants", "threads", "placements", "params"});
+    check_keys(entry, where, {"family", "variants", "threads", "placements", "home", "params"});
     const Family* family = entry_family(entry, where);
     if (!selected(selection.families, family->name())) continue;
     const std::vector<const VariantInfo*> variants =
         entry_variants(entry, where, *family, selection, variants_used);
     const std::vector<int> thread_counts = entry_thread_counts(entry, where, selection, topology);
     const std::vector<PlacementSpec> placements = entry_placements(entry, where, selection);
+    const std::vector<MemoryHome> homes = entry_homes(entry, where, selection);
     for (const auto& [key, value] : sets) {
       if (family->find_param(key)) sets_used.insert(key);
     }
@@ -582,11 +625,13 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     for (const VariantInfo* variant : variants) {
       for (const Params& grid_params : grid) {
         const Params params = with_overrides(*family, *variant, grid_params, sets);
-        for (const PlacementSpec& placement : placements) {
-          for (int threads : thread_counts) {
-            Point p = make_point(*family, *variant, params, placement, threads,
-                                 sweep.settings.overflow, topology, where);
-            if (names.insert(p.name()).second) sweep.points.push_back(std::move(p));
+        for (const MemoryHome& home : homes) {
+          for (const PlacementSpec& placement : placements) {
+            for (int threads : thread_counts) {
+              Point p = make_point(*family, *variant, params, placement, home, threads,
+                                   sweep.settings.overflow, topology, where);
+              if (names.insert(p.name()).second) sweep.points.push_back(std::move(p));
+            }
           }
         }
       }

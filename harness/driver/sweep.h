@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/runner/family.h"
+#include "harness/runner/memory_home.h"
 #include "harness/runner/placement.h"
 #include "harness/runner/topology.h"
 
@@ -54,9 +55,12 @@ struct Point {
   std::vector<int> roles;  // per thread
   std::vector<int> cpus;   // per thread, as planned
   bool oversubscribed = false;  // see oversubscribed() in placement.h
+  MemoryHome home;              // where its shared state lives
+  MemoryBinding binding;        // home, resolved on the topology for cpus
 
-  // family/variant/key:value/.../placement:P/threads:N, listing the
-  // parameters whose value differs from the family default.
+  // family/variant/key:value/.../home:H/placement:P/threads:N, listing the
+  // parameters whose value differs from the family default, and the home
+  // when it is not "first".
   std::string name() const;
 };
 
@@ -66,6 +70,7 @@ struct Selection {
   std::vector<std::string> variants;  // may name broken variants, off by default
   std::vector<std::string> threads;   // thread specs, as in configs
   std::vector<std::string> placements;
+  std::vector<std::string> homes;
   std::int64_t duration_ms = -1;
   int repetitions = -1;
   bool repetitions_auto = false;
@@ -103,8 +108,14 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
                    const Topology& topology);
 
 // "8", "cores", "pus", "2x" (a multiple of the PUs): the thread count on this
-// topology. Throws UsageError naming `key` when the spec is not one of these.
+// topology. Throws UsageError naming `key` when the spec is not one of these
+// ("ladder" stands for several counts: thread_ladder).
 int resolve_threads(const nlohmann::json& spec, const Topology& topology, const std::string& key);
+
+// "ladder": 1, 2, 4, ... doubling up to the PUs, and every count at which a
+// compact placement fills a level of the machine (Topology::compact_boundaries),
+// ascending.
+std::vector<int> thread_ladder(const Topology& topology);
 
 inline constexpr int kMaxThreads = 8192;  // 8x oversubscription of 1024 PUs
 

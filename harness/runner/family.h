@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -62,6 +63,12 @@ struct ParamInfo {
   std::string help;
 };
 
+// A stretch of memory: where a point's shared state is.
+struct MemoryRegion {
+  const void* start;
+  std::size_t bytes;
+};
+
 // One run of one point: the state the threads share, the operation each
 // thread repeats, and the checks made at quiescence.
 class Workload {
@@ -85,6 +92,12 @@ class Workload {
   // added to the raw counter totals.
   virtual void derive_counters(const std::vector<ThreadContext*>&, double /*seconds*/,
                                nlohmann::json&) {}
+  // The memory of the state the threads share, which a point's home places
+  // and each repetition's record locates: the workload object, which holds
+  // the locks, list heads and lock words inline. What it allocates besides
+  // is placed by the same memory policy as it is built (run_point.cc);
+  // per-thread state (ThreadSlots) is not shared.
+  virtual MemoryRegion shared_memory() const = 0;
 };
 
 // The base of every family's workload. Derived provides
@@ -99,6 +112,9 @@ class LoopedWorkload : public Workload {
   void run(ThreadContext& ctx, const std::atomic<int>& phase) final {
     run_measured_loop(ctx, phase,
                       [this](ThreadContext& c) { return static_cast<Derived*>(this)->operation(c); });
+  }
+  MemoryRegion shared_memory() const final {
+    return {static_cast<const Derived*>(this), sizeof(Derived)};
   }
 };
 

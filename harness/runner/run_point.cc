@@ -16,6 +16,7 @@
 
 #include "harness/runner/delay.h"
 #include "harness/runner/handoff.h"
+#include "harness/runner/os_activity.h"
 #include "harness/runner/placement.h"
 #include "harness/runner/platform.h"
 
@@ -92,12 +93,13 @@ struct ThreadPlan {
 // The thread makes its own context, once pinned, so that it is first
 // touched on the thread's NUMA node; the start barrier publishes it.
 void thread_body(const Topology& topology, Workload& workload, const ThreadPlan& plan,
-                 std::unique_ptr<ThreadContext>& slot, std::barrier<>& start,
-                 std::barrier<>& stopped, std::barrier<>& drained, const std::atomic<int>& phase,
-                 RunProgress* progress) {
+                 std::unique_ptr<ThreadContext>& slot, ThreadOsCounters& os_counters,
+                 std::barrier<>& start, std::barrier<>& stopped, std::barrier<>& drained,
+                 const std::atomic<int>& phase, RunProgress* progress) {
   const int bind_errno =
       plan.cpu != kUnpinned && !topology.bind_this_thread(plan.cpu) ? errno : 0;
   slot = std::make_unique<ThreadContext>(plan.index, plan.role, plan.cpu, plan.sample_every);
+  os_counters = ThreadOsCounters::open_for_this_thread();
   ThreadContext& ctx = *slot;
   ctx.bind_errno = bind_errno;  // the point fails, but the thread runs its course
   workload.setup_thread(ctx);
@@ -157,6 +159,66 @@ std::string binding_failures(const std::vector<ThreadContext*>& threads) {
          "; is lockbench limited to fewer CPUs (taskset, a cgroup cpuset)?";
 }
 
+std::vector<ThreadOsCounters::Reading> read_all(const std::vector<ThreadOsCounters>& counters) {
+  std::vector<ThreadOsCounters::Reading> readings;
+  readings.reserve(counters.size());
+  for (const ThreadOsCounters& c : counters) readings.push_back(c.read());
+  return readings;
+}
+
+std::string nodes_text(const std::vector<int>& nodes) {
+  std::string text;
+  for (int n : nodes) text += (text.empty() ? "" : ", ") + std::to_string(n);
+  return text.empty() ? "none the kernel could say" : text;
+}
+
+// The workload built with its shared state where the binding says: the
+// coordinator's policy places what the constructor touches first, then the
+// workload object is moved there (pages it shares with earlier allocations
+// were touched before). The policy goes back to the OS's default before
+// the team is made: threads inherit it, and their own state belongs on
+// their own node.
+std::unique_ptr<Workload> make_workload_at(const RunSpec& spec, const std::vector<int>& roles,
+                                           const Topology& topology, std::string& error) {
+  const bool placed = spec.home.policy != MemoryBinding::Policy::os_choice;
+  if (placed) error = topology.set_thread_memory_policy(spec.home);
+  if (!error.empty()) return nullptr;
+  std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, roles);
+  if (placed) {
+    const MemoryRegion shared = workload->shared_memory();
+    error = topology.move_area(shared.start, shared.bytes, spec.home);
+    const std::string restored = topology.set_thread_memory_policy(MemoryBinding{});
+    if (error.empty()) error = restored;
+  }
+  return workload;
+}
+
+// Where the shared state and each thread's context are, and "" or why the
+// shared state is not where the home says (a kernel that does not honour a
+// binding, memory that could not move).
+std::string locate_memory(const RunSpec& spec, const Topology& topology, const Workload& workload,
+                          const std::vector<ThreadContext*>& threads, nlohmann::json& record) {
+  const MemoryRegion shared = workload.shared_memory();
+  const std::vector<int> shared_nodes = topology.memory_nodes_of(shared.start, shared.bytes);
+  std::vector<int> per_thread;
+  for (const ThreadContext* t : threads) {
+    const std::vector<int> nodes = topology.memory_nodes_of(t, sizeof *t);
+    per_thread.push_back(nodes.size() == 1 ? nodes.front() : -1);
+  }
+  record = {{"shared", shared_nodes}, {"threads", per_thread}};
+  if (spec.home.policy == MemoryBinding::Policy::os_choice) return "";
+  const bool within =
+      !shared_nodes.empty() &&
+      std::all_of(shared_nodes.begin(), shared_nodes.end(), [&](int n) {
+        return std::find(spec.home.nodes.begin(), spec.home.nodes.end(), n) !=
+               spec.home.nodes.end();
+      });
+  if (within) return "";
+  return "memory: the shared state was to be on NUMA node(s) " + nodes_text(spec.home.nodes) +
+         " but is on " + nodes_text(shared_nodes) +
+         "; is memory binding restricted here (a cpuset's mems, a container)?";
+}
+
 // The two CPUs whose hand-off stands for the point's machine state: the
 // first two its threads are pinned to, else the first two of the machine
 // (unpinned threads go anywhere; on a small VM these are the same CPUs).
@@ -196,7 +258,12 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   // (a sweep has made them before forking the point; these calls return them).
   ns_per_tick();
   Delay::loops_per_ns();
-  std::unique_ptr<Workload> workload = spec.family->make_workload(spec.variant, spec.params, roles);
+  std::string misplaced;
+  std::unique_ptr<Workload> workload = make_workload_at(spec, roles, topology, misplaced);
+  if (!misplaced.empty()) {
+    return RunResult::failed("memory: the shared state could not be placed on NUMA node(s) " +
+                             nodes_text(spec.home.nodes) + " (" + misplaced + ")");
+  }
 
   // What each thread's context will be; each thread makes its own.
   std::vector<ThreadPlan> plans;
@@ -206,11 +273,15 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
                      spec.sample_every});
   }
   std::vector<std::unique_ptr<ThreadContext>> contexts(static_cast<std::size_t>(spec.threads));
+  std::vector<ThreadOsCounters> os_counters(static_cast<std::size_t>(spec.threads));
 
   // The coordinator (this thread) joins the start barrier, so the clock
   // starts only once every thread exists and is pinned.
   std::barrier<> start(spec.threads + 1);
-  std::barrier<> stopped(spec.threads);
+  // It joins `stopped` too, once it has read the counts after the window:
+  // until then every thread is alive (a thread that has exited has no
+  // /proc/self/task entry to read).
+  std::barrier<> stopped(spec.threads + 1);
   std::barrier<> drained(spec.threads);
   std::atomic<int> phase{kWarmup};
   std::vector<std::thread> team;
@@ -219,7 +290,8 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   try {
     for (std::size_t i = 0; i < plans.size(); ++i) {
       team.emplace_back(thread_body, std::cref(topology), std::ref(*workload),
-                        std::cref(plans[i]), std::ref(contexts[i]), std::ref(start),
+                        std::cref(plans[i]), std::ref(contexts[i]), std::ref(os_counters[i]),
+                        std::ref(start),
                         std::ref(stopped), std::ref(drained), std::cref(phase), spec.progress);
     }
   } catch (const std::exception& e) {
@@ -252,19 +324,29 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
                                        std::memory_order_relaxed);
   }
   std::uint64_t begin = 0, end = 0;
+  std::vector<ThreadOsCounters::Reading> os_before, os_after;
   if (unbound.empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(spec.warmup_ms));
+    // The counts are read on either side of the window, by this thread:
+    // the team pays nothing for them inside it.
+    os_before = read_all(os_counters);
     begin = now_ns();
     phase.store(kMeasure, std::memory_order_relaxed);
     std::this_thread::sleep_for(std::chrono::milliseconds(spec.duration_ms));
     phase.store(kStop, std::memory_order_relaxed);
     end = now_ns();
+    os_after = read_all(os_counters);
   }
+  // Not waiting: the threads drain while this thread goes on to join them.
+  (void)stopped.arrive();
   for (std::thread& t : team) t.join();
   if (!unbound.empty()) return RunResult::failed(unbound);
 
   RunResult result;
   result.error = workload->check_invariants(threads);
+  if (result.error.empty()) {
+    result.error = locate_memory(spec, topology, *workload, threads, result.memory_nodes);
+  }
   result.valid = result.error.empty();
   if (!result.valid) return result;
 
@@ -290,6 +372,9 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   const auto [lo, hi] = std::minmax_element(counted.begin(), counted.end());
   result.share_min = mean > 0 ? static_cast<double>(*lo) / mean : 0;
   result.share_max = mean > 0 ? static_cast<double>(*hi) / mean : 0;
+  const OsActivity activity = OsActivity::between(os_before, os_after, result.ops);
+  result.scheduler = activity.scheduler;
+  result.hardware = activity.hardware;
   result.latency_ns = summarize_latency(threads);
   result.lock_stats = summarize_locks(threads, info.lock_classes);
   result.counters = summarize_counters(threads, info.counter_names);
@@ -304,7 +389,8 @@ nlohmann::json RunResult::to_json() const {
           {"fairness", fairness},     {"share_min", share_min},
           {"share_max", share_max},   {"latency_ns", latency_ns},
           {"lock_stats", lock_stats}, {"counters", counters},
-          {"handoff_ns", handoff_ns}};
+          {"handoff_ns", handoff_ns}, {"scheduler", scheduler},
+          {"hardware", hardware},     {"memory_nodes", memory_nodes}};
 }
 
 RunResult RunResult::from_json(const nlohmann::json& j) {
@@ -322,6 +408,9 @@ RunResult RunResult::from_json(const nlohmann::json& j) {
   r.lock_stats = j.at("lock_stats");
   r.counters = j.at("counters");
   r.handoff_ns = j.at("handoff_ns");
+  r.scheduler = j.at("scheduler");
+  r.hardware = j.at("hardware");
+  r.memory_nodes = j.at("memory_nodes");
   return r;
 }
 

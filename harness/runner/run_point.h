@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/runner/family.h"
+#include "harness/runner/memory_home.h"
 #include "harness/runner/topology.h"
 
 namespace lockbench {
@@ -38,6 +39,7 @@ struct RunSpec {
   Params params;
   std::vector<int> cpus;   // per thread: OS CPU index or kUnpinned
   std::vector<int> roles;  // per thread; empty: as the family assigns them
+  MemoryBinding home;      // where the shared state goes (resolve_home)
   std::uint64_t warmup_ms = 0;
   std::uint64_t duration_ms = 0;
   std::uint32_t sample_every = 64;
@@ -66,6 +68,12 @@ struct RunResult {
   // (probe_handoff); 0 when not measured (one CPU, or another machine's
   // topology).
   double handoff_ns = 0;
+  // What the OS did to the team in the window (os_activity.h), and where
+  // the memory was: {"shared": [nodes], "threads": [node per thread, -1
+  // unknown]}.
+  nlohmann::json scheduler = "not available";
+  nlohmann::json hardware = "not available";
+  nlohmann::json memory_nodes = nlohmann::json::object();
 
   nlohmann::json to_json() const;
   static RunResult from_json(const nlohmann::json& j);

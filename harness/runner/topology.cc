@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <utility>
+
+#include "harness/runner/memory_home.h"
 
 namespace lockbench {
 
@@ -213,6 +216,69 @@ std::string Topology::summary() const {
          plural(cores(), "core") + ", " + plural(static_cast<int>(pus_.size()), "PU");
 }
 
+std::string boundary_at(const std::vector<Boundary>& boundaries, int threads) {
+  for (const Boundary& b : boundaries) {
+    if (b.threads == threads) return b.what;
+  }
+  return "";
+}
+
+namespace {
+
+// What a level above a PU is called in a boundary, "" for levels that are
+// none: a cache private to one core, the machine itself (all PUs is added
+// by count).
+std::string level_name(hwloc_topology_t topo, hwloc_obj_t obj) {
+  switch (obj->type) {
+    case HWLOC_OBJ_CORE:
+      return "one core's SMT siblings";
+    case HWLOC_OBJ_L2CACHE:
+    case HWLOC_OBJ_L3CACHE:
+    case HWLOC_OBJ_L4CACHE:
+      if (hwloc_get_nbobjs_inside_cpuset_by_type(topo, obj->cpuset, HWLOC_OBJ_CORE) < 2) return "";
+      return std::string("one L") + std::to_string(obj->attr->cache.depth) + " cache";
+    case HWLOC_OBJ_GROUP: {
+      // Linux names ARM clusters and x86 modules in the group's subtype.
+      std::string kind = obj->subtype ? obj->subtype : "group";
+      std::transform(kind.begin(), kind.end(), kind.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return "one " + kind;
+    }
+    case HWLOC_OBJ_DIE:
+      return "one die";
+    case HWLOC_OBJ_PACKAGE:
+      return "one package";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+std::vector<Boundary> Topology::compact_boundaries() const {
+  std::vector<Boundary> found;
+  const auto add = [&](int threads, const std::string& what) {
+    if (threads < 2 || what.empty()) return;
+    auto at = std::find_if(found.begin(), found.end(),
+                           [&](const Boundary& b) { return b.threads >= threads; });
+    if (at != found.end() && at->threads == threads) {
+      if (at->what.find(what) == std::string::npos) at->what += ", " + what;
+    } else {
+      found.insert(at, Boundary{threads, what});
+    }
+  };
+  hwloc_obj_t first_pu = hwloc_get_obj_by_type(handle_, HWLOC_OBJ_PU, 0);
+  for (hwloc_obj_t obj = first_pu->parent; obj; obj = obj->parent) {
+    add(hwloc_bitmap_weight(obj->cpuset), level_name(handle_, obj));
+  }
+  hwloc_obj_t node = hwloc_get_obj_by_type(handle_, HWLOC_OBJ_NUMANODE,
+                                           static_cast<unsigned>(pus_.front().numa_node));
+  if (node) add(hwloc_bitmap_weight(node->cpuset), "one NUMA node");
+  add(cores(), "as many threads as cores");
+  add(static_cast<int>(pus_.size()), "all PUs");
+  return found;
+}
+
 nlohmann::json Topology::describe() const {
   nlohmann::json caches = nlohmann::json::array();
   const std::pair<hwloc_obj_type_t, const char*> levels[] = {
@@ -225,6 +291,10 @@ nlohmann::json Topology::describe() const {
                       {"count", n},
                       {"size_bytes", first->attr->cache.size},
                       {"line_size", first->attr->cache.linesize}});
+  }
+  nlohmann::json boundaries = nlohmann::json::array();
+  for (const Boundary& b : compact_boundaries()) {
+    boundaries.push_back({{"threads", b.threads}, {"what", b.what}});
   }
   nlohmann::json pus = nlohmann::json::array();
   for (const Pu& pu : pus_) {
@@ -241,7 +311,92 @@ nlohmann::json Topology::describe() const {
           {"cores", cores()},
           {"pus", static_cast<int>(pus_.size())},
           {"caches", caches},
+          {"thread_boundaries", boundaries},
           {"pu_list", pus}};
+}
+
+std::vector<int> Topology::numa_node_os_indices() const {
+  std::vector<int> nodes;
+  hwloc_obj_t node = nullptr;
+  while ((node = hwloc_get_next_obj_by_type(handle_, HWLOC_OBJ_NUMANODE, node)) != nullptr) {
+    nodes.push_back(static_cast<int>(node->os_index));
+  }
+  std::sort(nodes.begin(), nodes.end());
+  return nodes;
+}
+
+int Topology::numa_node_of_cpu(int os_index) const {
+  hwloc_obj_t node = nullptr;
+  while ((node = hwloc_get_next_obj_by_type(handle_, HWLOC_OBJ_NUMANODE, node)) != nullptr) {
+    if (hwloc_bitmap_isset(node->cpuset, static_cast<unsigned>(os_index)))
+      return static_cast<int>(node->os_index);
+  }
+  return 0;
+}
+
+namespace {
+
+// The nodes as an hwloc nodeset (OS indices), freed when it goes.
+struct Nodeset {
+  explicit Nodeset(const std::vector<int>& nodes) : set(hwloc_bitmap_alloc()) {
+    for (int n : nodes) hwloc_bitmap_set(set, static_cast<unsigned>(n));
+  }
+  ~Nodeset() { hwloc_bitmap_free(set); }
+  Nodeset(const Nodeset&) = delete;
+  Nodeset& operator=(const Nodeset&) = delete;
+  hwloc_bitmap_t set;
+};
+
+hwloc_membind_policy_t policy_of(const MemoryBinding& binding) {
+  switch (binding.policy) {
+    case MemoryBinding::Policy::bind:
+      return HWLOC_MEMBIND_BIND;
+    case MemoryBinding::Policy::interleave:
+      return HWLOC_MEMBIND_INTERLEAVE;
+    case MemoryBinding::Policy::os_choice:
+      break;
+  }
+  return HWLOC_MEMBIND_DEFAULT;
+}
+
+std::string refusal(const char* call, int error) {
+  return std::string(call) + ": " + std::strerror(error);
+}
+
+}  // namespace
+
+std::string Topology::set_thread_memory_policy(const MemoryBinding& binding) const {
+  const Nodeset nodes(binding.policy == MemoryBinding::Policy::os_choice
+                          ? numa_node_os_indices()
+                          : binding.nodes);
+  if (hwloc_set_membind(handle_, nodes.set, policy_of(binding),
+                        HWLOC_MEMBIND_THREAD | HWLOC_MEMBIND_BYNODESET) != 0) {
+    return refusal("hwloc_set_membind", errno);
+  }
+  return "";
+}
+
+std::string Topology::move_area(const void* start, std::size_t bytes,
+                                const MemoryBinding& binding) const {
+  if (binding.policy == MemoryBinding::Policy::os_choice) return "";
+  const Nodeset nodes(binding.nodes);
+  if (hwloc_set_area_membind(handle_, start, bytes, nodes.set, policy_of(binding),
+                             HWLOC_MEMBIND_MIGRATE | HWLOC_MEMBIND_BYNODESET) != 0) {
+    return refusal("hwloc_set_area_membind", errno);
+  }
+  return "";
+}
+
+std::vector<int> Topology::memory_nodes_of(const void* start, std::size_t bytes) const {
+  hwloc_bitmap_t set = hwloc_bitmap_alloc();
+  std::vector<int> nodes;
+  if (hwloc_get_area_memlocation(handle_, start, bytes, set, HWLOC_MEMBIND_BYNODESET) == 0) {
+    int n = -1;
+    hwloc_bitmap_foreach_begin(n, set) nodes.push_back(n);
+    hwloc_bitmap_foreach_end();
+  }
+  hwloc_bitmap_free(set);
+  return nodes;
 }
 
 bool Topology::bind_this_thread(int os_index) const {

@@ -5,11 +5,14 @@
 
 #include <hwloc.h>
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace lockbench {
+
+struct MemoryBinding;  // memory_home.h
 
 // One processing unit (hardware thread) with where it sits.
 struct Pu {
@@ -19,6 +22,18 @@ struct Pu {
   int core;       // logical index of its core
   int smt_rank;   // 0 for the first PU of its core, 1 for its sibling, ...
 };
+
+// A thread count at which a compact placement (hwloc's logical order, one
+// PU after the next) has just filled one more level of the machine: one
+// core's SMT siblings, one shared cache or cluster, one NUMA node, one
+// package; and the counts of its cores and of its PUs. Curves bend there.
+struct Boundary {
+  int threads;
+  std::string what;  // "one L3 cache, one NUMA node"
+};
+
+// What a thread count is on the machine, "" when no boundary.
+std::string boundary_at(const std::vector<Boundary>& boundaries, int threads);
 
 // The most PUs a topology may have: 8 times the most threads a sweep runs
 // (8192), so every real machine loads, and a description off by orders of
@@ -52,6 +67,10 @@ class Topology {
   int cores() const { return count(HWLOC_OBJ_CORE); }
   // In hwloc's logical order, which fills a package before the next.
   const std::vector<Pu>& pus() const { return pus_; }
+  // Ascending, one entry per count (levels of the same size share it), from
+  // the levels above the first PU; levels of one PU (a core without SMT, a
+  // core's private caches) are no boundary.
+  std::vector<Boundary> compact_boundaries() const;
   // Smallest data cache line size hwloc reports; 0 if it reports none.
   int cache_line_size() const;
 
@@ -62,6 +81,21 @@ class Topology {
   std::string summary() const;
   // Packages, NUMA nodes, cores, PUs and caches, as JSON.
   nlohmann::json describe() const;
+
+  // OS indices of the NUMA nodes, ascending; the first NUMA node local to a
+  // CPU (OS index), 0 for a CPU the topology does not have.
+  std::vector<int> numa_node_os_indices() const;
+  int numa_node_of_cpu(int os_index) const;
+
+  // Memory placement (this system only). Each returns "" or why hwloc
+  // refused. The calling thread's policy for the pages it touches first
+  // (policy os_choice: the OS's default again); then pages already touched
+  // in [start, start + bytes), moved where the binding says.
+  std::string set_thread_memory_policy(const MemoryBinding& binding) const;
+  std::string move_area(const void* start, std::size_t bytes, const MemoryBinding& binding) const;
+  // The NUMA nodes (OS indices) holding the pages of [start, start + bytes),
+  // ascending; empty when the kernel cannot say.
+  std::vector<int> memory_nodes_of(const void* start, std::size_t bytes) const;
 
   // Binds the calling thread to the PU with this OS index.
   // Returns false (and binds nothing) if hwloc refuses.
