@@ -497,6 +497,29 @@ TEST_F(SweepTest, ConfigThatNeedsPackagesSaysSo) {
   EXPECT_FALSE(expand_sweep(config, Selection{}, two).points.empty());
 }
 
+TEST_F(SweepTest, ConfigThatNeedsNumaNodesSaysSo) {
+  json config = Config();
+  config["min_numa_nodes"] = 2;
+  EXPECT_THAT(ErrorOf(config), HasSubstr("needs at least 2 NUMA nodes (min_numa_nodes)"));
+  const Topology nps2 = Topology::load("synthetic:pack:1 numa:2 core:2 pu:1");
+  EXPECT_FALSE(expand_sweep(config, Selection{}, nps2).points.empty());
+}
+
+// The estimate counts each point's threads and the repetitions adaptive
+// rounds are expected to take, between 6 and max_repetitions.
+TEST_F(SweepTest, EstimatesCountThreadsAndExpectedRepetitions) {
+  json config = Config({{"threads", {1, 8}}});
+  config["repetitions"] = "auto";
+  config["max_repetitions"] = 12;
+  const Sweep sweep = Expand(config);
+  EXPECT_DOUBLE_EQ(sweep.expected_repetitions(), 9);
+  EXPECT_GT(sweep.run_seconds(sweep.points.back()), sweep.run_seconds(sweep.points.front()));
+  double seconds = 0;
+  for (const Point& p : sweep.points) seconds += sweep.run_seconds(p) * 9;
+  EXPECT_DOUBLE_EQ(sweep.estimated_seconds(), seconds);
+  EXPECT_DOUBLE_EQ(sweep.longest_seconds(), seconds / 9 * 12);
+}
+
 TEST_F(SweepTest, LongSweepsAreEstimatedInWords) {
   json config = Config();
   config["duration_ms"] = 3600000;
@@ -509,7 +532,7 @@ TEST_F(SweepTest, LongSweepsAreEstimatedInWords) {
 
 // Every shipped config plans, with parameters that grow with the machine, on
 // boxes from 2 to 1024 PUs and 1 to 8 packages; a config that needs more
-// packages than a box has is refused saying so.
+// packages or NUMA nodes than a box has is refused saying so.
 TEST(ShippedConfigsTest, PlanOnEveryBoxSize) {
   const std::string root = std::string(LOCKBENCH_SOURCE_DIR) + "/configs/";
   const char* configs[] = {"quick.json", "default.json", "oversubscribe.json", "numa-large.json"};
@@ -523,9 +546,9 @@ TEST(ShippedConfigsTest, PlanOnEveryBoxSize) {
     const Topology topology = Topology::load(std::string("synthetic:") + box);
     for (const char* name : configs) {
       const json config = read_config_file(root + name);
-      const int needs = config.value("min_packages", 1);
       SCOPED_TRACE(std::string(name) + " on " + box);
-      if (topology.packages() < needs) {
+      if (topology.packages() < config.value("min_packages", 1) ||
+          topology.numa_nodes() < config.value("min_numa_nodes", 1)) {
         EXPECT_THROW(expand_sweep(config, Selection{}, topology), UsageError);
         continue;
       }

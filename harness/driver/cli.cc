@@ -175,8 +175,8 @@ Selection selection_of(const Options& o) {
 }
 
 const std::vector<std::string> kSelectionFlags = {
-    "--family",      "--variant",         "--threads",   "--placement", "--home",
-    "--duration-ms", "--repetitions",     "--max-repetitions", "--target-ci", "--set"};
+    "--family",      "--variant",     "--threads",         "--placement", "--home",
+    "--duration-ms", "--repetitions", "--max-repetitions", "--target-ci", "--set"};
 
 Topology load_topology(const std::string& spec) {
   try {

@@ -128,13 +128,25 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
 
   std::size_t failed() const { return failed_; }
 
+  // A group's repetitions are done (their rows follow): what the plan gave
+  // them moves from left to done.
+  void measured(const std::vector<std::size_t>& group) {
+    for (std::size_t i : group) {
+      const double planned = sweep_.run_seconds(sweep_.points[i]) * sweep_.expected_repetitions();
+      planned_done_ += planned;
+      planned_left_ -= planned;
+    }
+  }
+
  private:
   void print_row(const Point& point, const PointLog& log,
                  const std::vector<nlohmann::json>& entries) {
     ++done_;
+    // The plan's figure for what is left, scaled by how the plan has fared
+    // so far: the points differ in threads and in cost, and the machine in
+    // how many repetitions its noise takes.
     const double elapsed = static_cast<double>(now_ns() - started_ns_) * 1e-9;
-    const double remaining =
-        elapsed / static_cast<double>(done_) * static_cast<double>(sweep_.points.size() - done_);
+    const double remaining = std::max(0.0, planned_left_) * elapsed / planned_done_;
     std::string name = point.name();
     if (log.failed()) {
       ++failed_;
@@ -178,6 +190,9 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
   std::map<std::string, std::size_t> index_of_;  // point name -> index in the sweep
   std::size_t done_ = 0;
   std::size_t failed_ = 0;
+  // Of the plan's estimate (Sweep::estimated_seconds), the points done and left.
+  double planned_done_ = 0;
+  double planned_left_ = sweep_.estimated_seconds();
 };
 
 RunSpec spec_of(const Point& point, const RunSettings& settings) {
@@ -303,8 +318,14 @@ int run_sweep(const Sweep& sweep, const Topology& topology, ResultsTarget target
   for (const std::vector<std::size_t>& group : variant_groups(sweep)) {
     run_group(
         group, sweep.settings, logs,
-        [&](std::size_t i) { return run_point_isolated(specs[i], topology); },
+        [&](std::size_t i) {
+          const std::uint64_t started = now_ns();
+          RunResult run = run_point_isolated(specs[i], topology);
+          run.wall_seconds = static_cast<double>(now_ns() - started) * 1e-9;
+          return run;
+        },
         [] { return interrupt_signal() != 0; }, rng);
+    reporter.measured(group);
     replay(sweep, group, logs, reporter);
     if (interrupt_signal()) break;
   }

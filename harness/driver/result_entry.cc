@@ -108,6 +108,7 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
     e["scheduler"] = r.scheduler;
     e["hardware"] = r.hardware;
     e["memory_nodes"] = r.memory_nodes;
+    e["wall_seconds"] = r.wall_seconds;
   }
   return e;
 }

@@ -45,7 +45,7 @@ nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
           {"compiler", __VERSION__},
           {"compiler_flags", LOCKBENCH_CXX_FLAGS},
           {"git_revision", LOCKBENCH_GIT_REVISION},
-          {"perf_counters", "not collected"},
+          {"perf_counters", "per repetition: hardware, where the kernel allows"},
           {"settings", settings_json(sweep.settings)},
           {"config", sweep.config}};
 }

@@ -16,6 +16,9 @@
 
 namespace lockbench {
 
+// The fewest repetitions whose [min, max] covers the median with 95%.
+inline constexpr int kRepetitionsForInterval = 6;
+
 struct Interval {
   double low;
   double high;

@@ -7,11 +7,17 @@
 #include <set>
 #include <sstream>
 
+#include "harness/driver/stats.h"
+
 namespace lockbench {
 
 namespace {
 
-constexpr double kStartAllowanceS = 0.03;  // fork, thread creation, pinning
+// Beyond warm-up and window, per repetition: forking the point, the
+// hand-off probe, the checks; and per thread: creating and pinning it, its
+// counters read on either side of the window, its drain.
+constexpr double kStartAllowanceS = 0.03;
+constexpr double kThreadAllowanceS = 0.0001;
 
 std::string shown(const nlohmann::json& value) { return value.dump(); }
 
@@ -268,24 +274,32 @@ nlohmann::json RunSettings::repetitions_json() const {
   return adaptive ? nlohmann::json("auto") : nlohmann::json(repetitions);
 }
 
-namespace {
-
-double seconds_for(const Sweep& sweep, int repetitions) {
-  const RunSettings& s = sweep.settings;
-  const double per_run =
-      static_cast<double>(s.warmup_ms + s.duration_ms) / 1000.0 + kStartAllowanceS;
-  return static_cast<double>(sweep.points.size()) * repetitions * per_run;
+double Sweep::expected_repetitions() const {
+  if (!settings.adaptive) return settings.repetitions;
+  // The rounds stop a point between the fewest repetitions that give an
+  // interval and max_repetitions: counted in the middle. (On a noisy 2-vCPU
+  // VM the default sweep's points averaged 10.5 of 3 to 12; a quiet box
+  // stops more of them at 6.)
+  const int fewest = std::min(kRepetitionsForInterval, settings.max_repetitions);
+  return (fewest + settings.max_repetitions) / 2.0;
 }
 
-}  // namespace
+double Sweep::run_seconds(const Point& point) const {
+  const RunSettings& s = settings;
+  return static_cast<double>(s.warmup_ms + s.duration_ms) / 1000.0 + kStartAllowanceS +
+         point.threads * kThreadAllowanceS;
+}
 
 double Sweep::estimated_seconds() const {
-  return seconds_for(*this, settings.adaptive ? std::min(6, settings.max_repetitions)
-                                              : settings.repetitions);
+  double seconds = 0;
+  for (const Point& p : points) seconds += run_seconds(p);
+  return seconds * expected_repetitions();
 }
 
 double Sweep::longest_seconds() const {
-  return seconds_for(*this, settings.adaptive ? settings.max_repetitions : settings.repetitions);
+  double seconds = 0;
+  for (const Point& p : points) seconds += run_seconds(p);
+  return seconds * (settings.adaptive ? settings.max_repetitions : settings.repetitions);
 }
 
 namespace {
@@ -409,15 +423,20 @@ RunSettings read_settings(const nlohmann::json& config, const Selection& selecti
   return s;
 }
 
-// A config that needs more packages than the topology has is refused.
-void check_min_packages(const nlohmann::json& config, const std::string& name,
-                        const Topology& topology) {
-  const auto min_packages = static_cast<int>(number_in(config, "min_packages", "", 1, 1, 1024, true));
-  if (topology.packages() < min_packages) {
-    throw UsageError("config '" + name + "' needs at least " + std::to_string(min_packages) +
-                     " packages (min_packages); the topology has " + topology.summary() +
-                     "; allowed: a machine (or --topology) with " + std::to_string(min_packages) +
-                     " packages or more");
+// A config that needs more packages or NUMA nodes than the topology has is
+// refused.
+void check_machine_needs(const nlohmann::json& config, const std::string& name,
+                         const Topology& topology) {
+  const std::pair<const char*, int> needs[] = {{"min_packages", topology.packages()},
+                                               {"min_numa_nodes", topology.numa_nodes()}};
+  for (const auto& [key, has] : needs) {
+    const auto least = static_cast<int>(number_in(config, key, "", 1, 1, 1024, true));
+    if (has >= least) continue;
+    const std::string what = std::string(key) == "min_packages" ? " packages" : " NUMA nodes";
+    throw UsageError("config '" + name + "' needs at least " + std::to_string(least) + what + " (" +
+                     key + "); the topology has " + topology.summary() +
+                     "; allowed: a machine (or --topology) with " + std::to_string(least) + what +
+                     " or more");
   }
 }
 
@@ -464,25 +483,39 @@ std::vector<const VariantInfo*> entry_variants(const nlohmann::json& entry,
   return variants;
 }
 
+// A thread count to plan, and whether a ladder gave it: a ladder's counts
+// that a point's roles cannot fill (1 thread of a producer/consumer family)
+// are left out of that point, where a count asked for is refused.
+struct ThreadCount {
+  int threads;
+  bool from_ladder;
+};
+
 // --threads's, else the entry's, else 1 and "pus"; resolved (a ladder into its
 // counts), without repeats.
-std::vector<int> entry_thread_counts(const nlohmann::json& entry, const std::string& where,
-                                     const Selection& selection, const Topology& topology) {
+std::vector<ThreadCount> entry_thread_counts(const nlohmann::json& entry, const std::string& where,
+                                             const Selection& selection, const Topology& topology) {
   std::vector<nlohmann::json> thread_specs = list_in(entry, "threads", where);
   if (!selection.threads.empty())
     thread_specs.assign(selection.threads.begin(), selection.threads.end());
   if (thread_specs.empty()) thread_specs = {1, "pus"};
-  std::vector<int> thread_counts;
-  const auto add = [&](int n) {
-    if (std::find(thread_counts.begin(), thread_counts.end(), n) == thread_counts.end())
-      thread_counts.push_back(n);
+  std::vector<ThreadCount> thread_counts;
+  const auto add = [&](int n, bool from_ladder) {
+    const auto same = std::find_if(thread_counts.begin(), thread_counts.end(),
+                                   [&](const ThreadCount& c) { return c.threads == n; });
+    if (same == thread_counts.end()) {
+      thread_counts.push_back({n, from_ladder});
+    } else {
+      same->from_ladder = same->from_ladder && from_ladder;
+    }
   };
   for (const nlohmann::json& spec : thread_specs) {
     if (spec == "ladder") {
-      for (int n : thread_ladder(topology)) add(n);
+      for (int n : thread_ladder(topology)) add(n, true);
     } else {
       add(resolve_threads(spec, topology,
-                          selection.threads.empty() ? where + "threads" : "--threads"));
+                          selection.threads.empty() ? where + "threads" : "--threads"),
+          false);
     }
   }
   return thread_counts;
@@ -525,6 +558,15 @@ std::vector<MemoryHome> entry_homes(const nlohmann::json& entry, const std::stri
     }
   }
   return homes;
+}
+
+bool roles_fillable(const Family& family, const Params& params, int threads) {
+  try {
+    family.check_point(params, family.assign_roles(params, threads));
+    return true;
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
 }
 
 // One point, its roles and CPUs planned. A point whose roles cannot be
@@ -586,12 +628,12 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
   check_keys(config, "",
              {"name", "description", "duration_ms", "warmup_ms", "repetitions", "target_ci_pct",
               "max_repetitions", "watchdog_s", "drain_limit_s", "sample_every", "overflow",
-              "min_packages", "sweeps"});
+              "min_packages", "min_numa_nodes", "sweeps"});
   Sweep sweep;
   sweep.config = config;
   sweep.name = string_in(config, "name", "", "unnamed", "a string");
   string_in(config, "description", "", "", "a string");
-  check_min_packages(config, sweep.name, topology);
+  check_machine_needs(config, sweep.name, topology);
   sweep.settings = read_settings(config, selection);
 
   for (const std::string& f : selection.families) {
@@ -614,7 +656,8 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     if (!selected(selection.families, family->name())) continue;
     const std::vector<const VariantInfo*> variants =
         entry_variants(entry, where, *family, selection, variants_used);
-    const std::vector<int> thread_counts = entry_thread_counts(entry, where, selection, topology);
+    const std::vector<ThreadCount> thread_counts =
+        entry_thread_counts(entry, where, selection, topology);
     const std::vector<PlacementSpec> placements = entry_placements(entry, where, selection);
     const std::vector<MemoryHome> homes = entry_homes(entry, where, selection);
     for (const auto& [key, value] : sets) {
@@ -627,8 +670,9 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
         const Params params = with_overrides(*family, *variant, grid_params, sets);
         for (const MemoryHome& home : homes) {
           for (const PlacementSpec& placement : placements) {
-            for (int threads : thread_counts) {
-              Point p = make_point(*family, *variant, params, placement, home, threads,
+            for (const ThreadCount& count : thread_counts) {
+              if (count.from_ladder && !roles_fillable(*family, params, count.threads)) continue;
+              Point p = make_point(*family, *variant, params, placement, home, count.threads,
                                    sweep.settings.overflow, topology, where);
               if (names.insert(p.name()).second) sweep.points.push_back(std::move(p));
             }

@@ -88,11 +88,15 @@ struct Sweep {
   // The CPUs its points are pinned to, in hwloc order; every PU when a
   // point leaves a thread unpinned.
   std::vector<int> cpus_used(const Topology& topology) const;
-  // Seconds the sweep should take, from the settings and an allowance for
-  // starting each run; adaptive repetitions are counted as 6 (the fewest
-  // that give an interval), or at most max_repetitions.
+  // Seconds the sweep should take: each point's run_seconds times the
+  // repetitions it is expected to take; the longest, at max_repetitions.
   double estimated_seconds() const;
   double longest_seconds() const;
+  // One repetition of the point: warm-up, window, and an allowance for
+  // starting it and for each of its threads.
+  double run_seconds(const Point& point) const;
+  // The fixed count, or the middle of what adaptive rounds can end at.
+  double expected_repetitions() const;
   // "about 95 s", "about 3.2 h (11520 s)", "about 417 days (36001300 s)";
   // with adaptive repetitions, "..., at most ...".
   std::string estimate_text() const;

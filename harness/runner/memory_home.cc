@@ -19,7 +19,8 @@ MemoryHome MemoryHome::parse(const std::string& text) {
     return home;
   }
   const std::string prefix = "node:";
-  if (text.rfind(prefix, 0) == 0 && text.size() > prefix.size() && text.size() <= prefix.size() + 5 &&
+  if (text.rfind(prefix, 0) == 0 && text.size() > prefix.size() &&
+      text.size() <= prefix.size() + 5 &&
       std::all_of(text.begin() + static_cast<long>(prefix.size()), text.end(),
                   [](char c) { return c >= '0' && c <= '9'; })) {
     home.kind = Kind::node;
@@ -50,8 +51,11 @@ MemoryBinding resolve_home(const Topology& topology, const MemoryHome& home,
   switch (home.kind) {
     case MemoryHome::Kind::first:
       if (!cpus.empty() && cpus.front() != kUnpinned) {
-        binding.policy = MemoryBinding::Policy::bind;
-        binding.nodes = {topology.numa_node_of_cpu(cpus.front())};
+        const std::vector<int> local = topology.numa_nodes_local_to(cpus.front());
+        if (!local.empty()) {
+          binding.policy = MemoryBinding::Policy::bind;
+          binding.nodes = {local.front()};
+        }
       }
       return binding;
     case MemoryHome::Kind::node:
@@ -69,7 +73,8 @@ MemoryBinding resolve_home(const Topology& topology, const MemoryHome& home,
       const bool unpinned = std::count(cpus.begin(), cpus.end(), kUnpinned) > 0;
       std::vector<int> used;
       for (int cpu : cpus) {
-        if (cpu != kUnpinned) used.push_back(topology.numa_node_of_cpu(cpu));
+        if (cpu == kUnpinned) continue;
+        for (int n : topology.numa_nodes_local_to(cpu)) used.push_back(n);
       }
       // The last free node: on boxes numbered by distance from node 0
       // (most), the farthest from a compact point's first threads.
@@ -81,8 +86,10 @@ MemoryBinding resolve_home(const Topology& topology, const MemoryHome& home,
         }
       }
       throw std::invalid_argument(
-          "home 'far': no NUMA node of the topology (" + topology.summary() + ") is free of the "
-          "point's threads" + std::string(unpinned ? " (unpinned threads may run on any)" : "") +
+          "home 'far': no NUMA node of the topology (" + topology.summary() +
+          ") is free of the "
+          "point's threads" +
+          std::string(unpinned ? " (unpinned threads may run on any)" : "") +
           "; allowed: a pinned placement that leaves a NUMA node without threads, or another "
           "home");
     }

@@ -27,8 +27,9 @@ struct MemoryHome {
   // naming the text and what is allowed.
   static MemoryHome parse(const std::string& text);
   std::string to_string() const;
-  static constexpr const char* kAllowed = "\"first\", \"node:N\" (a NUMA node's OS index), "
-                                          "\"far\" or \"interleave\"";
+  static constexpr const char* kAllowed =
+      "\"first\", \"node:N\" (a NUMA node's OS index), "
+      "\"far\" or \"interleave\"";
 };
 
 // A home resolved on one topology for one point's CPUs: what the memory

@@ -19,14 +19,17 @@ namespace {
 
 // A counting (not sampling) event of the calling thread, on whichever CPU
 // it runs, user and kernel alike: a futex wait is part of the lock's cost.
-int open_event(std::uint32_t type, std::uint64_t config, int group) {
+// Only hardware events are opened: a thread with perf events pays for
+// switching their context at each of its context switches, inside the
+// window, which counting cycles needs and counting switches does not.
+int open_event(std::uint64_t config, int group) {
   perf_event_attr attr;
   std::memset(&attr, 0, sizeof attr);
   attr.size = sizeof attr;
-  attr.type = type;
+  attr.type = PERF_TYPE_HARDWARE;
   attr.config = config;
   attr.exclude_hv = 1;
-  attr.read_format = group >= 0 || type == PERF_TYPE_HARDWARE ? PERF_FORMAT_GROUP : 0;
+  attr.read_format = PERF_FORMAT_GROUP;
   return static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, group, PERF_FLAG_FD_CLOEXEC));
 }
 
@@ -50,18 +53,26 @@ bool read_switches(pid_t tid, std::uint64_t& voluntary, std::uint64_t& involunta
   return found == 2;
 }
 
+// "se.nr_migrations   :   3" in the scheduler's debug view of the thread
+// (CONFIG_SCHED_DEBUG, which distribution kernels enable).
+bool read_migrations(pid_t tid, std::uint64_t& migrations) {
+  std::ifstream sched("/proc/self/task/" + std::to_string(tid) + "/sched");
+  std::string key, colon;
+  while (sched >> key) {
+    if (key == "se.nr_migrations") return static_cast<bool>(sched >> colon >> migrations);
+  }
+  return false;
+}
+
 }  // namespace
 
 ThreadOsCounters ThreadOsCounters::open_for_this_thread() {
   ThreadOsCounters c;
   c.tid_ = static_cast<pid_t>(syscall(SYS_gettid));
-  c.migrations_fd_ = open_event(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, -1);
-  c.hardware_fd_ = open_event(PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, -1);
+  c.hardware_fd_ = open_event(PERF_COUNT_HW_CPU_CYCLES, -1);
   if (c.hardware_fd_ >= 0) {
-    c.hardware_members_[0] =
-        open_event(PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, c.hardware_fd_);
-    c.hardware_members_[1] =
-        open_event(PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, c.hardware_fd_);
+    c.hardware_members_[0] = open_event(PERF_COUNT_HW_INSTRUCTIONS, c.hardware_fd_);
+    c.hardware_members_[1] = open_event(PERF_COUNT_HW_CACHE_MISSES, c.hardware_fd_);
     // All three or none: a per-op figure needs its cycles.
     if (c.hardware_members_[0] < 0 || c.hardware_members_[1] < 0) {
       for (int& fd : c.hardware_members_) close_fd(fd);
@@ -75,14 +86,12 @@ ThreadOsCounters::ThreadOsCounters(ThreadOsCounters&& other) noexcept { *this = 
 
 ThreadOsCounters& ThreadOsCounters::operator=(ThreadOsCounters&& other) noexcept {
   std::swap(tid_, other.tid_);
-  std::swap(migrations_fd_, other.migrations_fd_);
   std::swap(hardware_fd_, other.hardware_fd_);
   std::swap(hardware_members_, other.hardware_members_);
   return *this;
 }
 
 ThreadOsCounters::~ThreadOsCounters() {
-  close_fd(migrations_fd_);
   for (int& fd : hardware_members_) close_fd(fd);
   close_fd(hardware_fd_);
 }
@@ -91,10 +100,7 @@ ThreadOsCounters::Reading ThreadOsCounters::read() const {
   Reading r;
   r.ns = now_ns();
   r.switches_known = tid_ != 0 && read_switches(tid_, r.voluntary, r.involuntary);
-  if (migrations_fd_ >= 0) {
-    r.migrations_known =
-        ::read(migrations_fd_, &r.migrations, sizeof r.migrations) == sizeof r.migrations;
-  }
+  r.migrations_known = tid_ != 0 && read_migrations(tid_, r.migrations);
   if (hardware_fd_ >= 0) {
     // PERF_FORMAT_GROUP: the number of events, then each one's value.
     std::uint64_t group[4] = {};

@@ -19,10 +19,9 @@
 
 namespace lockbench {
 
-// One thread's counters: the kernel's per-thread switch counts
-// (/proc/self/task/TID/status) and perf events where they open (software
-// events for migrations, which VMs have; hardware events, which a VM or a
-// paranoid kernel may refuse).
+// One thread's counters: the kernel's per-thread switch and migration
+// counts (/proc/self/task/TID/status and sched), and hardware perf events
+// where they open (a VM or a paranoid kernel refuses them).
 class ThreadOsCounters {
  public:
   // On the thread to be counted.
@@ -48,7 +47,6 @@ class ThreadOsCounters {
 
  private:
   pid_t tid_ = 0;
-  int migrations_fd_ = -1;
   int hardware_fd_ = -1;  // the group leader (cycles); the others read with it
   std::array<int, 2> hardware_members_{-1, -1};
 };
@@ -62,8 +60,7 @@ struct OsActivity {
   nlohmann::json hardware = "not available";
 
   static OsActivity between(const std::vector<ThreadOsCounters::Reading>& before,
-                            const std::vector<ThreadOsCounters::Reading>& after,
-                            std::uint64_t ops);
+                            const std::vector<ThreadOsCounters::Reading>& after, std::uint64_t ops);
 };
 
 }  // namespace lockbench

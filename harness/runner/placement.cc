@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -95,20 +96,25 @@ int role_of(const std::vector<int>& roles, int thread) {
   return roles.empty() ? 0 : roles[static_cast<std::size_t>(thread)];
 }
 
-std::vector<int> split_by_role(const Topology& topology, const std::vector<Pu>& pus, int threads,
-                               Overflow overflow, const std::vector<int>& roles) {
-  const int packages = topology.packages();
-  if (packages < 2) {
-    throw std::invalid_argument("placement 'split' needs at least 2 packages; the topology has " +
-                                topology.summary());
+// Role r's threads on the r-th package (or NUMA node with CPUs: memory-only
+// nodes take none), compact within it.
+std::vector<int> split_by_role(const std::vector<Pu>& pus, int Pu::*level,
+                               const std::string& policy, const std::string& level_name,
+                               const Topology& topology, int threads, Overflow overflow,
+                               const std::vector<int>& roles) {
+  std::map<int, std::vector<int>> by_level;
+  for (const Pu& pu : pus) by_level[pu.*level].push_back(pu.os_index);
+  if (by_level.size() < 2) {
+    throw std::invalid_argument("placement '" + policy + "' needs at least 2 " + level_name +
+                                "s with CPUs; the topology has " + topology.summary());
   }
-  std::vector<std::vector<int>> per_package(static_cast<std::size_t>(packages));
-  for (const Pu& pu : pus) per_package[static_cast<std::size_t>(pu.package)].push_back(pu.os_index);
-  std::vector<std::size_t> next(static_cast<std::size_t>(packages), 0);
+  std::vector<std::vector<int>> per_level;
+  for (auto& [index, cpus] : by_level) per_level.push_back(std::move(cpus));
+  std::vector<std::size_t> next(per_level.size(), 0);
   std::vector<int> cpus;
   for (int t = 0; t < threads; ++t) {
-    const auto package = static_cast<std::size_t>(role_of(roles, t) % packages);
-    cpus.push_back(cpu_at(per_package[package], next[package]++, overflow));
+    const auto at = static_cast<std::size_t>(role_of(roles, t)) % per_level.size();
+    cpus.push_back(cpu_at(per_level[at], next[at]++, overflow));
   }
   return cpus;
 }
@@ -189,7 +195,13 @@ std::vector<int> plan_numa(const PlanRequest& r) {
 }
 
 std::vector<int> plan_split(const PlanRequest& r) {
-  return split_by_role(r.topology, r.pus, r.threads, r.overflow, r.roles);
+  return split_by_role(r.pus, &Pu::package, "split", "package", r.topology, r.threads, r.overflow,
+                       r.roles);
+}
+
+std::vector<int> plan_split_numa(const PlanRequest& r) {
+  return split_by_role(r.pus, &Pu::numa_node, "split_numa", "NUMA node", r.topology, r.threads,
+                       r.overflow, r.roles);
 }
 
 std::vector<int> plan_split_cores(const PlanRequest& r) {
@@ -234,6 +246,10 @@ const std::vector<PlacementPolicy>& placement_policies() {
       {"scatter", "round-robin over packages, cores before SMT siblings", plan_scatter},
       {"numa", "round-robin over NUMA nodes, cores before SMT siblings", plan_numa},
       {"split", "by role: role r's threads on package r, compact within it", plan_split},
+      {"split_numa",
+       "by role: role r's threads on NUMA node r, compact within it (one package with several "
+       "nodes: AMD NPS, Intel SNC)",
+       plan_split_numa},
       {"split_cores", "by role: the PUs in compact order cut into one share per role",
        plan_split_cores},
       {"interleave", "by role: the roles' threads alternate over the PUs in compact order",

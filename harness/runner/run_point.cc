@@ -208,8 +208,7 @@ std::string locate_memory(const RunSpec& spec, const Topology& topology, const W
   record = {{"shared", shared_nodes}, {"threads", per_thread}};
   if (spec.home.policy == MemoryBinding::Policy::os_choice) return "";
   const bool within =
-      !shared_nodes.empty() &&
-      std::all_of(shared_nodes.begin(), shared_nodes.end(), [&](int n) {
+      !shared_nodes.empty() && std::all_of(shared_nodes.begin(), shared_nodes.end(), [&](int n) {
         return std::find(spec.home.nodes.begin(), spec.home.nodes.end(), n) !=
                spec.home.nodes.end();
       });
@@ -289,9 +288,8 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   team.reserve(plans.size());
   try {
     for (std::size_t i = 0; i < plans.size(); ++i) {
-      team.emplace_back(thread_body, std::cref(topology), std::ref(*workload),
-                        std::cref(plans[i]), std::ref(contexts[i]), std::ref(os_counters[i]),
-                        std::ref(start),
+      team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::cref(plans[i]),
+                        std::ref(contexts[i]), std::ref(os_counters[i]), std::ref(start),
                         std::ref(stopped), std::ref(drained), std::cref(phase), spec.progress);
     }
   } catch (const std::exception& e) {
@@ -383,14 +381,23 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
 }
 
 nlohmann::json RunResult::to_json() const {
-  return {{"valid", valid},           {"error", error},
-          {"seconds", seconds},       {"ops", ops},
-          {"thread_ops", thread_ops}, {"cpus_seen", cpus_seen},
-          {"fairness", fairness},     {"share_min", share_min},
-          {"share_max", share_max},   {"latency_ns", latency_ns},
-          {"lock_stats", lock_stats}, {"counters", counters},
-          {"handoff_ns", handoff_ns}, {"scheduler", scheduler},
-          {"hardware", hardware},     {"memory_nodes", memory_nodes}};
+  return {{"valid", valid},
+          {"error", error},
+          {"seconds", seconds},
+          {"ops", ops},
+          {"thread_ops", thread_ops},
+          {"cpus_seen", cpus_seen},
+          {"fairness", fairness},
+          {"share_min", share_min},
+          {"share_max", share_max},
+          {"latency_ns", latency_ns},
+          {"lock_stats", lock_stats},
+          {"counters", counters},
+          {"handoff_ns", handoff_ns},
+          {"scheduler", scheduler},
+          {"hardware", hardware},
+          {"memory_nodes", memory_nodes},
+          {"wall_seconds", wall_seconds}};
 }
 
 RunResult RunResult::from_json(const nlohmann::json& j) {
@@ -411,6 +418,7 @@ RunResult RunResult::from_json(const nlohmann::json& j) {
   r.scheduler = j.at("scheduler");
   r.hardware = j.at("hardware");
   r.memory_nodes = j.at("memory_nodes");
+  r.wall_seconds = j.at("wall_seconds");
   return r;
 }
 

@@ -68,6 +68,9 @@ struct RunResult {
   // (probe_handoff); 0 when not measured (one CPU, or another machine's
   // topology).
   double handoff_ns = 0;
+  // The whole repetition as the sweep waited for it: starting the point,
+  // warm-up, window, drain, checks (what estimates are planned from).
+  double wall_seconds = 0;
   // What the OS did to the team in the window (os_activity.h), and where
   // the memory was: {"shared": [nodes], "threads": [node per thread, -1
   // unknown]}.

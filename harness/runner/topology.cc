@@ -325,13 +325,15 @@ std::vector<int> Topology::numa_node_os_indices() const {
   return nodes;
 }
 
-int Topology::numa_node_of_cpu(int os_index) const {
+std::vector<int> Topology::numa_nodes_local_to(int os_index) const {
+  std::vector<int> nodes;
   hwloc_obj_t node = nullptr;
   while ((node = hwloc_get_next_obj_by_type(handle_, HWLOC_OBJ_NUMANODE, node)) != nullptr) {
     if (hwloc_bitmap_isset(node->cpuset, static_cast<unsigned>(os_index)))
-      return static_cast<int>(node->os_index);
+      nodes.push_back(static_cast<int>(node->os_index));
   }
-  return 0;
+  std::sort(nodes.begin(), nodes.end());
+  return nodes;
 }
 
 namespace {
@@ -366,9 +368,8 @@ std::string refusal(const char* call, int error) {
 }  // namespace
 
 std::string Topology::set_thread_memory_policy(const MemoryBinding& binding) const {
-  const Nodeset nodes(binding.policy == MemoryBinding::Policy::os_choice
-                          ? numa_node_os_indices()
-                          : binding.nodes);
+  const Nodeset nodes(binding.policy == MemoryBinding::Policy::os_choice ? numa_node_os_indices()
+                                                                         : binding.nodes);
   if (hwloc_set_membind(handle_, nodes.set, policy_of(binding),
                         HWLOC_MEMBIND_THREAD | HWLOC_MEMBIND_BYNODESET) != 0) {
     return refusal("hwloc_set_membind", errno);

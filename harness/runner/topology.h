@@ -82,10 +82,11 @@ class Topology {
   // Packages, NUMA nodes, cores, PUs and caches, as JSON.
   nlohmann::json describe() const;
 
-  // OS indices of the NUMA nodes, ascending; the first NUMA node local to a
-  // CPU (OS index), 0 for a CPU the topology does not have.
+  // OS indices of the NUMA nodes, ascending; those local to a CPU (OS
+  // index): one, or several where a package has memories of two kinds (a
+  // KNL's DDR and MCDRAM); empty for a CPU the topology does not have.
   std::vector<int> numa_node_os_indices() const;
-  int numa_node_of_cpu(int os_index) const;
+  std::vector<int> numa_nodes_local_to(int os_index) const;
 
   // Memory placement (this system only). Each returns "" or why hwloc
   // refused. The calling thread's policy for the pages it touches first
