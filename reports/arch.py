@@ -10,6 +10,7 @@ import html
 import os
 
 from reports.load import family_report
+from reports.machine import thread_boundaries
 from reports.page import write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
@@ -51,11 +52,12 @@ def write_arch(result_sets, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     points = collect_points(result_sets)
     sources = machine_names(result_sets)
+    boundaries = thread_boundaries(result_sets)
     figures = []
     for family in sorted({p.family for p in points}):
         figures += family_figures(family, [p for p in points if p.family == family], out_dir,
                                   family_report(result_sets, family), sources=sources,
                                   kinds=("throughput", "normalised", "speedup"),
-                                  prefix="arch-")
+                                  prefix="arch-", boundaries=boundaries)
     return write_page(out_dir, result_sets, figures, context_table(result_sets),
                       title="lockbench: machines compared", table_title="Machines")

@@ -26,7 +26,7 @@ from reports.compare import write_comparison
 from reports.gate import MIN_HISTORY, GateSettings, write_history_gate
 from reports.headline import html_summary, markdown_summary
 from reports.load import ReportError, family_report, file_names, load_all, load_results
-from reports.machine import fastest_handoff_ns, handoff_figure
+from reports.machine import fastest_handoff_ns, handoff_figure, thread_boundaries
 from reports.output import OutputError, report_dir
 from reports.page import write_page
 from reports.points import collect_points
@@ -49,10 +49,12 @@ def write_report(result_sets, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     sections = []
     handoff_ns = fastest_handoff_ns(result_sets)
+    boundaries = thread_boundaries(result_sets)
     for family in sorted({p.family for p in points}):
         sections += family_figures(family, [p for p in points if p.family == family], out_dir,
                                    family_report(result_sets, family),
-                                   sources=file_names(result_sets), handoff_ns=handoff_ns)
+                                   sources=file_names(result_sets), handoff_ns=handoff_ns,
+                                   boundaries=boundaries)
     for i, rs in enumerate(result_sets):
         heatmap = handoff_figure(rs, out_dir, f"handoff-{i}")
         if heatmap:

@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import mannwhitneyu
 
 from reports.load import family_report
+from reports.machine import thread_boundaries
 from reports.machine_state import UNPROBED, MachineStates
 from reports.page import write_page
 from reports.points import collect_points
@@ -187,12 +188,13 @@ def overlay_figures(baseline, candidate, out_dir):
     sources = {baseline.path: "baseline", candidate.path: "candidate"}
     if baseline.path == candidate.path:
         sources = None
+    boundaries = thread_boundaries([baseline, candidate])
     figures = []
     for family in sorted({p.family for p in points}):
         figures += family_figures(family, [p for p in points if p.family == family], out_dir,
                                   family_report([baseline, candidate], family), sources=sources,
-                                  kinds=("throughput", "latency"),
-                                  prefix="compare-")
+                                  kinds=("throughput", "latency"), prefix="compare-",
+                                  boundaries=boundaries)
     return figures
 
 

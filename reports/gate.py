@@ -143,7 +143,7 @@ class PointHistory:
 def selection_args(point):
     """The arguments of `lockbench run --config CONFIG` that measure one point."""
     args = ["--family", point.family, "--variant", point.variant, "--threads",
-            str(point.threads), "--placement", point.placement]
+            str(point.threads), "--placement", point.placement, "--home", point.home]
     for key, value in sorted(point.params.items()):
         args += ["--set", f"{key}={value}"]
     return args

@@ -1,5 +1,6 @@
-"""The machine's limit: the core-to-core hand-off matrix a results file's
-calibration holds (lockbench calibrate), drawn as a heatmap."""
+"""The machine: its limit, the core-to-core hand-off matrix a results file's
+calibration holds (lockbench calibrate), drawn as a heatmap; and its shape,
+the thread counts at which a compact placement fills a level of it."""
 
 import os
 
@@ -26,6 +27,25 @@ def fastest_handoff_ns(result_sets):
             ns = matrix[1]
             fastest.append(ns[~np.eye(len(ns), dtype=bool)].min())
     return float(min(fastest)) if fastest else None
+
+
+def thread_boundaries(result_sets):
+    """[(threads, what)], ascending: the counts at which a compact placement
+    has just filled a level of the files' machine (topology.thread_boundaries),
+    which figures over threads mark; [] when the files do not agree on them.
+
+    A figure overlaying files of different machines (arch) marks nothing
+    rather than the first machine's levels: a mark says where curves bend,
+    and the other machines' curves bend elsewhere. A file written before the
+    boundaries were recorded does not count against them when its topology
+    summary is the same (an older run on the same box, compared)."""
+    summaries, given = set(), set()
+    for rs in result_sets:
+        topology = rs.lockbench.get("topology", {})
+        summaries.add(topology.get("summary"))
+        if "thread_boundaries" in topology:
+            given.add(tuple((b["threads"], b["what"]) for b in topology["thread_boundaries"]))
+    return list(given.pop()) if len(summaries) == 1 and len(given) == 1 else []
 
 
 def handoff_figure(result_set, out_dir, stem):

@@ -22,6 +22,14 @@ class Point:
     error: str = ""  # set when any repetition failed
     oversubscribed: bool = False  # more threads than the CPUs its placement has
     stability: str = ""  # the harness's verdict (median entry), "" when not given
+    home: str = "first"  # where its shared state lives: first, node:N, far, interleave
+
+    @property
+    def settings(self):
+        """What tells points of a variant and thread count apart: the
+        parameters and the home of the shared state (a point at home:far is
+        not the point at home:first)."""
+        return {**self.params, "home": self.home}
 
     @property
     def valid(self):
@@ -69,7 +77,8 @@ def collect_points(result_sets):
             if p is None:
                 p = points[key] = Point(e["family"], e["variant"], e["kind"], e["placement"],
                                         e["threads"], e["params"], rs.path, e["run_name"],
-                                        oversubscribed=e.get("oversubscribed", False))
+                                        oversubscribed=e.get("oversubscribed", False),
+                                        home=e.get("home", "first"))
             if e.get("valid"):
                 p.runs.append(e)
             else:
@@ -78,8 +87,9 @@ def collect_points(result_sets):
 
 
 def varying_params(points):
-    """Parameter names whose value differs between the given points."""
+    """Names of the settings (parameters, home) whose value differs between
+    the given points."""
     names = set()
     for p in points:
-        names.update(p.params)
-    return sorted(n for n in names if len({json.dumps(p.params.get(n)) for p in points}) > 1)
+        names.update(p.settings)
+    return sorted(n for n in names if len({json.dumps(p.settings.get(n)) for p in points}) > 1)

@@ -64,9 +64,11 @@ class FamilyPlot:
     sources: {results file: name} when the points come from several files
     (compare, arch): each curve is then tagged with its file's name and drawn in
     the file's line style, in the colour of its variant and parameters.
+    boundaries: [(threads, what)] marked on the panels over threads
+    (reports.machine.thread_boundaries).
     """
 
-    def __init__(self, family, points, sources=None):
+    def __init__(self, family, points, sources=None, boundaries=()):
         self.family = family
         self.points = points
         self.valid = [p for p in points if p.valid]
@@ -75,6 +77,7 @@ class FamilyPlot:
         self.axis_of = {axis.placement: axis for axis in self.axes}
         self.sources = sources or {}
         self.source_index = {path: i for i, path in enumerate(self.sources)}
+        self.boundaries = list(boundaries)
         # A colour per variant and parameters, the same in every figure.
         labels = sorted({self.series_label(p) for p in points})
         cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -85,9 +88,9 @@ class FamilyPlot:
         return point.threads if axis.x == "threads" else point.params[axis.x]
 
     def curve_params(self, point):
-        """The parameters that tell a point's curve apart: all but the x axis's."""
+        """The settings that tell a point's curve apart: all but the x axis's."""
         x = self.axis_of[point.placement].x
-        return {n: v for n, v in point.params.items() if n != x}
+        return {n: v for n, v in point.settings.items() if n != x}
 
     def series_label(self, point):
         params = self.curve_params(point)
@@ -110,19 +113,21 @@ class FamilyPlot:
         return (point.source, point.variant,
                 json.dumps(self.curve_params(point), sort_keys=True))
 
-    def curves(self, axis):
-        """{curve key: points sorted by x} of the valid points of a placement."""
+    def curves(self, axis, only=None):
+        """{curve key: points sorted by x} of the valid points of a placement
+        (those the predicate only is true of)."""
         out = {}
         for p in self.valid:
-            if p.placement == axis.placement:
+            if p.placement == axis.placement and (only is None or only(p)):
                 out.setdefault(self.curve_key(p), []).append(p)
         for curve in out.values():
             curve.sort(key=self.x)
         return out
 
-    def failed(self, axis):
+    def failed(self, axis, only=None):
         return sorted({self.x(p) for p in self.points
-                       if p.placement == axis.placement and not p.valid})
+                       if p.placement == axis.placement and not p.valid
+                       and (only is None or only(p))})
 
     def oversubscribed_from(self, axis):
         """The fewest threads at which the placement's points oversubscribe."""
@@ -130,28 +135,37 @@ class FamilyPlot:
                   if p.placement == axis.placement and p.oversubscribed]
         return min(counts) if counts else None
 
-    def panel(self, axis, curves, **kwargs):
+    def panel(self, axis, curves, only=None, **kwargs):
         if axis.x == "threads":
-            return Panel(f"placement: {axis.placement}", curves, self.failed(axis),
-                         oversubscribed_from=self.oversubscribed_from(axis), **kwargs)
+            return Panel(f"placement: {axis.placement}", curves, self.failed(axis, only),
+                         oversubscribed_from=self.oversubscribed_from(axis),
+                         boundaries=self.boundaries, **kwargs)
         # One thread count: oversubscribed or not, the whole panel is.
         regime = " (oversubscribed)" if self.oversubscribed_from(axis) else ""
         return Panel(f"placement: {axis.placement}, threads: {axis.threads}{regime}", curves,
-                     self.failed(axis), xlabel=axis.x, **kwargs)
+                     self.failed(axis, only), xlabel=axis.x, **kwargs)
 
-    def metric_panels(self, values_of, style_override=None, label_suffix="", bound_ns=None):
-        """values_of(point, curve) gives a point's per-repetition values;
-        bound_ns, a one-way hand-off latency, draws the rate it allows."""
+    def metric_panels(self, values_of, style_override=None, label_suffix="", bound_ns=None,
+                      only=None):
+        """values_of(point, curve) gives a point's per-repetition values (a
+        point with none is left out); bound_ns, a one-way hand-off latency,
+        draws the rate it allows; only, a predicate, keeps the points it is
+        true of."""
         panels = []
         for axis in self.axes:
             curves = []
-            for curve in self.curves(axis).values():
-                stats = [median_spread(values_of(p, curve)) for p in curve]
+            for curve in self.curves(axis, only).values():
+                measured = [(p, values_of(p, curve)) for p in curve]
+                measured = [(p, values) for p, values in measured if len(values)]
+                if not measured:
+                    continue
+                stats = [median_spread(values) for _, values in measured]
                 curves.append(Curve(self.label(curve[0]) + label_suffix,
-                                    [self.x(p) for p in curve], [m for m, _ in stats],
+                                    [self.x(p) for p, _ in measured], [m for m, _ in stats],
                                     [s for _, s in stats],
                                     self.style(curve[0], **(style_override or {}))))
-            panels.append(self.panel(axis, curves, bound=self.handoff_bound(axis, bound_ns)))
+            panels.append(self.panel(axis, curves, only,
+                                     bound=self.handoff_bound(axis, bound_ns)))
         return panels
 
     def handoff_bound(self, axis, bound_ns):
@@ -219,19 +233,58 @@ def _normalised_throughput(point, curve):
     return point.values("ops_per_sec") / base if base > 0 else point.values("ops_per_sec") * 0
 
 
+def _scheduler_counts(point):
+    """What the OS did to the point's threads in each repetition's window
+    (its entry's scheduler), of the repetitions that say: none in files
+    written before it was recorded, nor where it was "not available"."""
+    return [r["scheduler"] for r in point.runs if isinstance(r.get("scheduler"), dict)]
+
+
+def _switches_per_op(point, _curve):
+    return [float(s["switches_per_op"]) for s in _scheduler_counts(point)
+            if _is_number(s.get("switches_per_op"))]
+
+
+def _migrations_per_second(point, _curve):
+    # migrations is "not available" where the OS does not count them.
+    return [s["migrations"] / s["seconds"] for s in _scheduler_counts(point)
+            if _is_number(s.get("migrations")) and _is_number(s.get("seconds"))
+            and s["seconds"] > 0]
+
+
+def _is_oversubscribed(point):
+    return point.oversubscribed
+
+
+# Drawn for the oversubscribed points only, where the scheduler decides the
+# throughput: within the CPUs pinned threads barely switch, and their zeros
+# and near-zeros would stretch a log axis over orders of magnitude.
+# (file name, title, y label, values)
+SCHEDULER_FIGURES = [
+    ("scheduler-switches", "OS context switches per operation (oversubscribed)",
+     "context switches per operation, voluntary + involuntary\n"
+     "(what the OS did to the threads in the window; median)", _switches_per_op),
+    ("scheduler-migrations", "OS thread migrations per second (oversubscribed)",
+     "thread migrations between CPUs per second\n"
+     "(what the OS did to the threads in the window; median)", _migrations_per_second),
+]
+
+
 def throughput_label(operation):
     return (f"throughput ({operation or 'operations'}/s; median; bars: its 95% interval,\n"
             "min-max below 6 repetitions)")
-ALL_FIGURES = ("throughput", "speedup", "fairness", "latency", "counters")
+ALL_FIGURES = ("throughput", "scheduler", "speedup", "fairness", "latency", "counters")
 
 
 def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGURES, prefix="",
-                   handoff_ns=None):
+                   handoff_ns=None, boundaries=()):
     """Draws the family's figures of the given kinds into out_dir; returns
     [(title, png)]. report: what the family declares for it (load.family_report);
-    sources as for FamilyPlot; prefix starts the file names; handoff_ns (the
-    fastest one-way hand-off) bounds the throughput of a family that says so."""
-    plot = FamilyPlot(family, points, sources)
+    sources and boundaries as for FamilyPlot; prefix starts the file names;
+    handoff_ns (the fastest one-way hand-off) bounds the throughput of a
+    family that says so. The scheduler figures, when a point has what they
+    draw, follow the throughput figure they explain."""
+    plot = FamilyPlot(family, points, sources, boundaries)
     stem = os.path.join(out_dir, prefix + family)
     figures = []
 
@@ -244,6 +297,9 @@ def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGU
         bound = handoff_ns if report.get("handoff_bound") else None
         add("throughput", throughput_label(report.get("operation")),
             plot.metric_panels(_throughput, bound_ns=bound), "throughput")
+    if "scheduler" in kinds:
+        for name, title, ylabel, values_of in SCHEDULER_FIGURES:
+            add(title, ylabel, plot.metric_panels(values_of, only=_is_oversubscribed), name)
     if "normalised" in kinds:
         add("throughput relative to one thread", "throughput / single-thread throughput (x)",
             plot.metric_panels(_normalised_throughput), "normalised")
