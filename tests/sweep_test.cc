@@ -536,12 +536,12 @@ TEST_F(SweepTest, LongSweepsAreEstimatedInWords) {
 TEST(ShippedConfigsTest, PlanOnEveryBoxSize) {
   const std::string root = std::string(LOCKBENCH_SOURCE_DIR) + "/configs/";
   const char* configs[] = {"quick.json", "default.json", "oversubscribe.json", "numa-large.json"};
-  const char* boxes[] = {"pack:1 core:2 pu:1",          "pack:1 core:1 pu:2",
-                         "pack:1 core:4 pu:2",          "pack:2 core:4 pu:2",
-                         "pack:2 numa:2 core:16 pu:2",  "pack:4 numa:2 core:12 pu:2",
-                         "pack:24 core:8 pu:1",         "pack:2 numa:2 core:64 pu:2",
-                         "pack:8 core:64 pu:2",         "pack:4 numa:4 core:32 pu:2",
-                         "pack:2 numa:2 core:24 pu:2"};
+  const char* boxes[] = {
+      "pack:1 core:2 pu:1",         "pack:1 core:1 pu:2",         "pack:1 core:4 pu:2",
+      "pack:2 core:4 pu:2",         "pack:2 numa:2 core:16 pu:2", "pack:4 numa:2 core:12 pu:2",
+      "pack:24 core:8 pu:1",        "pack:2 numa:2 core:64 pu:2", "pack:8 core:64 pu:2",
+      "pack:4 numa:4 core:32 pu:2", "pack:2 numa:2 core:24 pu:2", "pack:1 numa:2 core:4 pu:1",
+      "pack:1 numa:4 core:8 pu:2"};
   for (const char* box : boxes) {
     const Topology topology = Topology::load(std::string("synthetic:") + box);
     for (const char* name : configs) {

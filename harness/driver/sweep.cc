@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -483,9 +484,7 @@ std::vector<const VariantInfo*> entry_variants(const nlohmann::json& entry,
   return variants;
 }
 
-// A thread count to plan, and whether a ladder gave it: a ladder's counts
-// that a point's roles cannot fill (1 thread of a producer/consumer family)
-// are left out of that point, where a count asked for is refused.
+// A thread count to plan, and whether a ladder gave it (make_point).
 struct ThreadCount {
   int threads;
   bool from_ladder;
@@ -560,37 +559,34 @@ std::vector<MemoryHome> entry_homes(const nlohmann::json& entry, const std::stri
   return homes;
 }
 
-bool roles_fillable(const Family& family, const Params& params, int threads) {
-  try {
-    family.check_point(params, family.assign_roles(params, threads));
-    return true;
-  } catch (const std::invalid_argument&) {
-    return false;
-  }
-}
-
-// One point, its roles and CPUs planned. A point whose roles cannot be
-// filled, or whose parameters cannot run with them, would measure nothing:
-// refused before anything runs.
-Point make_point(const Family& family, const VariantInfo& variant, const Params& params,
-                 const PlacementSpec& placement, const MemoryHome& home, int threads,
-                 Overflow overflow, const Topology& topology, const std::string& where) {
+// One point, its roles, CPUs and home planned. A point whose roles cannot
+// be filled, or whose parameters cannot run with them, would measure
+// nothing: refused before anything runs. A count a ladder gave is left out
+// (nullopt) where the roles cannot be filled or no node is far from the
+// threads: those depend on the count, and the ladder is every count the
+// point can run.
+std::optional<Point> make_point(const Family& family, const VariantInfo& variant,
+                                const Params& params, const PlacementSpec& placement,
+                                const MemoryHome& home, const ThreadCount& count, Overflow overflow,
+                                const Topology& topology, const std::string& where,
+                                const std::string& home_key) {
   Point p;
   p.family = &family;
   p.variant = &variant;
-  p.threads = threads;
+  p.threads = count.threads;
   p.placement = placement;
   p.params = params;
   p.home = home;
   try {
-    p.roles = family.assign_roles(params, threads);
+    p.roles = family.assign_roles(params, p.threads);
     family.check_point(params, p.roles);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(where + "threads " + std::to_string(threads) + " (point " + p.name() +
+    if (count.from_ladder) return std::nullopt;
+    throw UsageError(where + "threads " + std::to_string(p.threads) + " (point " + p.name() +
                      "): " + e.what());
   }
   try {
-    p.cpus = plan_cpus(topology, placement, threads, overflow, p.roles);
+    p.cpus = plan_cpus(topology, placement, p.threads, overflow, p.roles);
     p.oversubscribed = oversubscribed(topology, p.cpus);
   } catch (const std::invalid_argument& e) {
     throw UsageError(where + "placements: " + e.what());
@@ -598,7 +594,8 @@ Point make_point(const Family& family, const VariantInfo& variant, const Params&
   try {
     p.binding = resolve_home(topology, home, p.cpus);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(where + "home (point " + p.name() + "): " + e.what());
+    if (count.from_ladder && home.kind == MemoryHome::Kind::far) return std::nullopt;
+    throw UsageError(home_key + " (point " + p.name() + "): " + e.what());
   }
   return p;
 }
@@ -660,6 +657,7 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
         entry_thread_counts(entry, where, selection, topology);
     const std::vector<PlacementSpec> placements = entry_placements(entry, where, selection);
     const std::vector<MemoryHome> homes = entry_homes(entry, where, selection);
+    const std::string home_key = selection.homes.empty() ? where + "home" : "--home";
     for (const auto& [key, value] : sets) {
       if (family->find_param(key)) sets_used.insert(key);
     }
@@ -671,10 +669,10 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
         for (const MemoryHome& home : homes) {
           for (const PlacementSpec& placement : placements) {
             for (const ThreadCount& count : thread_counts) {
-              if (count.from_ladder && !roles_fillable(*family, params, count.threads)) continue;
-              Point p = make_point(*family, *variant, params, placement, home, count.threads,
-                                   sweep.settings.overflow, topology, where);
-              if (names.insert(p.name()).second) sweep.points.push_back(std::move(p));
+              std::optional<Point> p =
+                  make_point(*family, *variant, params, placement, home, count,
+                             sweep.settings.overflow, topology, where, home_key);
+              if (p && names.insert(p->name()).second) sweep.points.push_back(std::move(*p));
             }
           }
         }

@@ -346,6 +346,33 @@ class CliTest(unittest.TestCase):
         self.assertEqual([package[c] for c in cpus["scatter"]], [0, 1, 0, 1])
         self.assertGreater(plan["estimated_seconds"], 0)
 
+    def test_plan_names_each_count_on_a_real_box(self):
+        box = os.path.join(ROOT, "tests", "fixtures", "topologies", "192em64t-24n8c2t.xml")
+        args = ("plan", "--config", QUICK, "--topology", box, "--variant", "ticket",
+                "--threads", "ladder", "--placement", "compact", "--home", "first,far")
+        table = lockbench(*args)
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertIn("16 (one L3 cache, one package, one NUMA node)", table.stdout)
+        self.assertIn("thread counts within the CPUs (11)", table.stdout)
+        self.assertIn("thread counts oversubscribed (0): none", table.stdout)
+        # 'far' at a ladder count that leaves no node free (384) is no point.
+        self.assertNotIn("home:far/placement:compact/threads:384", table.stdout)
+        plan = json.loads(lockbench(*args, "--json").stdout)
+        boundary = {p["threads"]: p["boundary"] for p in plan["points"]}
+        self.assertEqual(boundary[2], "one core's SMT siblings")
+        self.assertEqual(boundary[192], "as many threads as cores")
+        self.assertEqual(boundary[32], "")
+        self.assertEqual(len(plan["thread_counts"]["within_cpus"]), 11)
+        far = [p for p in plan["points"] if p["home"] == "far" and p["threads"] == 16]
+        self.assertEqual(far[0]["home_nodes"], [23])
+
+    def test_a_home_this_box_lacks_is_a_bad_config(self):
+        r = lockbench("plan", "--config", QUICK, "--variant", "ticket", "--placement", "compact",
+                      "--home", "node:7")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--home", r.stderr)
+        self.assertIn("node:7", r.stderr)
+
     def test_killed_sweep_leaves_no_point_running(self):
         config = self.write_config("killed.json", {
             "duration_ms": 20000, "warmup_ms": 0, "repetitions": 1,
