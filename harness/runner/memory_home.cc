@@ -48,9 +48,13 @@ MemoryBinding resolve_home(const Topology& topology, const MemoryHome& home,
                            const std::vector<int>& cpus) {
   const std::vector<int> nodes = topology.numa_node_os_indices();
   MemoryBinding binding;
+  // With one node every page is on it: the homes that exist here are that
+  // node, and nothing is bound (a kernel or emulator without NUMA calls,
+  // such as qemu-user, runs them too).
+  const bool one_node = nodes.size() == 1;
   switch (home.kind) {
     case MemoryHome::Kind::first:
-      if (!cpus.empty() && cpus.front() != kUnpinned) {
+      if (!one_node && !cpus.empty() && cpus.front() != kUnpinned) {
         const std::vector<int> local = topology.numa_nodes_local_to(cpus.front());
         if (!local.empty()) {
           binding.policy = MemoryBinding::Policy::bind;
@@ -66,7 +70,7 @@ MemoryBinding resolve_home(const Topology& topology, const MemoryHome& home,
                                     "': the topology (" + topology.summary() +
                                     ") has no such NUMA node; allowed: " + allowed);
       }
-      binding.policy = MemoryBinding::Policy::bind;
+      binding.policy = one_node ? MemoryBinding::Policy::os_choice : MemoryBinding::Policy::bind;
       binding.nodes = {home.node};
       return binding;
     case MemoryHome::Kind::far: {
@@ -94,7 +98,8 @@ MemoryBinding resolve_home(const Topology& topology, const MemoryHome& home,
           "home");
     }
     case MemoryHome::Kind::interleave:
-      binding.policy = MemoryBinding::Policy::interleave;
+      binding.policy =
+          one_node ? MemoryBinding::Policy::os_choice : MemoryBinding::Policy::interleave;
       binding.nodes = nodes;
       return binding;
   }
