@@ -144,9 +144,13 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     ++done_;
     // The plan's figure for what is left, scaled by how the plan has fared
     // so far: the points differ in threads and in cost, and the machine in
-    // how many repetitions its noise takes.
+    // how many repetitions its noise takes. The plan itself weighs as a
+    // tenth of it, so the first group (a few quiet 1-thread points) does
+    // not speak for the whole sweep.
     const double elapsed = static_cast<double>(now_ns() - started_ns_) * 1e-9;
-    const double remaining = std::max(0.0, planned_left_) * elapsed / planned_done_;
+    const double prior = 0.1 * sweep_.estimated_seconds();
+    const double pace = (elapsed + prior) / (planned_done_ + prior);
+    const double remaining = std::max(0.0, planned_left_) * pace;
     std::string name = point.name();
     if (log.failed()) {
       ++failed_;
