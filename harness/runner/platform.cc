@@ -1,9 +1,16 @@
 #include "harness/runner/platform.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <thread>
 
 namespace lockbench {
+
+std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
 
 std::uint64_t now_ns() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <utility>
 
 namespace lockbench {
@@ -56,6 +58,36 @@ struct alignas(kCacheLine) Padded {
   explicit Padded(Args&&... args) : value(std::forward<Args>(args)...) {}
   T value;
 };
+
+// Per-thread state that its thread makes for itself starts on a page of
+// its own. A thread's malloc arena may be one its process inherited at
+// fork: the fork handler has already written the arena's first page (its
+// lock) from the coordinator, on the coordinator's NUMA node, and state
+// sharing that page would not be on the thread's node (seen on an emulated
+// 4-node box: the first page of most threads' contexts on another node).
+std::size_t page_size();
+
+struct OwnPagesDelete {
+  template <typename T>
+  void operator()(T* p) const {
+    p->~T();
+    ::operator delete (p, std::align_val_t{page_size()});
+  }
+};
+
+template <typename T>
+using OwnPages = std::unique_ptr<T, OwnPagesDelete>;
+
+template <typename T, typename... Args>
+OwnPages<T> make_on_own_pages(Args&&... args) {
+  void* raw = ::operator new (sizeof(T), std::align_val_t{page_size()});
+  try {
+    return OwnPages<T>(new (raw) T(std::forward<Args>(args)...));
+  } catch (...) {
+    ::operator delete (raw, std::align_val_t{page_size()});
+    throw;
+  }
+}
 
 // Spins, relaxing the CPU, until pred() holds. Every busy-wait in lockbench
 // goes through here so that the relax policy lives in one place.

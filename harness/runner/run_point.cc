@@ -91,14 +91,17 @@ struct ThreadPlan {
 };
 
 // The thread makes its own context, once pinned, so that it is first
-// touched on the thread's NUMA node; the start barrier publishes it.
+// touched on the thread's NUMA node (on pages of its own: make_on_own_pages);
+// the start barrier publishes it. It allocates nothing before the
+// coordinator has pinned it: its first allocation would otherwise touch its
+// malloc arena's first page wherever it started.
 void thread_body(const Topology& topology, Workload& workload, const ThreadPlan& plan,
-                 std::unique_ptr<ThreadContext>& slot, ThreadOsCounters& os_counters,
+                 OwnPages<ThreadContext>& slot, ThreadOsCounters& os_counters,
                  std::barrier<>& start, std::barrier<>& stopped, std::barrier<>& drained,
                  const std::atomic<int>& phase, RunProgress* progress) {
   const int bind_errno =
       plan.cpu != kUnpinned && !topology.bind_this_thread(plan.cpu) ? errno : 0;
-  slot = std::make_unique<ThreadContext>(plan.index, plan.role, plan.cpu, plan.sample_every);
+  slot = make_on_own_pages<ThreadContext>(plan.index, plan.role, plan.cpu, plan.sample_every);
   os_counters = ThreadOsCounters::open_for_this_thread();
   ThreadContext& ctx = *slot;
   ctx.bind_errno = bind_errno;  // the point fails, but the thread runs its course
@@ -271,7 +274,7 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
     plans.push_back({i, roles[idx], spec.cpus.empty() ? kUnpinned : spec.cpus[idx],
                      spec.sample_every});
   }
-  std::vector<std::unique_ptr<ThreadContext>> contexts(static_cast<std::size_t>(spec.threads));
+  std::vector<OwnPages<ThreadContext>> contexts(static_cast<std::size_t>(spec.threads));
   std::vector<ThreadOsCounters> os_counters(static_cast<std::size_t>(spec.threads));
 
   // The coordinator (this thread) joins the start barrier, so the clock

@@ -1,7 +1,8 @@
-// One T per thread of a point, each on cache lines of its own and made by its
-// own thread in Workload::setup_thread, once the thread is pinned: on a NUMA
-// box the memory is then first touched on the thread's own node, not on the
-// coordinator's, as the per-CPU data of the modelled system is.
+// One T per thread of a point, each on pages of its own (make_on_own_pages)
+// and made by its own thread in Workload::setup_thread, once the thread is
+// pinned: on a NUMA box the memory is then first touched on the thread's own
+// node, not on the coordinator's, as the per-CPU data of the modelled system
+// is.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +34,7 @@ class ThreadSlots {
   // team starts.
   template <typename... Args>
   T& make(std::size_t i, Args&&... args) {
-    slots_[i] = std::make_unique<Padded<T>>(std::forward<Args>(args)...);
+    slots_[i] = make_on_own_pages<Padded<T>>(std::forward<Args>(args)...);
     return slots_[i]->value;
   }
 
@@ -44,7 +45,7 @@ class ThreadSlots {
   // Iterates over the slots as Padded<T>&, every slot made by then.
   class Iterator {
    public:
-    using Inner = typename std::vector<std::unique_ptr<Padded<T>>>::const_iterator;
+    using Inner = typename std::vector<OwnPages<Padded<T>>>::const_iterator;
     explicit Iterator(Inner it) : it_(it) {}
     Padded<T>& operator*() const { return **it_; }
     Iterator& operator++() {
@@ -60,7 +61,7 @@ class ThreadSlots {
   Iterator end() const { return Iterator(slots_.end()); }
 
  private:
-  std::vector<std::unique_ptr<Padded<T>>> slots_;
+  std::vector<OwnPages<Padded<T>>> slots_;
 };
 
 }  // namespace lockbench

@@ -285,8 +285,10 @@ nlohmann::json Topology::describe() const {
       {HWLOC_OBJ_L1CACHE, "L1d"}, {HWLOC_OBJ_L2CACHE, "L2"}, {HWLOC_OBJ_L3CACHE, "L3"}};
   for (const auto& [type, name] : levels) {
     const int n = count(type);
-    if (n == 0) continue;
     hwloc_obj_t first = hwloc_get_obj_by_type(handle_, type, 0);
+    // A guest's kernel may list caches without their size (qemu's ARM virt
+    // machine): a cache of 0 bytes is none that can be described.
+    if (n == 0 || first->attr->cache.size == 0) continue;
     caches.push_back({{"level", name},
                       {"count", n},
                       {"size_bytes", first->attr->cache.size},
@@ -298,9 +300,11 @@ nlohmann::json Topology::describe() const {
   }
   nlohmann::json pus = nlohmann::json::array();
   for (const Pu& pu : pus_) {
+    const std::vector<int> local = numa_nodes_local_to(pu.os_index);
     pus.push_back({{"cpu", pu.os_index},
                    {"package", pu.package},
                    {"numa_node", pu.numa_node},
+                   {"numa_node_os", local.empty() ? -1 : local.front()},
                    {"core", pu.core},
                    {"smt_rank", pu.smt_rank}});
   }
@@ -398,6 +402,14 @@ std::vector<int> Topology::memory_nodes_of(const void* start, std::size_t bytes)
   }
   hwloc_bitmap_free(set);
   return nodes;
+}
+
+bool Topology::bind_thread(pthread_t thread, int os_index) const {
+  hwloc_bitmap_t set = hwloc_bitmap_alloc();
+  hwloc_bitmap_only(set, static_cast<unsigned>(os_index));
+  const int rc = hwloc_set_thread_cpubind(handle_, thread, set, 0);
+  hwloc_bitmap_free(set);
+  return rc == 0;
 }
 
 bool Topology::bind_this_thread(int os_index) const {

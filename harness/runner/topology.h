@@ -4,6 +4,7 @@
 #pragma once
 
 #include <hwloc.h>
+#include <pthread.h>
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
@@ -98,9 +99,10 @@ class Topology {
   // ascending; empty when the kernel cannot say.
   std::vector<int> memory_nodes_of(const void* start, std::size_t bytes) const;
 
-  // Binds the calling thread to the PU with this OS index.
-  // Returns false (and binds nothing) if hwloc refuses.
+  // Binds the calling thread, or another thread of this process, to the PU
+  // with this OS index. Returns false (and binds nothing) if hwloc refuses.
   bool bind_this_thread(int os_index) const;
+  bool bind_thread(pthread_t thread, int os_index) const;
   // The PU the calling thread last ran on, or -1 if unknown.
   int last_cpu_of_this_thread() const;
 
