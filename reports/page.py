@@ -6,6 +6,7 @@ import os
 from reports.machine_state import MachineStates
 
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:1400px}
+p.emulated{background:#fde;padding:6px;font-weight:bold}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}
 tr.failed td{background:#fdd}tr.better td{background:#dfd}tr.unstable td{background:#ffd}
 img{max-width:100%}code{background:#eee}p.oversubscribed{color:#555}nav li{margin:2px 0}"""
@@ -16,13 +17,28 @@ def machine_rows(result_sets):
     for rs in result_sets:
         lb = rs.lockbench
         gb = rs.context
-        out.append([os.path.basename(rs.path), gb.get("host_name", "?"), lb.get("arch", "?"),
+        host = gb.get("host_name", "?") + (" (emulated)" if lb.get("emulated") else "")
+        out.append([os.path.basename(rs.path), host, lb.get("arch", "?"),
                     lb.get("cpu_model", "?"), lb.get("topology", {}).get("summary", "?"),
                     str(lb.get("cache_line", {}).get("hwloc", "?")),
                     lb.get("relax_instruction", "?"), lb.get("git_revision", "?"),
                     lb.get("config", {}).get("name", "?"), gb.get("date", "?"),
                     _machine_states(rs)])
     return out
+
+
+def emulation_warning(result_sets):
+    """A paragraph saying which files an emulator ran (context.lockbench.
+    emulated): their figures check what the harness does, and their timings
+    measure the emulator, not a machine."""
+    emulated = [(os.path.basename(rs.path), rs.lockbench["emulated"])
+                for rs in result_sets if rs.lockbench.get("emulated")]
+    if not emulated:
+        return ""
+    which = "; ".join(f"{html.escape(name)}: {html.escape(what)}" for name, what in emulated)
+    return (f"<p class=\"emulated\">Emulated machine ({which}). Its timings are not "
+            "measurements: they are the emulator's speed, not the locks'. Read these "
+            "results for what ran, where, and whether it was valid.</p>")
 
 
 def _machine_states(result_set):
@@ -53,7 +69,7 @@ def write_page(out_dir, result_sets, sections, table_html, title="lockbench repo
     summary = f"<h2 id=\"summary\">Summary</h2>{summary_html}" if summary_html else ""
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
-<body><h1>{html.escape(title)}</h1>{intro}
+<body><h1>{html.escape(title)}</h1>{emulation_warning(result_sets)}{intro}
 {summary}
 <nav><h2>Contents</h2><ol>{toc}</ol></nav>
 <h2 id="machines">Machines</h2>

@@ -115,3 +115,21 @@ unpack_aarch64_ck() {
       -e "s|^libdir=.*|libdir=$dir/usr/lib/aarch64-linux-gnu|" \
       "$dir/usr/lib/aarch64-linux-gnu/pkgconfig/ck.pc" > "$dir/ck.pc"
 }
+
+# The test programs the aarch64 build has: they run under qemu-user.
+LOCKBENCH_AARCH64_TEST_PROGRAMS="topology_test;ladder_test;placement_test;histogram_test;sweep_test;results_test;invariants_test;config_fuzz_test;memory_home_test;os_activity_test;families"
+
+# Configures and builds lockbench and its aarch64 test programs in $1
+# (Debian's cross compiler, the arm64 libraries through multiarch); more
+# arguments go to cmake.
+build_aarch64_lockbench() {
+  local build=$1
+  shift
+  install_aarch64_packages
+  unpack_aarch64_ck "$build"
+  PKG_CONFIG_LIBDIR=$build/ck:/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig \
+    cmake -S "$LOCKBENCH_ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_TOOLCHAIN_FILE="$LOCKBENCH_ROOT/cmake/aarch64-linux-gnu.cmake" \
+    -DLOCKBENCH_TEST_PROGRAMS="$LOCKBENCH_AARCH64_TEST_PROGRAMS" "$@" >&2
+  cmake --build "$build" -j"$(nproc)" >&2
+}

@@ -152,5 +152,26 @@ TEST(ShippedConfigsOnRealBoxesTest, NumaConfigPlansWhereverThereAreNodes) {
   }
 }
 
+// The emulated boxes' sweep (scripts/test-vm) plans on their shapes: a
+// mistake there would cost a boot to find.
+TEST(ShippedConfigsOnRealBoxesTest, TheGuestSweepPlansOnTheEmulatedBoxes) {
+  for (const char* box :
+       {"synthetic:pack:2 numa:2 core:2 pu:2", "synthetic:pack:2 numa:1 group:2 core:2 pu:1"}) {
+    SCOPED_TRACE(box);
+    const Topology topo = Topology::load(box);
+    const Sweep sweep = expand_sweep(read_config_file(LOCKBENCH_SOURCE_DIR "/tests/vm/sweep.json"),
+                                     Selection{}, topo);
+    std::set<std::string> placements, homes;
+    for (const Point& p : sweep.points) {
+      placements.insert(p.placement.to_string());
+      homes.insert(p.home.to_string());
+    }
+    const std::vector<int> ladder = thread_ladder(topo);
+    EXPECT_EQ(CountsWithinCpus(sweep, topo), std::set<int>(ladder.begin(), ladder.end()));
+    EXPECT_EQ(placements.size(), 9u);
+    EXPECT_THAT(homes, ElementsAre("far", "first", "interleave", "node:1"));
+  }
+}
+
 }  // namespace
 }  // namespace lockbench

@@ -231,6 +231,7 @@ int cmd_topology(const std::vector<std::string>& args) {
   }
   std::cout << d["source"].get<std::string>() << ": " << d["summary"].get<std::string>() << "\n";
   std::cout << "CPU model: " << topology.cpu_model() << "\n";
+  if (d["caches"].empty()) std::cout << "  caches: none reported\n";
   for (const nlohmann::json& c : d["caches"]) {
     std::cout << "  " << c["level"].get<std::string>() << ": " << c["count"] << " x "
               << c["size_bytes"].get<long long>() / 1024 << " KiB, line " << c["line_size"]

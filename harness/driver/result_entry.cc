@@ -64,6 +64,7 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
   e["threads"] = point.threads;
   e["placement"] = point.placement.to_string();
   e["home"] = point.home.to_string();
+  e["home_nodes"] = point.binding.nodes;
   e["cpus"] = point.cpus;
   e["oversubscribed"] = point.oversubscribed;
   e["params"] = point.params;

@@ -1,5 +1,6 @@
 #include "harness/driver/results.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -34,7 +35,17 @@ nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
   // What the report needs to tell each family's story, from the families.
   nlohmann::json families = nlohmann::json::object();
   for (const Point& p : sweep.points) families[p.family->name()] = describe(p.family->info());
+  // Said by whoever runs lockbench in an emulator (scripts/test-vm's guests):
+  // their timings are no measurement, and the report says so.
+  const char* emulated = std::getenv("LOCKBENCH_EMULATED");
+  // Automatic NUMA balancing moves pages towards the threads touching them,
+  // behind a point's home: said, so a reader knows whether it could.
+  std::ifstream balancing_file("/proc/sys/kernel/numa_balancing");
+  std::string balancing = "unknown";
+  balancing_file >> balancing;
   return {{"schema_version", kSchemaVersion},
+          {"emulated", emulated && *emulated ? nlohmann::json(emulated) : nlohmann::json(false)},
+          {"numa_balancing", balancing},
           {"families", families},
           {"arch", kArchitecture},
           {"cpu_model", topology.cpu_model()},
