@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "harness/runner/delay.h"
+#include "harness/runner/futex.h"
 #include "harness/runner/handoff.h"
 #include "harness/runner/os_activity.h"
 #include "harness/runner/placement.h"
@@ -91,8 +92,10 @@ struct ThreadPlan {
 };
 
 // What the coordinator tells a thread it has just made: wait, or go on
-// (0: bound, or unpinned), or go on unbound (an errno).
-inline constexpr int kBindPending = -1;
+// (0: bound, or unpinned), or go on unbound (an errno). The thread sleeps
+// on it (a futex) rather than spinning: at a thousand threads the
+// coordinator is still making the last ones on CPUs the first would spin on.
+inline constexpr std::uint32_t kBindPending = ~std::uint32_t{0};
 
 // The thread makes its own context, once pinned, so that it is first
 // touched on the thread's NUMA node (on pages of its own: make_on_own_pages);
@@ -100,13 +103,14 @@ inline constexpr int kBindPending = -1;
 // coordinator has pinned it: its first allocation sets up its malloc arena
 // and cache, which would otherwise land wherever it happened to start.
 void thread_body(const Topology& topology, Workload& workload, const ThreadPlan& plan,
-                 const std::atomic<int>& bound, OwnPages<ThreadContext>& slot,
+                 std::atomic<std::uint32_t>& bound, OwnPages<ThreadContext>& slot,
                  ThreadOsCounters& os_counters, std::barrier<>& start, std::barrier<>& stopped,
                  std::barrier<>& drained, const std::atomic<int>& phase, RunProgress* progress) {
-  int bind_errno;
-  while ((bind_errno = bound.load(std::memory_order_acquire)) == kBindPending) {
-    std::this_thread::yield();
+  std::uint32_t said;
+  while ((said = bound.load(std::memory_order_acquire)) == kBindPending) {
+    futex_wait(bound, kBindPending);
   }
+  const int bind_errno = static_cast<int>(said);
   slot = make_on_own_pages<ThreadContext>(plan.index, plan.role, plan.cpu, plan.sample_every);
   os_counters = ThreadOsCounters::open_for_this_thread();
   ThreadContext& ctx = *slot;
@@ -282,8 +286,8 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   }
   std::vector<OwnPages<ThreadContext>> contexts(static_cast<std::size_t>(spec.threads));
   std::vector<ThreadOsCounters> os_counters(static_cast<std::size_t>(spec.threads));
-  std::vector<std::atomic<int>> bound(static_cast<std::size_t>(spec.threads));
-  for (std::atomic<int>& b : bound) b.store(kBindPending, std::memory_order_relaxed);
+  std::vector<std::atomic<std::uint32_t>> bound(static_cast<std::size_t>(spec.threads));
+  for (std::atomic<std::uint32_t>& b : bound) b.store(kBindPending, std::memory_order_relaxed);
 
   // The coordinator (this thread) joins the start barrier, so the clock
   // starts only once every thread exists and is pinned.
@@ -300,14 +304,16 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   try {
     for (std::size_t i = 0; i < plans.size(); ++i) {
       team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::cref(plans[i]),
-                        std::cref(bound[i]), std::ref(contexts[i]), std::ref(os_counters[i]),
+                        std::ref(bound[i]), std::ref(contexts[i]), std::ref(os_counters[i]),
                         std::ref(start), std::ref(stopped), std::ref(drained), std::cref(phase),
                         spec.progress);
       // Pinned from here, before it has touched any memory (thread_body).
       const int cpu = plans[i].cpu;
       const bool pinned =
           cpu == kUnpinned || topology.bind_thread(team.back().native_handle(), cpu);
-      bound[i].store(pinned ? 0 : (errno != 0 ? errno : EINVAL), std::memory_order_release);
+      const int error = pinned ? 0 : (errno != 0 ? errno : EINVAL);
+      bound[i].store(static_cast<std::uint32_t>(error), std::memory_order_release);
+      futex_wake_one(bound[i]);
     }
   } catch (const std::exception& e) {
     // EAGAIN (std::system_error), or no memory for the thread's state
