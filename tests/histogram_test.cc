@@ -1,5 +1,4 @@
-// Histogram: bucket layout, percentiles on known data, merging, weights; and
-// how a ThreadContext chooses which operations to time.
+// Histogram: bucket layout, percentiles on known data, merging, weights.
 #include "harness/runner/histogram.h"
 
 #include <gtest/gtest.h>
@@ -7,10 +6,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <set>
 #include <vector>
 
-#include "harness/runner/thread_context.h"
 
 namespace lockbench {
 namespace {
@@ -135,37 +132,6 @@ TEST(HistogramTest, WeightedSamplesCountAsTheOperationsTheyStandFor) {
   EXPECT_NEAR(merged.mean(), (10 * 1000.0 + 6400 * 10.0) / 6410, 1e-9);
 }
 
-// Sampling gaps are geometric with mean sample_every, and vary: no stride
-// to alias with a cycle of operations. (Timing costs nothing here, so the
-// gap is not widened.)
-TEST(ThreadContextSamplingTest, GapsAreGeometricWithTheAskedMean) {
-  ThreadContext ctx(0, 0, -1, 64, 0.0);
-  ctx.measuring = true;
-  for (std::uint64_t i = 0; i < ThreadContext::kMinSamples; ++i) {
-    ASSERT_TRUE(ctx.sample_now());
-    ctx.record_latency(1);
-  }
-  EXPECT_EQ(ctx.latency.weight(), ThreadContext::kMinSamples);
-  std::vector<std::uint64_t> gaps;
-  std::uint64_t since = 0;
-  for (int op = 0; op < 640000; ++op) {
-    ++since;
-    if (ctx.sample_now()) {
-      gaps.push_back(since);
-      since = 0;
-      ctx.record_latency(1);
-      EXPECT_EQ(ctx.sample_weight(), 64u);
-    }
-  }
-  ASSERT_GT(gaps.size(), 5000u);
-  double sum = 0;
-  for (std::uint64_t g : gaps) sum += static_cast<double>(g);
-  EXPECT_NEAR(sum / static_cast<double>(gaps.size()), 64, 3);
-  const std::set<std::uint64_t> distinct(gaps.begin(), gaps.end());
-  EXPECT_GT(distinct.size(), 100u);
-  EXPECT_EQ(*std::min_element(gaps.begin(), gaps.end()), 1u);
-}
-
 TEST(HistogramTest, BucketOfAndUpperAgree) {
   std::vector<std::uint64_t> values;
   for (std::uint64_t v = 0; v < 100000; ++v) values.push_back(v);
@@ -206,25 +172,6 @@ TEST(HistogramTest, HugeValues) {
   EXPECT_EQ(h.max(), std::numeric_limits<std::uint64_t>::max());
   EXPECT_EQ(h.percentile(0.5), 1u);
   EXPECT_EQ(h.percentile(1.0), std::numeric_limits<std::uint64_t>::max());
-}
-
-// The gap widens where timing would cost over 1% of a thread's time, and
-// never narrows below sample_every.
-TEST(ThreadContextSamplingTest, TheGapKeepsTimingWithinItsBudget) {
-  EXPECT_EQ(ThreadContext::sampling_gap(64, 10, 40), 400u);
-  EXPECT_EQ(ThreadContext::sampling_gap(64, 1e6, 40), 64u);
-  EXPECT_EQ(ThreadContext::sampling_gap(64, -5, 40), 4000u);  // timing was most of the time
-}
-
-// A thread whose operations are far cheaper than timing them ends its first
-// kMinSamples with a wider gap, and its samples weigh that gap.
-TEST(ThreadContextSamplingTest, AFastThreadSamplesLess) {
-  ThreadContext ctx(0, 0, -1, 64, 1e6);  // timing "costs" a million ticks
-  ctx.measuring = true;
-  for (std::uint32_t i = 0; i < ThreadContext::kMinSamples; ++i) ASSERT_TRUE(ctx.sample_now());
-  EXPECT_FALSE(ctx.sample_now());
-  EXPECT_GT(ctx.sample_gap, 64u);
-  EXPECT_EQ(ctx.sample_weight(), ctx.sample_gap);
 }
 
 }  // namespace

@@ -1,11 +1,17 @@
 // The spinlock family's ticket lock in the smallest loop that measures it:
 // no harness, no bookkeeping, no checks. Threads pinned (hwloc, compact:
-// thread i on the i-th PU) take the lock, bump the counter it protects (on a
-// line of its own, as the workload's protected data is) and release it, as
-// fast as they can; the result is operations per second over a fixed window. scripts/efficiency
-// runs it beside `lockbench run ... --variant ticket --set cs_ns=0 --set
-// ncs_ns=0 --placement compact`, so the ratio of the two is what the harness
-// costs.
+// thread i on the i-th PU) take the lock, bump the counter it protects and
+// release it, as fast as they can; the result is operations per second over
+// a fixed window. scripts/efficiency runs it beside `lockbench run ...
+// --variant ticket --set cs_ns=0 --set ncs_ns=0 --placement compact`, so the
+// ratio of the two is what the harness costs.
+//
+// A reference must not be beaten by accident: every word more than one
+// thread touches (the phase, the lock word, the protected counter, each
+// thread's result) is on a line of its own, and a thread counts in a
+// register. benchmarks/baseline/ticket_loop_c.c is the same measurement
+// written independently (C, its own lock and pinning); the test suite
+// checks that the two agree.
 //
 // usage: lockbench-baseline THREADS DURATION_MS
 // prints: {"threads": N, "seconds": S, "ops": K, "ops_per_sec": R}
@@ -25,8 +31,9 @@ namespace {
 
 enum Phase : int { kWarmup, kMeasure, kStop };
 
-struct alignas(lockbench::kCacheLine) Count {
-  std::uint64_t ops = 0;
+template <typename T>
+struct alignas(lockbench::kCacheLine) OwnLine {
+  T value{};
 };
 
 }  // namespace
@@ -43,36 +50,40 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "THREADS: 1..%zu, DURATION_MS: 1 or more\n", topology.pus().size());
     return 2;
   }
-  lockbench::TicketLock lock(lockbench::LockSetup{.threads = threads});
-  Count protected_data;
-  std::vector<Count> counts(static_cast<std::size_t>(threads));
-  std::atomic<int> phase{kWarmup};
+  lockbench::TicketLock lock(lockbench::LockSetup{.threads = threads});  // aligned to a line
+  OwnLine<std::atomic<int>> phase;
+  OwnLine<std::uint64_t> protected_data;
+  std::vector<OwnLine<std::uint64_t>> counts(static_cast<std::size_t>(threads));
   std::barrier<> start(threads + 1);
   std::vector<std::thread> team;
   for (int i = 0; i < threads; ++i) {
     team.emplace_back([&, i] {
       topology.bind_this_thread(topology.pus()[static_cast<std::size_t>(i)].os_index);
       start.arrive_and_wait();
-      std::uint64_t ops = 0;
-      for (int now; (now = phase.load(std::memory_order_relaxed)) != kStop;) {
+      auto step = [&] {
         lock.lock(i);
-        ++protected_data.ops;
+        ++protected_data.value;
         lock.unlock(i);
-        ops += now == kMeasure;
+      };
+      while (phase.value.load(std::memory_order_relaxed) == kWarmup) step();
+      std::uint64_t ops = 0;
+      while (phase.value.load(std::memory_order_relaxed) == kMeasure) {
+        step();
+        ++ops;
       }
-      counts[static_cast<std::size_t>(i)].ops = ops;
+      counts[static_cast<std::size_t>(i)].value = ops;
     });
   }
   start.arrive_and_wait();
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   const std::uint64_t begin = lockbench::now_ns();
-  phase.store(kMeasure, std::memory_order_relaxed);
+  phase.value.store(kMeasure, std::memory_order_relaxed);
   std::this_thread::sleep_for(std::chrono::milliseconds(duration_ms));
-  phase.store(kStop, std::memory_order_relaxed);
+  phase.value.store(kStop, std::memory_order_relaxed);
   const std::uint64_t end = lockbench::now_ns();
   for (std::thread& t : team) t.join();
   std::uint64_t ops = 0;
-  for (const Count& c : counts) ops += c.ops;
+  for (const auto& c : counts) ops += c.value;
   const double seconds = static_cast<double>(end - begin) * 1e-9;
   std::printf("{\"threads\": %d, \"seconds\": %.6f, \"ops\": %llu, \"ops_per_sec\": %.1f}\n",
               threads, seconds, static_cast<unsigned long long>(ops),

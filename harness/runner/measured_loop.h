@@ -4,8 +4,8 @@
 // It is compiled with each workload (Workload::run, below in
 // LoopedWorkload), so a step is a direct, inlinable call, and it writes
 // nothing per step that the modelled system would not: `measuring` changes
-// twice per run, not every step, and the operation count stays in a
-// register. On x86 every store before a locked instruction must drain before
+// twice per run, not every step, and the operation count and the countdown
+// to the next timed operation stay in registers (harness/runner/sampler.h). On x86 every store before a locked instruction must drain before
 // it, so each store the harness adds per step lengthens an uncontended
 // acquisition; a bare ticket-lock loop (benchmarks/baseline) is the yardstick.
 #pragma once
@@ -28,8 +28,20 @@ template <typename Step>
 void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&& step) {
   while (phase.load(std::memory_order_relaxed) == kWarmup) step(ctx);
   ctx.measuring = true;
+  ctx.sampler.start();
   std::uint64_t ops = 0;
-  while (phase.load(std::memory_order_relaxed) == kMeasure) ops += step(ctx);
+  std::uint32_t untimed = 0;  // operations before the next timed one
+  // One call of step, so that it is inlined once; the sampling branches are
+  // taken about once in a hundred operations.
+  while (phase.load(std::memory_order_relaxed) == kMeasure) {
+    if (untimed == 0) [[unlikely]] ctx.start_sample();
+    ops += step(ctx);
+    if (untimed == 0) [[unlikely]] {
+      untimed = ctx.end_sample();
+    } else {
+      --untimed;
+    }
+  }
   ctx.measuring = false;
   ctx.ops = ops;
 }

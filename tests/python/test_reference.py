@@ -1,0 +1,63 @@
+"""The bare ticket-lock loop that scripts/efficiency measures the harness
+against, checked against a second one written independently (C, its own lock
+and pinning): a reference slower than it should be would flatter the harness.
+
+The two run alternated, so that drift in the machine hits both alike; the
+median of their paired ratios must be within 5% of 1 at 1 thread and, where there are 2 PUs, at 2
+threads. A disagreement is measured again (up to three times) before it
+fails: a neighbour's burst on a shared host is not a defect of either loop."""
+
+import json
+import os
+import statistics
+import subprocess
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build", "benchmarks")
+REFERENCE = os.environ.get("LOCKBENCH_BASELINE", os.path.join(BUILD, "lockbench-baseline"))
+INDEPENDENT = os.environ.get("LOCKBENCH_BASELINE_C", os.path.join(BUILD, "lockbench-baseline-c"))
+ROUNDS = 25
+WINDOW_MS = 100
+TOLERANCE = 0.05
+ATTEMPTS = 3
+
+
+def ops_per_sec(binary, threads):
+    out = subprocess.run([binary, str(threads), str(WINDOW_MS)], check=True,
+                         capture_output=True, text=True, timeout=60).stdout
+    return json.loads(out)["ops_per_sec"]
+
+
+def median_ratio(threads):
+    """The median over rounds of the independent loop's throughput over the
+    reference's in the same round: a pair run back to back shares the
+    machine's state (at 2 threads this host's cache-line hand-off drifts
+    between a fast and a slow regime), so pairs are compared, not pools."""
+    return statistics.median(ops_per_sec(INDEPENDENT, threads) / ops_per_sec(REFERENCE, threads)
+                             for _ in range(ROUNDS))
+
+
+class ReferenceLoopTest(unittest.TestCase):
+    def test_two_independent_bare_loops_agree(self):
+        for threads in [t for t in (1, 2) if t <= os.cpu_count()]:
+            with self.subTest(threads=threads):
+                ratios = []
+                for _ in range(ATTEMPTS):
+                    ratios.append(median_ratio(threads))
+                    if abs(ratios[-1] - 1) <= TOLERANCE:
+                        break
+                self.assertLessEqual(
+                    abs(ratios[-1] - 1), TOLERANCE,
+                    f"at {threads} threads the independent loop ran at {ratios} of the "
+                    f"reference (medians of {ROUNDS} paired {WINDOW_MS} ms windows)")
+
+    def test_a_bad_thread_count_is_refused(self):
+        for binary in (REFERENCE, INDEPENDENT):
+            run = subprocess.run([binary, "0", "10"], capture_output=True, text=True)
+            self.assertEqual(run.returncode, 2, binary)
+            self.assertIn("THREADS", run.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
