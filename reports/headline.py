@@ -2,9 +2,12 @@
 over the global lock's with the same parameters, placement and threads, with
 its 95% interval; ratios from oversubscribed points (more threads than
 CPUs, where the scheduler's hand-offs dominate) are listed apart, never
-mixed into the headline."""
+mixed into the headline. Nor are points from a build whose in-window checks
+were compiled out (context.lockbench.checks "off"): their invariants were
+not all judged, so they are said to be there and left out."""
 
 import html
+import os
 
 from reports.scaling import speedup
 from reports.summary import fmt
@@ -21,10 +24,11 @@ def verdict(point):
 
 def speedup_rows(points):
     """[(family, oversubscribed, row)] for every scalable/global pair."""
+    headline = [p for p in points if p.valid and p.checked]
     globals_ = {(p.source, p.family, p.placement, p.threads, p.params_text): p
-                for p in points if p.valid and p.kind == "global"}
+                for p in headline if p.kind == "global"}
     out = []
-    for p in sorted((p for p in points if p.valid and p.kind == "scalable"),
+    for p in sorted((p for p in headline if p.kind == "scalable"),
                     key=lambda p: (p.family, p.oversubscribed, p.placement,
                                    sorted(p.params.items()),  # numbers in numeric order
                                    p.variant, p.threads)):
@@ -53,10 +57,21 @@ def _table(rows):
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def unchecked_note(points):
+    """A sentence on the points left out for their build's checks, or ""."""
+    files = sorted({os.path.basename(p.source) for p in points if not p.checked})
+    if not files:
+        return ""
+    return (f"Left out of the headline: {len(files)} file{'s' if len(files) != 1 else ''} "
+            f"built with the in-window checks compiled out (LOCKBENCH_CHECKS=OFF), whose "
+            f"invariants were not all judged: {', '.join(files)}.")
+
+
 def html_summary(points):
     """Per family: the headline ratios, then the oversubscribed ones apart."""
     rows = speedup_rows(points)
-    parts = []
+    note = unchecked_note(points)
+    parts = [f"<p class=\"emulated\">{html.escape(note)}</p>"] if note else []
     for family in sorted({f for f, _, _ in rows}):
         fitted = [r for f, over, r in rows if f == family and not over]
         over = [r for f, o, r in rows if f == family and o]
@@ -67,7 +82,9 @@ def html_summary(points):
             parts.append("<p class=\"oversubscribed\">Oversubscribed (more threads than CPUs: "
                          "these ratios measure the scheduler handing the lock to preempted "
                          "waiters as much as the lock design):</p>" + _table(over))
-    return "".join(parts) or "<p>No scalable variant was measured beside its global one.</p>"
+    if not rows:
+        parts.append("<p>No scalable variant was measured beside its global one.</p>")
+    return "".join(parts)
 
 
 def markdown_summary(points):
@@ -76,4 +93,7 @@ def markdown_summary(points):
         regime = "oversubscribed" if over else "within CPUs"
         lines.append(f"- {family} ({regime}): {row[0]} [{row[1]}] {row[2]}, {row[3]} threads: "
                      f"{row[4]} (95% {row[5]}; {row[6]})")
+    note = unchecked_note(points)
+    if note:
+        lines.insert(0, note)
     return "\n".join(lines) + "\n" if lines else ""

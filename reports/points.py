@@ -23,6 +23,7 @@ class Point:
     oversubscribed: bool = False  # more threads than the CPUs its placement has
     stability: str = ""  # the harness's verdict (median entry), "" when not given
     home: str = "first"  # where its shared state lives: first, node:N, far, interleave
+    checked: bool = True  # False: its build compiled the in-window checks out
 
     @property
     def settings(self):
@@ -78,7 +79,8 @@ def collect_points(result_sets):
                 p = points[key] = Point(e["family"], e["variant"], e["kind"], e["placement"],
                                         e["threads"], e["params"], rs.path, e["run_name"],
                                         oversubscribed=e.get("oversubscribed", False),
-                                        home=e.get("home", "first"))
+                                        home=e.get("home", "first"),
+                                        checked=rs.lockbench.get("checks", "on") != "off")
             if e.get("valid"):
                 p.runs.append(e)
             else:

@@ -256,9 +256,9 @@ TEST_F(SweepTest, DefaultsExcludeTheBrokenVariant) {
   std::set<std::string> variants;
   for (const Point& p : sweep.points) variants.insert(p.variant->name);
   EXPECT_THAT(variants, UnorderedElementsAre("ticket", "pv_ticket", "std_mutex", "ck_ticket", "mcs",
-                                             "qspinlock", "pv_qspinlock", "tas"));
+                                             "qspinlock", "pv_qspinlock", "tas", "xen_byte"));
   // Default threads are 1 and "pus", default placement none.
-  EXPECT_EQ(sweep.points.size(), 8u * 2u);
+  EXPECT_EQ(sweep.points.size(), 9u * 2u);
   for (const Point& p : sweep.points) {
     EXPECT_STREQ(p.placement.policy->name, "none");
     EXPECT_EQ(p.cpus.size(), static_cast<std::size_t>(p.threads));
@@ -305,7 +305,7 @@ TEST_F(SweepTest, SetOverridesAParameter) {
     EXPECT_EQ(p.params.at("cs_ns"), 100);
     EXPECT_THAT(p.name(), HasSubstr("/cs_ns:100/"));
   }
-  EXPECT_EQ(sweep.points.size(), 8u * 2u);
+  EXPECT_EQ(sweep.points.size(), 9u * 2u);
 }
 
 TEST_F(SweepTest, PointNames) {

@@ -4,8 +4,10 @@
 //
 //   trylock:   before queueing, steal: take the lock whenever it is free
 //              and no head is spinning for it (pending clear), as long as
-//              waiters are queued (pv_hybrid_queued_unfair_trylock). A
-//              running vCPU does not wait behind a preempted queue.
+//              waiters are queued (pv_hybrid_queued_unfair_trylock, the
+//              hybrid PV queued/unfair lock of 11752adb68a3, Linux 4.15 on;
+//              4.2-4.14 made one steal attempt, pv_queued_spin_steal_lock).
+//              A running vCPU does not wait behind a preempted queue.
 //   wait_node: a queued waiter spins spin_threshold times on its node (and
 //              gives up early when its predecessor is not running), then
 //              marks itself halted and waits for a kick (pv_wait).

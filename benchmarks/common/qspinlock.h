@@ -179,7 +179,7 @@ class QueuedSpinLockT {
       val = word_.load();
     }
     if (val & ~QspinlockWord::kLockedMask) return false;  // pending or queued: queue
-    val = word_.fetch_or(QspinlockWord::kPending, __ATOMIC_ACQUIRE);
+    val = word_.fetch_set_pending_acquire();
     if (val & ~QspinlockWord::kLockedMask) {
       // Another waiter got in first. Undo our pending bit if we set it,
       // and queue.

@@ -51,8 +51,18 @@ class QspinlockWord {
     return __atomic_compare_exchange_n(&word_.val, &expected, desired, false, order,
                                        __ATOMIC_RELAXED);
   }
-  std::uint32_t fetch_or(std::uint32_t bits, int order) {
-    return __atomic_fetch_or(&word_.val, bits, order);
+  // queued_fetch_set_pending_acquire: sets pending, returns the word as it
+  // was. x86 (arch/x86/include/asm/qspinlock.h) does it with one `lock bts`,
+  // which returns only the old pending bit, and reads the other bits after;
+  // elsewhere it is atomic_fetch_or_acquire. (A fetch-or whose whole result is
+  // used compiles to a compare-and-swap loop on x86, which Linux avoids.)
+  std::uint32_t fetch_set_pending_acquire() {
+#if defined(__x86_64__) || defined(__i386__)
+    const bool was = __atomic_fetch_or(&word_.val, kPending, __ATOMIC_ACQUIRE) & kPending;
+    return (was ? kPending : 0) | (__atomic_load_n(&word_.val, __ATOMIC_RELAXED) & ~kPendingMask);
+#else
+    return __atomic_fetch_or(&word_.val, kPending, __ATOMIC_ACQUIRE);
+#endif
   }
 
   // xchg_tail: publishes a queued node, returning the previous tail (in word

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "benchmarks/common/ticket_lock.h"
+#include "benchmarks/common/xen_byte_lock.h"
 #include "benchmarks/evtchn/fifo_events.h"
 #include "benchmarks/evtchn/twolevel_events.h"
 #include "benchmarks/evtchn/workload.h"
@@ -38,6 +40,14 @@ std::tuple<WorkloadSetup, std::vector<int>> read_setup(const Params& params,
 template <typename Events>
 constexpr auto* events = &make_workload_of<EventWorkload<Events>, read_setup>;
 
+// The domain-lock design with the spinlock the `lock` parameter names.
+std::unique_ptr<Workload> global(const Params& params, const std::vector<int>& roles) {
+  if (params.at("lock").get<std::string>() == "ticket") {
+    return events<FifoEvents<LockScope::kDomain, TicketLock>>(params, roles);
+  }
+  return events<FifoEvents<LockScope::kDomain, XenByteLock>>(params, roles);
+}
+
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "evtchn",
@@ -50,7 +60,7 @@ FamilyInfo describe() {
                .kind = VariantKind::global,
                .summary = "FIFO queues, but every raise under one domain-wide lock (event_lock, "
                           "Xen < 4.6)",
-               .make = events<FifoEvents<LockScope::kDomain>>},
+               .make = global},
               {.name = "fifo",
                .kind = VariantKind::scalable,
                .summary = "the FIFO ABI: a lock per (vCPU, priority) queue, tail linking by "
@@ -75,7 +85,8 @@ FamilyInfo describe() {
                .default_value = "1:1",
                .min = 0,
                .max = 0,
-               .help = "producers:consumers (\"P:C\"): backend CPUs raising : guest vCPUs consuming"},
+               .help =
+                   "producers:consumers (\"P:C\"): backend CPUs raising : guest vCPUs consuming"},
               {.name = "ports_per_vcpu",
                .kind = Kind::integer,
                .default_value = 32,
@@ -99,7 +110,8 @@ FamilyInfo describe() {
                .default_value = 0,
                .min = 0,
                .max = 100,
-               .help = "chance (percent) per consumer step of masking or unmasking one of its ports"},
+               .help =
+                   "chance (percent) per consumer step of masking or unmasking one of its ports"},
               {.name = "handler_ns",
                .kind = Kind::integer,
                .default_value = 100,
@@ -108,10 +120,17 @@ FamilyInfo describe() {
                .help = "work handling one event, ns"},
               {.name = "halt_poll_ns",
                .kind = Kind::integer,
-               .default_value = 10000,
+               .default_value = 0,
                .min = 0,
                .max = 1e9,
-               .help = "an idle vCPU polls this long, then blocks until a raise kicks it"},
+               .help = "an idle vCPU polls this long, then blocks until a raise kicks it (0: a "
+                       "Xen guest's idle loop blocks at once)"},
+              {.name = "lock",
+               .kind = Kind::choice,
+               .default_value = "byte",
+               .choices = {"byte", "ticket"},
+               .help = "the global variant's spinlocks: byte (Xen before 4.6, test-and-set) or "
+                       "ticket (4.6 on); fifo's queue locks are ticket locks"},
           },
       .counter_names = names_by_index(kCounters, {{kRaised, "raised"},
                                                   {kCoalesced, "coalesced"},

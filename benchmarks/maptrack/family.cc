@@ -2,6 +2,8 @@
 // with stealing (seed 001).
 #include "benchmarks/maptrack/family.h"
 
+#include "benchmarks/common/ticket_lock.h"
+#include "benchmarks/common/xen_byte_lock.h"
 #include "benchmarks/maptrack/global_maptrack.h"
 #include "benchmarks/maptrack/pervcpu_maptrack.h"
 #include "benchmarks/maptrack/workload.h"
@@ -26,6 +28,14 @@ std::tuple<WorkloadSetup, int> read_setup(const Params& params, const std::vecto
 template <typename Maptrack>
 constexpr auto* maptrack = &make_workload_of<MaptrackWorkload<Maptrack>, read_setup>;
 
+// The global design with the spinlock the `lock` parameter names.
+std::unique_ptr<Workload> global(const Params& params, const std::vector<int>& roles) {
+  if (params.at("lock").get<std::string>() == "ticket") {
+    return maptrack<GlobalMaptrack<TicketLock>>(params, roles);
+  }
+  return maptrack<GlobalMaptrack<XenByteLock>>(params, roles);
+}
+
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "maptrack",
@@ -36,12 +46,14 @@ FamilyInfo describe() {
           {
               {.name = "global",
                .kind = VariantKind::global,
-               .summary = "one LIFO free list under one lock (Xen before 4.6)",
-               .make = maptrack<GlobalMaptrack>},
+               .summary = "one LIFO free list under one lock (Xen before 4.6; its lock: the "
+                          "lock parameter)",
+               .make = global},
               {.name = "pervcpu",
                .kind = VariantKind::scalable,
                .summary = "per-vCPU lock-free lists, owner-only get, CAS put to the owner's tail, "
-                          "no stealing (Xen 4.6)",
+                          "no stealing (dff515dfea alone: Xen 4.6.0 shipped it with e76ff6c156's "
+                          "stealing, pervcpu_steal_aba)",
                .make = maptrack<PerVcpuMaptrack<Design::lockfree>>},
               {.name = "pervcpu_locked",
                .kind = VariantKind::scalable,
@@ -90,7 +102,14 @@ FamilyInfo describe() {
                .default_value = 0,
                .min = 0,
                .max = 1e8,
-               .help = "stall between reading a victim's head and the compare-and-swap, ns (stress)"},
+               .help =
+                   "stall between reading a victim's head and the compare-and-swap, ns (stress)"},
+              {.name = "lock",
+               .kind = Kind::choice,
+               .default_value = "byte",
+               .choices = {"byte", "ticket"},
+               .help = "the global variant's maptrack lock: byte (Xen before 4.6, test-and-set) "
+                       "or ticket (4.6 on); the per-vCPU variants' locks are ticket locks"},
           },
       .counter_names = names_by_index(kCounters, {{kGrowths, "growths"},
                                                   {kSteals, "steals"},

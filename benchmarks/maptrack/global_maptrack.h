@@ -1,7 +1,9 @@
 // Maptrack before Xen 4.6: one LIFO free list for the whole domain under one
 // spinlock ("performance is significantly limited by contention on the
 // maptrack lock", commit dff515dfea). Every map and every unmap from every
-// vCPU takes it.
+// vCPU takes it. Lock: Xen's spinlock_t of the time, XenByteLock (the
+// family's `lock` parameter, byte by default), or TicketLock (Xen 4.6 on),
+// so that the lock's part can be told from the design's.
 #pragma once
 
 #include <string>
@@ -11,6 +13,7 @@
 
 namespace lockbench::maptrack {
 
+template <typename Lock>
 class GlobalMaptrack {
  public:
   GlobalMaptrack(int vcpus, std::uint32_t max_frames, std::uint64_t /*steal_delay_ns*/)
@@ -38,6 +41,7 @@ class GlobalMaptrack {
     head_ = handle;
   }
 
+  Entries& entries() { return entries_; }
   const Entries& entries() const { return entries_; }
   // Free lists as (vCPU, head, tail); the global list belongs to no vCPU.
   template <typename Visit>
@@ -47,7 +51,7 @@ class GlobalMaptrack {
 
  private:
   Entries entries_;
-  ProfiledLock<> lock_;
+  ProfiledLock<Lock> lock_;
   std::uint32_t head_ = kTail;  // guarded by lock_
 };
 

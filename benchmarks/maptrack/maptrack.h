@@ -22,6 +22,10 @@ inline constexpr std::uint32_t kPerFrame = 256;
 struct Entry {
   std::atomic<std::uint32_t> ref{kTail};  // next free entry while free
   std::atomic<int> owner{0};              // the vCPU whose list it returns to
+  // Non-zero while mapped: Xen's map fills the entry (flags, domid, ref) and
+  // the unmap that frees it clears its flags, so the workload writes this
+  // line on every get and put whether or not it checks anything.
+  std::atomic<std::uint32_t> flags{0};
 };
 
 class Entries {

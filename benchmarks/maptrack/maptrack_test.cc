@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "benchmarks/common/xen_byte_lock.h"
 #include "benchmarks/maptrack/global_maptrack.h"
 #include "benchmarks/maptrack/pervcpu_maptrack.h"
 #include "harness/runner/run_point.h"
@@ -24,7 +25,7 @@ using ::testing::HasSubstr;
 
 TEST(MaptrackFreeListTest, GlobalGrowsAFrameAtATimeUpToTheCap) {
   ThreadContext ctx(0, 0, -1, 64);
-  maptrack::GlobalMaptrack lists(1, 2, 0);
+  maptrack::GlobalMaptrack<XenByteLock> lists(1, 2, 0);
   std::set<std::uint32_t> handed;
   for (std::uint32_t i = 0; i < 2 * kPerFrame; ++i) {
     const maptrack::Got got = lists.get(0, ctx);

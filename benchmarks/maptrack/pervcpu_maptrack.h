@@ -9,12 +9,15 @@
 //       by compare-and-swap (prev = old tail); entry[prev].ref = h (release).
 //
 // Designs:
-//   lockfree        Xen 4.6: owner-only pop, no stealing; at the frame cap a
-//                   vCPU with an empty list gets nothing.
+//   lockfree        dff515dfea alone: owner-only pop, no stealing; at the
+//                   frame cap a vCPU with an empty list gets nothing. (Xen
+//                   4.6.0 shipped it together with e76ff6c156, committed 40 s
+//                   later: lockfree_steal below. No release had this design
+//                   without stealing; it is the per-vCPU lists' own effect.)
 //   locked          today's Xen (XSA-228, 02cbeeb620; 4f1858763b): a per-vCPU
 //                   free-list lock, uncontended except for remote puts and
 //                   steals; at the cap a vCPU steals from other vCPUs' lists.
-//   lockfree_steal  BROKEN (e76ff6c156 before XSA-228): stealing by
+//   lockfree_steal  BROKEN (e76ff6c156, Xen 4.6-4.9, until XSA-228): stealing by
 //                   compare-and-swap on the victim's head, so pop races with
 //                   pop: a thief that read head A and next B, stalled while A
 //                   was popped, freed and became head again, swings head to B
@@ -92,6 +95,7 @@ class PerVcpuMaptrack {
     }
   }
 
+  Entries& entries() { return entries_; }
   const Entries& entries() const { return entries_; }
   template <typename Visit>
   void for_each_list(Visit&& visit) const {

@@ -2,12 +2,13 @@
 // with std::mutex, Concurrency Kit's ticket lock and MCS as references.
 #include "benchmarks/spinlock/family.h"
 
+#include "benchmarks/common/pv_qspinlock.h"
+#include "benchmarks/common/qspinlock.h"
 #include "benchmarks/common/ticket_lock.h"
+#include "benchmarks/common/xen_byte_lock.h"
 #include "benchmarks/spinlock/ck_ticket_lock.h"
 #include "benchmarks/spinlock/mcs_lock.h"
-#include "benchmarks/common/pv_qspinlock.h"
 #include "benchmarks/spinlock/pv_ticket_lock.h"
-#include "benchmarks/common/qspinlock.h"
 #include "benchmarks/spinlock/std_mutex_lock.h"
 #include "benchmarks/spinlock/tas_lock.h"
 #include "benchmarks/spinlock/workload.h"
@@ -69,14 +70,22 @@ FamilyInfo describe() {
                .make = lock<QueuedSpinLock>},
               {.name = "pv_qspinlock",
                .kind = VariantKind::scalable,
-               .summary = "PV queued spinlock: waiters halt after spinning, the head is hashed and "
-                          "kicked by the unlock, running vCPUs steal (Linux 4.2 on, Xen backend)",
+               .summary =
+                   "PV queued spinlock: waiters halt after spinning, the head is hashed and "
+                   "kicked by the unlock, running vCPUs steal (Linux 4.2 on; the hybrid unfair "
+                   "trylock of 4.15 on; Xen backend)",
                .make = lock<PvQueuedSpinLock>},
               {.name = "tas",
                .kind = VariantKind::reference,
                .summary = "test-and-set lock, a guest's fallback without PV spinlocks "
                           "(virt_spin_lock)",
                .make = lock<TasLock>},
+              {.name = "xen_byte",
+               .kind = VariantKind::reference,
+               .summary = "Xen's spinlock before 4.6: test-and-set on a 16-bit word (xchg, then "
+                          "spin reading), what maptrack's and evtchn's global variants take by "
+                          "default",
+               .make = lock<XenByteLock>},
               {.name = "pv_ticket_norecheck",
                .kind = VariantKind::broken,
                .summary =
@@ -118,7 +127,8 @@ FamilyInfo describe() {
                .default_value = 0,
                .min = 0,
                .max = 100,
-               .help = "chance (percent) that a holder is 'preempted' (sleeps) inside the critical " "section"},
+               .help = "chance (percent) that a holder is 'preempted' (sleeps) inside the critical "
+                       "section"},
               {.name = "preempt_us",
                .kind = Kind::integer,
                .default_value = 200,
@@ -130,7 +140,9 @@ FamilyInfo describe() {
                .default_value = 0,
                .min = 0,
                .max = 100,
-               .help = "PV locks: chance (percent) of a short sleep at each step of the slow path, to " "widen races in stress runs"},
+               .help =
+                   "PV locks: chance (percent) of a short sleep at each step of the slow path, to "
+                   "widen races in stress runs"},
           },
       .counter_names = names_by_index(kCounters, {{kBlocks, "blocks"},
                                                   {kKicks, "kicks"},

@@ -75,7 +75,7 @@ TEST_P(SpinlockVariantStressTest, OversubscribedRunIsValid) {
 
 INSTANTIATE_TEST_SUITE_P(Variants, SpinlockVariantStressTest,
                          ::testing::Values("ticket", "pv_ticket", "std_mutex", "ck_ticket", "mcs",
-                                           "qspinlock", "pv_qspinlock", "tas"),
+                                           "qspinlock", "pv_qspinlock", "tas", "xen_byte"),
                          [](const ::testing::TestParamInfo<std::string>& variant) {
                            return variant.param;
                          });
@@ -86,7 +86,7 @@ TEST(SpinlockStressCoverageTest, EveryCorrectVariantIsStressed) {
   ASSERT_NE(family, nullptr);
   int correct = 0;
   for (const VariantInfo& v : family->info().variants) correct += v.kind != VariantKind::broken;
-  EXPECT_EQ(correct, 8);
+  EXPECT_EQ(correct, 9);
 }
 
 // Short spins and a sleep injected at each step of the slow path: waiters

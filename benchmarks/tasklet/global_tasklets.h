@@ -41,13 +41,13 @@ class GlobalTasklets {
   // On the CPU's own thread, before the team starts (first touch).
   void setup_cpu(int cpu) { cpus_.make(static_cast<std::size_t>(cpu)); }
 
-  // tasklet_schedule_on. `now` stamps the tasklet when this call makes it
-  // pending.
-  Scheduled schedule_on(Tasklet& t, int cpu, int /*self*/, std::uint64_t now, ThreadContext& ctx) {
+  // tasklet_schedule_on. `stamp` is left on the tasklet when this call makes
+  // it pending.
+  Scheduled schedule_on(Tasklet& t, int cpu, int /*self*/, Stamp stamp, ThreadContext& ctx) {
     ProfiledGuard guard(lock_, ctx);
     if (t.is_dead) return Scheduled::refused;
     const bool already = t.scheduled_on >= 0;
-    if (!already) t.scheduled_at.store(now, std::memory_order_relaxed);
+    if (!already) t.stamp(stamp.at, stamp.weight);
     t.scheduled_on = cpu;
     if (!t.is_running) {
       if (!t.link.empty()) t.link.del_init();  // pending elsewhere: move it

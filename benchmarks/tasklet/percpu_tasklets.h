@@ -53,7 +53,7 @@ class PerCpuTaskletsT {
   void setup_cpu(int cpu) { cpus_.make(static_cast<std::size_t>(cpu)); }
 
   // self: the calling CPU, or -1 for a thread that is no tasklet CPU.
-  Scheduled schedule_on(Tasklet& t, int cpu, int self, std::uint64_t now, ThreadContext& ctx) {
+  Scheduled schedule_on(Tasklet& t, int cpu, int self, Stamp stamp, ThreadContext& ctx) {
     if (t.dead.load(std::memory_order_acquire)) return Scheduled::refused;
     // acq_rel: the epoch bump before this call is released to the run that
     // clears SCHED (its fetch_and reads this write or a later one), so a run
@@ -61,7 +61,7 @@ class PerCpuTaskletsT {
     if (t.state.fetch_or(Tasklet::kSched, std::memory_order_acq_rel) & Tasklet::kSched) {
       return Scheduled::merged;
     }
-    t.scheduled_at.store(now, std::memory_order_relaxed);
+    t.stamp(stamp.at, stamp.weight);
     Cpu& target = cpus_[static_cast<std::size_t>(cpu)].value;
     if (cpu == self) {
       target.own.push_back(&t);  // only this CPU touches its own list

@@ -18,11 +18,22 @@ struct TaskletCore {
   // it has claimed the tasklet. At quiescence the two must be equal.
   std::atomic<std::uint64_t> epoch{0};
   std::atomic<std::uint64_t> seen{0};
-  // INV1 (never on two threads at once): threads inside its function now.
-  std::atomic<int> in_handler{0};
-  // cycle_clock() of the schedule that made it pending (not of a merged one),
-  // for schedule-to-run latency. Written before it becomes runnable.
+  // INV1 (never on two threads at once): the thread inside its function, or
+  // -1. A relaxed load then a store, not a locked add and subtract: a run
+  // writes the tasklet's line anyway, and an overlap is seen with high
+  // probability each time it happens.
+  std::atomic<int> running_on{-1};
+  // The stamp of the schedule that made it pending (not of a merged one),
+  // for schedule-to-run latency: the scheduler's cycle_clock() when its
+  // operation was sampled, else 0, and the operations that sample stands
+  // for. Written before it becomes runnable.
   std::atomic<std::uint64_t> scheduled_at{0};
+  std::atomic<std::uint32_t> scheduled_weight{0};
+
+  void stamp(std::uint64_t at, std::uint32_t weight) {
+    scheduled_at.store(at, std::memory_order_relaxed);
+    if (at != 0) scheduled_weight.store(weight, std::memory_order_relaxed);
+  }
   // Set once kill() has returned: no run may start after that.
   std::atomic<bool> killed{false};
 };
@@ -30,6 +41,13 @@ struct TaskletCore {
 // The family's lock classes (named in family.cc): the global design's one
 // lock, and the per-CPU design's feeder lock.
 enum LockClass : int { kTaskletLock, kFeederLock, kLockClasses };
+
+// What a schedule call stamps on the tasklet it makes pending (see
+// TaskletCore::stamp).
+struct Stamp {
+  std::uint64_t at = 0;  // 0: not sampled
+  std::uint32_t weight = 0;
+};
 
 // What a schedule call did.
 enum class Scheduled { pending, merged, refused };

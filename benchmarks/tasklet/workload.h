@@ -6,8 +6,11 @@
 // P > 0) the CPUs only run, and dedicated producer threads schedule random
 // tasklets onto random CPUs, so every schedule crosses CPUs.
 //
-// Invariants checked at quiescence:
-//   INV1 a tasklet never runs on two threads at once (in_handler <= 1);
+// Invariants checked at quiescence, from what runs and schedules recorded
+// (INV1, INV2 and runs after kill are recorded inside the window and compile
+// out with the checks: harness/runner/checks.h):
+//   INV1 a tasklet never runs on two threads at once (a run finds no other
+//        thread in running_on);
 //   INV2 schedules merge but are never lost (epoch seen by the last run ==
 //        epoch of the last schedule), for every tasklet not killed;
 //   INV3 after the final drain no tasklet is on any list; kill leaves a
@@ -23,6 +26,7 @@
 
 #include "benchmarks/common/lock_api.h"
 #include "benchmarks/tasklet/tasklet.h"
+#include "harness/runner/checks.h"
 #include "harness/runner/delay.h"
 #include "harness/runner/family.h"
 #include "harness/runner/thread_slots.h"
@@ -100,7 +104,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
     }
     while (!impl_.idle(cpu, ctx)) impl_.run_pass(cpu, ctx, [&](Tasklet& t) { run(t, ctx); });
     for (int k = 0; k < setup_.tasklets_per_cpu; k += 2) {
-      state.revived += impl_.schedule_on(own(cpu, k), cpu, cpu, 0, ctx) != Scheduled::refused;
+      state.revived += impl_.schedule_on(own(cpu, k), cpu, cpu, {}, ctx) != Scheduled::refused;
     }
   }
 
@@ -118,7 +122,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
       const Tasklet& t = slot.value;
       const std::uint64_t epoch = t.epoch.load(std::memory_order_relaxed);
       const std::uint64_t seen = t.seen.load(std::memory_order_relaxed);
-      if (!t.killed.load(std::memory_order_relaxed) && seen != epoch) {
+      if (kChecks && !t.killed.load(std::memory_order_relaxed) && seen != epoch) {
         return "INV2 schedule lost: tasklet " + std::to_string(t.id) + " was scheduled at epoch " +
                std::to_string(epoch) + " but its last run saw epoch " + std::to_string(seen);
       }
@@ -187,25 +191,32 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
   void schedule(Tasklet& t, int cpu, int self, ThreadContext& ctx) {
     // Release: a run that claims the tasklet after this schedule took effect
     // (or merged) reads this bump or a later one; see TaskletCore.
-    t.epoch.fetch_add(1, std::memory_order_release);
-    const Scheduled result = impl_.schedule_on(t, cpu, self, cycle_clock(), ctx);
+    if constexpr (kChecks) t.epoch.fetch_add(1, std::memory_order_release);
+    const Stamp stamp = ctx.sample_now() ? Stamp{cycle_clock(), ctx.sample_weight()} : Stamp{};
+    const Scheduled result = impl_.schedule_on(t, cpu, self, stamp, ctx);
     ctx.count(kSchedules);
     ctx.count(kMerged, result == Scheduled::merged);
   }
 
   // The tasklet's function: claimed by the variant before this is called.
   void run(Tasklet& t, ThreadContext& ctx) {
-    PerThread& state = per_thread_.of(ctx);
-    state.overlaps += t.in_handler.fetch_add(1, std::memory_order_acq_rel) != 0;
-    state.after_kill += t.killed.load(std::memory_order_acquire);
-    t.seen.store(t.epoch.load(std::memory_order_acquire), std::memory_order_relaxed);
-    if (ctx.sample_now()) {
-      const std::uint64_t at = t.scheduled_at.load(std::memory_order_relaxed);
+    if constexpr (kChecks) {
+      PerThread& state = per_thread_.of(ctx);
+      state.overlaps += t.running_on.load(std::memory_order_relaxed) != -1;
+      t.running_on.store(ctx.index, std::memory_order_relaxed);
+      state.after_kill += t.killed.load(std::memory_order_acquire);
+      t.seen.store(t.epoch.load(std::memory_order_acquire), std::memory_order_relaxed);
+    }
+    // Sampled by the schedule that made it pending (the run's own operation
+    // would time only the runs that its own sampling picked).
+    if (const std::uint64_t at = t.scheduled_at.load(std::memory_order_relaxed);
+        at != 0 && ctx.measuring) {
       const std::uint64_t now = cycle_clock();
-      ctx.record_latency(now > at ? ticks_to_ns(now - at) : 0);  // clocks of two CPUs
+      ctx.latency.record(now > at ? ticks_to_ns(now - at) : 0,  // clocks of two CPUs
+                         t.scheduled_weight.load(std::memory_order_relaxed));
     }
     work_.run();
-    t.in_handler.fetch_sub(1, std::memory_order_release);
+    if constexpr (kChecks) t.running_on.store(-1, std::memory_order_relaxed);
   }
 
   const WorkloadSetup setup_;

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "harness/runner/checks.h"
 #include "harness/runner/platform.h"
 
 #ifndef LOCKBENCH_GIT_REVISION
@@ -46,6 +47,7 @@ nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
   return {{"schema_version", kSchemaVersion},
           {"emulated", emulated && *emulated ? nlohmann::json(emulated) : nlohmann::json(false)},
           {"numa_balancing", balancing},
+          {"checks", kChecks ? "on" : "off"},
           {"families", families},
           {"arch", kArchitecture},
           {"cpu_model", topology.cpu_model()},

@@ -10,7 +10,7 @@ import unittest
 from reports.cli import build_report, main
 from reports.figures import BOUNDARY_COLOR, boundary_label, panel_figure, plt
 from reports.gate import selection_args
-from reports.headline import speedup_rows
+from reports.headline import html_summary, markdown_summary, speedup_rows
 from reports.load import ReportError, load_all
 from reports.machine import thread_boundaries
 from reports.points import collect_points
@@ -354,6 +354,34 @@ class HomeTest(unittest.TestCase):
         points = collect_points(load_all([path]))
         self.assertEqual({p.home for p in points}, {"first"})
         self.assertEqual(FamilyPlot("spinlock", points).varying, [])
+
+
+class UncheckedBuildTest(unittest.TestCase):
+    """A file from a build with the in-window checks compiled out is drawn,
+    but gives no headline ratio, and the summary says why."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def points(self, checks):
+        doc = fixture()
+        doc["context"]["lockbench"]["checks"] = checks
+        path = os.path.join(self.dir, f"checks-{checks}.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        return collect_points(load_all([path]))
+
+    def test_no_headline_from_an_unchecked_build(self):
+        self.assertTrue(speedup_rows(self.points("on")))
+        unchecked = self.points("off")
+        self.assertEqual(speedup_rows(unchecked), [])
+        for summary in (html_summary(unchecked), markdown_summary(unchecked)):
+            self.assertIn("LOCKBENCH_CHECKS=OFF", summary)
+            self.assertIn("checks-off.json", summary)
+        self.assertNotIn("LOCKBENCH_CHECKS", markdown_summary(self.points("on")))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,138 @@
+"""What the harness and the checks cost, measured on this machine.
+
+Default: lockbench's `ticket` (cs_ns=0, ncs_ns=0, compact) beside the bare
+ticket loop (benchmarks/baseline/ticket_loop.cc) and the independent one
+(ticket_loop_c.c), at 1 and 2 threads. --all: every family's global and
+scalable variants at 1 and 2 threads (default parameters, compact), the
+build with the in-window checks beside one without (-DLOCKBENCH_CHECKS=OFF).
+Every comparison is alternated round by round, so that drift in the machine
+hits both sides alike, and reported as the median of the per-round ratios.
+
+    python -m reports.efficiency [--all] --build DIR [--unchecked-build DIR]
+                                 [--rounds N] [--duration-ms MS]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+
+
+class Unrunnable(Exception):
+    """A point lockbench refuses here (roles that cannot be filled)."""
+
+
+def bare_loop(binary, threads, duration_ms):
+    out = subprocess.run([binary, str(threads), str(duration_ms)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)["ops_per_sec"]
+
+
+def lockbench(binary, family, variant, threads, duration_ms, sets=()):
+    """One point, the family's defaults but for `sets`, compact."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "point.json")
+        config = os.path.join(tmp, "point-config.json")
+        with open(config, "w", encoding="utf-8") as f:
+            json.dump({"name": "efficiency", "duration_ms": duration_ms, "warmup_ms": 30,
+                       "repetitions": 1,
+                       "sweeps": [{"family": family, "variants": [variant], "threads": [threads],
+                                   "placements": ["compact"]}]}, f)
+        cmd = [binary, "run", "--config", config, "--out", out]
+        for s in sets:
+            cmd += ["--set", s]
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        if run.returncode == 2:
+            raise Unrunnable(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "")
+        if run.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)}: exit {run.returncode}\n{run.stderr}")
+        with open(out, encoding="utf-8") as f:
+            [entry] = [e for e in json.load(f)["benchmarks"] if e.get("run_type") == "iteration"]
+        if not entry.get("valid"):
+            raise RuntimeError(f"{family}/{variant} at {threads} threads: {entry.get('error')}")
+        return entry["ops_per_sec"]
+
+
+def thread_counts():
+    return [t for t in (1, 2) if t <= os.cpu_count()]
+
+
+def harness_table(build, rounds, duration_ms):
+    bench = os.path.join(build, "benchmarks")
+    rows = []
+    for threads in thread_counts():
+        bare, independent, harnessed = [], [], []
+        for _ in range(rounds):
+            bare.append(bare_loop(os.path.join(bench, "lockbench-baseline"), threads, duration_ms))
+            independent.append(bare_loop(os.path.join(bench, "lockbench-baseline-c"), threads,
+                                         duration_ms))
+            harnessed.append(lockbench(os.path.join(build, "lockbench"), "spinlock", "ticket",
+                                       threads, duration_ms, ("cs_ns=0", "ncs_ns=0")))
+        rows.append((threads, statistics.median(bare), statistics.median(independent),
+                     statistics.median(harnessed),
+                     statistics.median(i / b for i, b in zip(independent, bare)),
+                     statistics.median(h / b for h, b in zip(harnessed, bare))))
+    print(f"{'threads':>7} {'bare loop':>10} {'independent':>11} {'lockbench':>10} "
+          f"{'indep/bare':>10} {'lockbench/bare':>14}   (ops/s medians; ratios: medians of "
+          f"{rounds} paired rounds)")
+    for t, b, i, h, ib, hb in rows:
+        print(f"{t:>7} {b:>10.4g} {i:>11.4g} {h:>10.4g} {ib:>10.3f} {hb:>14.3f}")
+
+
+def variants_to_compare(binary):
+    listing = json.loads(subprocess.run([binary, "list", "--json"], check=True,
+                                        capture_output=True, text=True).stdout)
+    for family in listing["families"]:
+        for v in family["variants"]:
+            if v["kind"] in ("global", "scalable"):
+                yield family["name"], v["name"]
+
+
+def checks_table(build, unchecked_build, rounds, duration_ms):
+    checked_bin = os.path.join(build, "lockbench")
+    unchecked_bin = os.path.join(unchecked_build, "lockbench")
+    print(f"{'family':>9} {'variant':>14} {'threads':>7} {'checked':>10} {'unchecked':>10} "
+          f"{'ratio':>6}   (ops/s medians; ratio: median of {rounds} paired rounds)")
+    for family, variant in variants_to_compare(checked_bin):
+        for threads in thread_counts():
+            checked, unchecked = [], []
+            try:
+                for _ in range(rounds):
+                    checked.append(lockbench(checked_bin, family, variant, threads, duration_ms))
+                    unchecked.append(lockbench(unchecked_bin, family, variant, threads,
+                                               duration_ms))
+            except Unrunnable as e:
+                print(f"{family:>9} {variant:>14} {threads:>7}   not runnable here: {e}")
+                continue
+            ratio = statistics.median(c / u for c, u in zip(checked, unchecked) if u > 0)
+            print(f"{family:>9} {variant:>14} {threads:>7} {statistics.median(checked):>10.4g} "
+                  f"{statistics.median(unchecked):>10.4g} {ratio:>6.3f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="scripts/efficiency", description=__doc__.split("\n")[0])
+    parser.add_argument("--all", action="store_true",
+                        help="checked / unchecked throughput of every family's variants")
+    parser.add_argument("--build", required=True)
+    parser.add_argument("--unchecked-build")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration-ms", type=int, default=300)
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration_ms < 1:
+        parser.error(f"--rounds {args.rounds}, --duration-ms {args.duration_ms}: "
+                     "both must be 1 or more")
+    if args.all:
+        if not args.unchecked_build:
+            parser.error("--all needs --unchecked-build (a build with -DLOCKBENCH_CHECKS=OFF)")
+        checks_table(args.build, args.unchecked_build, args.rounds, args.duration_ms)
+    else:
+        harness_table(args.build, args.rounds, args.duration_ms)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
