@@ -8,6 +8,7 @@
 
 #include "benchmarks/common/ticket_lock.h"
 #include "benchmarks/common/xen_byte_lock.h"
+#include "benchmarks/common/xen_lock_choice.h"
 #include "benchmarks/evtchn/fifo_events.h"
 #include "benchmarks/evtchn/twolevel_events.h"
 #include "benchmarks/evtchn/workload.h"
@@ -40,14 +41,6 @@ std::tuple<WorkloadSetup, std::vector<int>> read_setup(const Params& params,
 template <typename Events>
 constexpr auto* events = &make_workload_of<EventWorkload<Events>, read_setup>;
 
-// The domain-lock design with the spinlock the `lock` parameter names.
-std::unique_ptr<Workload> global(const Params& params, const std::vector<int>& roles) {
-  if (params.at("lock").get<std::string>() == "ticket") {
-    return events<FifoEvents<LockScope::kDomain, TicketLock>>(params, roles);
-  }
-  return events<FifoEvents<LockScope::kDomain, XenByteLock>>(params, roles);
-}
-
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "evtchn",
@@ -60,7 +53,8 @@ FamilyInfo describe() {
                .kind = VariantKind::global,
                .summary = "FIFO queues, but every raise under one domain-wide lock (event_lock, "
                           "Xen < 4.6)",
-               .make = global},
+               .make = by_xen_lock<events<FifoEvents<LockScope::kDomain, XenByteLock>>,
+                                   events<FifoEvents<LockScope::kDomain, TicketLock>>>},
               {.name = "fifo",
                .kind = VariantKind::scalable,
                .summary = "the FIFO ABI: a lock per (vCPU, priority) queue, tail linking by "
@@ -125,12 +119,8 @@ FamilyInfo describe() {
                .max = 1e9,
                .help = "an idle vCPU polls this long, then blocks until a raise kicks it (0: a "
                        "Xen guest's idle loop blocks at once)"},
-              {.name = "lock",
-               .kind = Kind::choice,
-               .default_value = "byte",
-               .choices = {"byte", "ticket"},
-               .help = "the global variant's spinlocks: byte (Xen before 4.6, test-and-set) or "
-                       "ticket (4.6 on); fifo's queue locks are ticket locks"},
+              xen_lock_param(
+                  "the global variant's spinlocks (fifo's queue locks are ticket locks)"),
           },
       .counter_names = names_by_index(kCounters, {{kRaised, "raised"},
                                                   {kCoalesced, "coalesced"},

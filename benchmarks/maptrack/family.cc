@@ -4,6 +4,7 @@
 
 #include "benchmarks/common/ticket_lock.h"
 #include "benchmarks/common/xen_byte_lock.h"
+#include "benchmarks/common/xen_lock_choice.h"
 #include "benchmarks/maptrack/global_maptrack.h"
 #include "benchmarks/maptrack/pervcpu_maptrack.h"
 #include "benchmarks/maptrack/workload.h"
@@ -28,14 +29,6 @@ std::tuple<WorkloadSetup, int> read_setup(const Params& params, const std::vecto
 template <typename Maptrack>
 constexpr auto* maptrack = &make_workload_of<MaptrackWorkload<Maptrack>, read_setup>;
 
-// The global design with the spinlock the `lock` parameter names.
-std::unique_ptr<Workload> global(const Params& params, const std::vector<int>& roles) {
-  if (params.at("lock").get<std::string>() == "ticket") {
-    return maptrack<GlobalMaptrack<TicketLock>>(params, roles);
-  }
-  return maptrack<GlobalMaptrack<XenByteLock>>(params, roles);
-}
-
 FamilyInfo describe() {
   return FamilyInfo{
       .name = "maptrack",
@@ -48,7 +41,8 @@ FamilyInfo describe() {
                .kind = VariantKind::global,
                .summary = "one LIFO free list under one lock (Xen before 4.6; its lock: the "
                           "lock parameter)",
-               .make = global},
+               .make = by_xen_lock<maptrack<GlobalMaptrack<XenByteLock>>,
+                                   maptrack<GlobalMaptrack<TicketLock>>>},
               {.name = "pervcpu",
                .kind = VariantKind::scalable,
                .summary = "per-vCPU lock-free lists, owner-only get, CAS put to the owner's tail, "
@@ -104,12 +98,8 @@ FamilyInfo describe() {
                .max = 1e8,
                .help =
                    "stall between reading a victim's head and the compare-and-swap, ns (stress)"},
-              {.name = "lock",
-               .kind = Kind::choice,
-               .default_value = "byte",
-               .choices = {"byte", "ticket"},
-               .help = "the global variant's maptrack lock: byte (Xen before 4.6, test-and-set) "
-                       "or ticket (4.6 on); the per-vCPU variants' locks are ticket locks"},
+              xen_lock_param("the global variant's maptrack lock (the per-vCPU variants' locks are "
+                             "ticket locks)"),
           },
       .counter_names = names_by_index(kCounters, {{kGrowths, "growths"},
                                                   {kSteals, "steals"},

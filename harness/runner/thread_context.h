@@ -37,7 +37,8 @@ struct alignas(kCacheLine) ThreadContext {
       : index(index_),
         role(role_),
         cpu(cpu_),
-        sampler(sample_every_, sample_cost_ticks_, static_cast<std::uint64_t>(index_) + 1),
+        // A stream of its own, apart from the workload's choices (rng).
+        sampler(sample_every_, sample_cost_ticks_, ~static_cast<std::uint64_t>(index_)),
         rng(static_cast<std::uint64_t>(index_) + 1) {}
 
   const int index;
