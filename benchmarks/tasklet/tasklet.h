@@ -13,9 +13,13 @@ struct TaskletCore {
   int id = 0;
   int home = 0;  // the CPU whose tasklet this is (a dpci interrupt's CPU)
 
-  // INV2 (schedules merge but are never lost): every schedule call bumps
-  // epoch before it can take effect; every run stores the epoch it sees once
-  // it has claimed the tasklet. At quiescence the two must be equal.
+  // INV2 (schedules merge but are never lost): every schedule call stores
+  // a stamp no other schedule stores (its thread's own count and index)
+  // before it can take effect, a plain store to a line the schedule writes
+  // anyway, not a locked add; every run stores the stamp it sees once it has
+  // claimed the tasklet. Runs are ordered (RUN bit or lock), so each sees a
+  // stamp no older than the last run's; the last schedule's stamp is seen by
+  // the run it made or merged into. At quiescence the two must be equal.
   std::atomic<std::uint64_t> epoch{0};
   std::atomic<std::uint64_t> seen{0};
   // INV1 (never on two threads at once): the thread inside its function, or

@@ -11,8 +11,8 @@
 // out with the checks: harness/runner/checks.h):
 //   INV1 a tasklet never runs on two threads at once (a run finds no other
 //        thread in running_on);
-//   INV2 schedules merge but are never lost (epoch seen by the last run ==
-//        epoch of the last schedule), for every tasklet not killed;
+//   INV2 schedules merge but are never lost (the stamp seen by the last run
+//        == the stamp of the last schedule), for every tasklet not killed;
 //   INV3 after the final drain no tasklet is on any list; kill leaves a
 //        tasklet on no list, and no run starts after kill returned nor does
 //        a later schedule take effect.
@@ -123,8 +123,9 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
       const std::uint64_t epoch = t.epoch.load(std::memory_order_relaxed);
       const std::uint64_t seen = t.seen.load(std::memory_order_relaxed);
       if (kChecks && !t.killed.load(std::memory_order_relaxed) && seen != epoch) {
-        return "INV2 schedule lost: tasklet " + std::to_string(t.id) + " was scheduled at epoch " +
-               std::to_string(epoch) + " but its last run saw epoch " + std::to_string(seen);
+        return "INV2 schedule lost: tasklet " + std::to_string(t.id) +
+               " was last scheduled with stamp " + std::to_string(epoch) +
+               " but its last run saw " + std::to_string(seen);
       }
       if (impl_.on_any_list(t)) {
         return "INV3 tasklet " + std::to_string(t.id) + " is still on a list after the drain" +
@@ -155,6 +156,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
  private:
   struct PerThread {
     int next_own = 0;  // round-robin over the CPU's own tasklets
+    std::uint64_t schedules = 0;  // INV2's stamps: this count and the thread's index
     std::uint64_t overlaps = 0;
     std::uint64_t after_kill = 0;
     std::uint64_t revived = 0;
@@ -191,7 +193,10 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
   void schedule(Tasklet& t, int cpu, int self, ThreadContext& ctx) {
     // Release: a run that claims the tasklet after this schedule took effect
     // (or merged) reads this bump or a later one; see TaskletCore.
-    if constexpr (kChecks) t.epoch.fetch_add(1, std::memory_order_release);
+    if constexpr (kChecks) {
+      const std::uint64_t stamp = ++per_thread_.of(ctx).schedules << 20 | (ctx.index + 1);
+      t.epoch.store(stamp, std::memory_order_release);
+    }
     const Stamp stamp = ctx.sample_now() ? Stamp{cycle_clock(), ctx.sample_weight()} : Stamp{};
     const Scheduled result = impl_.schedule_on(t, cpu, self, stamp, ctx);
     ctx.count(kSchedules);
@@ -201,10 +206,11 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
   // The tasklet's function: claimed by the variant before this is called.
   void run(Tasklet& t, ThreadContext& ctx) {
     if constexpr (kChecks) {
-      PerThread& state = per_thread_.of(ctx);
-      state.overlaps += t.running_on.load(std::memory_order_relaxed) != -1;
+      // Violations counted behind branches: a sound run writes only the
+      // tasklet's line.
+      if (t.running_on.load(std::memory_order_relaxed) != -1) ++per_thread_.of(ctx).overlaps;
       t.running_on.store(ctx.index, std::memory_order_relaxed);
-      state.after_kill += t.killed.load(std::memory_order_acquire);
+      if (t.killed.load(std::memory_order_acquire)) ++per_thread_.of(ctx).after_kill;
       t.seen.store(t.epoch.load(std::memory_order_acquire), std::memory_order_relaxed);
     }
     // Sampled by the schedule that made it pending (the run's own operation
