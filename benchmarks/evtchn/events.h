@@ -49,7 +49,7 @@ struct Taken {
   std::uint32_t port = 0;  // 0: nothing was ready
   bool handled = false;    // PENDING was set and the port unmasked: delivered
   bool was_masked = false;
-  std::uint64_t link_seq = 0;  // the port's place in its queue's linking order
+  std::uint64_t link_seq = 0;  // its place in its queue's linking order; 0: not read
 };
 
 }  // namespace lockbench::evtchn

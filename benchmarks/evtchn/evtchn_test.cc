@@ -47,6 +47,19 @@ TEST(FifoEventsTest, HandlesEachQueueInLinkingOrderAndHigherPrioritiesFirst) {
   EXPECT_THAT(DrainHandled(events), ElementsAre(5, 1, 3, 6, 2));
 }
 
+// INV2's record: a pass asked for it reads the port's place in its queue's
+// linking order (increasing, from 1); other passes read nothing.
+TEST(FifoEventsTest, ReadsTheLinkingOrderOnlyWhenAsked) {
+  ThreadContext ctx(0, 1, kUnpinned, 64);
+  FifoEvents<LockScope::kQueue> events(Binding{.vcpus = 1, .priorities = 1}, 8, 1);
+  events.setup_vcpu(0);
+  for (std::uint32_t port : {3u, 1u, 2u, 4u}) events.raise(port, ctx);
+  EXPECT_EQ(events.consume(0, true).link_seq, 1u);
+  EXPECT_EQ(events.consume(0).link_seq, 0u);
+  EXPECT_EQ(events.consume(0, true).link_seq, 3u);
+  EXPECT_EQ(events.consume(0, true).link_seq, 4u);
+}
+
 TEST(FifoEventsTest, AHigherPriorityRaisedMidQueuePreemptsAfterOneEvent) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);

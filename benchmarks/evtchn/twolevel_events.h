@@ -62,7 +62,7 @@ class TwoLevelEvents {
     if (pending_[port / 64].load(std::memory_order_acquire) & bit(port)) select(port);
   }
 
-  Taken consume(int v) {
+  Taken consume(int v, bool /*read_order: no order to read*/ = false) {
     Vcpu& vcpu = vcpus_[static_cast<std::size_t>(v)].value;
     vcpu.selected |= vcpu.selector.exchange(0, std::memory_order_acquire);
     while (vcpu.selected) {
