@@ -103,5 +103,31 @@ TEST(MeasuredLoopTest, RaisesOneFlagPerSampledOperation) {
               0.1 * static_cast<double>(steps));
 }
 
+// Warm-up steps are neither timed nor counted; the window's are.
+TEST(MeasuredLoopTest, WarmUpIsNeitherTimedNorCounted) {
+  ThreadContext ctx(0, 0, -1, 16, 0.0);
+  std::atomic<int> phase{kWarmup};
+  std::uint64_t steps = 0, timed_in_warmup = 0;
+  run_measured_loop(ctx, phase, [&](ThreadContext& c) -> std::uint64_t {
+    if (!c.measuring) timed_in_warmup += c.sample_now() || c.sample_lock();
+    if (++steps == 1000) phase.store(kMeasure, std::memory_order_relaxed);
+    if (steps == 3000) phase.store(kStop, std::memory_order_relaxed);
+    return 1;
+  });
+  EXPECT_EQ(timed_in_warmup, 0u);
+  EXPECT_EQ(ctx.ops, 2000u);  // steps 1001 to 3000
+  EXPECT_FALSE(ctx.measuring);
+}
+
+// A team abandoned before the window runs no step.
+TEST(MeasuredLoopTest, AnAbandonedTeamRunsNothing) {
+  ThreadContext ctx(0, 0, -1, 16, 0.0);
+  std::atomic<int> phase{kAbandon};
+  int steps = 0;
+  run_measured_loop(ctx, phase, [&](ThreadContext&) -> std::uint64_t { return ++steps; });
+  EXPECT_EQ(steps, 0);
+  EXPECT_EQ(ctx.ops, 0u);
+}
+
 }  // namespace
 }  // namespace lockbench
