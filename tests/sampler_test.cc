@@ -119,6 +119,20 @@ TEST(MeasuredLoopTest, WarmUpIsNeitherTimedNorCounted) {
   EXPECT_FALSE(ctx.measuring);
 }
 
+// A team stopped before it saw the window (its steps outlasted warm-up and
+// window) measured nothing, whatever it did in warm-up.
+TEST(MeasuredLoopTest, StoppedInWarmUpMeasuresNothing) {
+  ThreadContext ctx(0, 0, -1, 16, 0.0);
+  std::atomic<int> phase{kWarmup};
+  int steps = 0;
+  run_measured_loop(ctx, phase, [&](ThreadContext&) -> std::uint64_t {
+    if (++steps == 10) phase.store(kStop, std::memory_order_relaxed);
+    return 1;
+  });
+  EXPECT_EQ(steps, 10);
+  EXPECT_EQ(ctx.ops, 0u);
+}
+
 // A team abandoned before the window runs no step.
 TEST(MeasuredLoopTest, AnAbandonedTeamRunsNothing) {
   ThreadContext ctx(0, 0, -1, 16, 0.0);

@@ -34,7 +34,8 @@ void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&&
   std::uint64_t ops = 0;
   // Operations before the next timed one; in warm-up none is timed.
   std::uint32_t untimed = ~0u;
-  for (int seen = kWarmup;;) {
+  int seen = kWarmup;
+  for (;;) {
     const int now = phase.load(std::memory_order_relaxed);
     if (now != seen) [[unlikely]] {
       if (seen != kWarmup || now != kMeasure) break;  // stopped, or abandoned
@@ -55,7 +56,7 @@ void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&&
     }
   }
   ctx.measuring = false;
-  ctx.ops = ops;
+  ctx.ops = seen == kMeasure ? ops : 0;  // a team stopped in warm-up measured nothing
 }
 
 }  // namespace lockbench
