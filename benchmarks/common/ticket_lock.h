@@ -8,19 +8,26 @@
 // time slices, and throughput collapses.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "benchmarks/common/lock_api.h"
 #include "benchmarks/common/ticket_word.h"
+#include "harness/runner/platform.h"
 
 namespace lockbench {
 
-class TicketLock {
+// kAlign: the lock word's alignment. A lock of its own keeps its word on a
+// line of its own; Embedded is the lock inside a structure of the modelled
+// system, laid out as that structure lays it out (evtchn's queues).
+template <std::size_t kAlign = kCacheLine>
+class TicketLockT {
  public:
   static constexpr std::uint64_t kTicketSpace = std::uint64_t{1} << 32;
+  using Embedded = TicketLockT<alignof(TicketWord)>;
 
-  explicit TicketLock(const LockSetup&) {}
+  explicit TicketLockT(const LockSetup&) {}
 
   Acquired lock(int) {
     const TicketWord::Tickets got = word_.take_ticket(1);
@@ -43,7 +50,9 @@ class TicketLock {
  private:
   // Lockers and the unlocker contend on this one line, as on the original
   // lock word; that traffic is part of what is measured.
-  alignas(kCacheLine) TicketWord word_;
+  alignas(kAlign) TicketWord word_;
 };
+
+using TicketLock = TicketLockT<>;
 
 }  // namespace lockbench

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -21,11 +22,14 @@
 
 namespace lockbench {
 
-class XenByteLock {
+// kAlign and Embedded: as TicketLockT's (ticket_lock.h).
+template <std::size_t kAlign = kCacheLine>
+class XenByteLockT {
  public:
   static constexpr std::uint64_t kTicketSpace = 0;
+  using Embedded = XenByteLockT<alignof(std::int16_t)>;
 
-  explicit XenByteLock(const LockSetup&) {}
+  explicit XenByteLockT(const LockSetup&) {}
 
   Acquired lock(int) {
     // Acquire: the xchg that takes the word pairs with the holder's
@@ -48,7 +52,9 @@ class XenByteLock {
   }
 
  private:
-  alignas(kCacheLine) std::atomic<std::int16_t> word_{1};
+  alignas(kAlign) std::atomic<std::int16_t> word_{1};
 };
+
+using XenByteLock = XenByteLockT<>;
 
 }  // namespace lockbench

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace lockbench::evtchn {
 
@@ -41,7 +42,7 @@ struct Binding {
 struct Raised {
   bool transition = false;  // PENDING went 0 -> 1
   bool masked = false;      // ... on a masked port: left pending, not delivered
-  bool notify = false;      // the vCPU's READY (selector) bit was set: it needs an upcall
+  bool notify = false;      // the vCPU's READY (selector) bit was set and the vCPU kicked
 };
 
 // What a consumer's pass did with the event it took, if any.
@@ -49,7 +50,9 @@ struct Taken {
   std::uint32_t port = 0;  // 0: nothing was ready
   bool handled = false;    // PENDING was set and the port unmasked: delivered
   bool was_masked = false;
-  std::uint64_t link_seq = 0;  // its place in its queue's linking order; 0: not read
+  // Its place in its queue's linking order, when the pass read it: a serial
+  // number (it wraps).
+  std::optional<std::uint32_t> link_seq;
 };
 
 }  // namespace lockbench::evtchn

@@ -29,6 +29,9 @@ using ::testing::HasSubstr;
 // One vCPU, two priorities: odd ports are priority 0, even ports priority 1.
 constexpr Binding kOneVcpuTwoPriorities{.vcpus = 1, .priorities = 2};
 
+// For tests that read Raised::notify instead of the kick.
+constexpr auto kNoKick = [](int) {};
+
 template <typename Events>
 std::vector<std::uint32_t> DrainHandled(Events& events) {
   std::vector<std::uint32_t> handled;
@@ -43,7 +46,8 @@ TEST(FifoEventsTest, HandlesEachQueueInLinkingOrderAndHigherPrioritiesFirst) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
   events.setup_vcpu(0);
-  for (std::uint32_t port : {6u, 2u, 5u, 1u, 3u}) EXPECT_TRUE(events.raise(port, ctx).transition);
+  for (std::uint32_t port : {6u, 2u, 5u, 1u, 3u})
+    EXPECT_TRUE(events.raise(port, ctx, kNoKick).transition);
   EXPECT_THAT(DrainHandled(events), ElementsAre(5, 1, 3, 6, 2));
 }
 
@@ -53,9 +57,9 @@ TEST(FifoEventsTest, ReadsTheLinkingOrderOnlyWhenAsked) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(Binding{.vcpus = 1, .priorities = 1}, 8, 1);
   events.setup_vcpu(0);
-  for (std::uint32_t port : {3u, 1u, 2u, 4u}) events.raise(port, ctx);
+  for (std::uint32_t port : {3u, 1u, 2u, 4u}) events.raise(port, ctx, kNoKick);
   EXPECT_EQ(events.consume(0, true).link_seq, 1u);
-  EXPECT_EQ(events.consume(0).link_seq, 0u);
+  EXPECT_FALSE(events.consume(0).link_seq.has_value());
   EXPECT_EQ(events.consume(0, true).link_seq, 3u);
   EXPECT_EQ(events.consume(0, true).link_seq, 4u);
 }
@@ -64,10 +68,10 @@ TEST(FifoEventsTest, AHigherPriorityRaisedMidQueuePreemptsAfterOneEvent) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
   events.setup_vcpu(0);
-  events.raise(2, ctx);
-  events.raise(4, ctx);
+  events.raise(2, ctx, kNoKick);
+  events.raise(4, ctx, kNoKick);
   EXPECT_EQ(events.consume(0).port, 2u);
-  events.raise(1, ctx);
+  events.raise(1, ctx, kNoKick);
   EXPECT_EQ(events.consume(0).port, 1u);
   EXPECT_EQ(events.consume(0).port, 4u);
   EXPECT_TRUE(events.idle(0));
@@ -77,14 +81,33 @@ TEST(FifoEventsTest, CoalescesAndNotifiesOnlyWhenAQueueBecomesReady) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
   events.setup_vcpu(0);
-  const evtchn::Raised first = events.raise(1, ctx);
+  const evtchn::Raised first = events.raise(1, ctx, kNoKick);
   EXPECT_TRUE(first.transition);
   EXPECT_TRUE(first.notify);
-  EXPECT_FALSE(events.raise(1, ctx).transition);  // already pending
-  EXPECT_FALSE(events.raise(3, ctx).notify);      // linked behind port 1
-  EXPECT_TRUE(events.raise(2, ctx).notify);       // priority 1's READY bit
+  EXPECT_FALSE(events.raise(1, ctx, kNoKick).transition);  // already pending
+  EXPECT_FALSE(events.raise(3, ctx, kNoKick).notify);      // linked behind port 1
+  EXPECT_TRUE(events.raise(2, ctx, kNoKick).notify);       // priority 1's READY bit
   EXPECT_THAT(DrainHandled(events), ElementsAre(1, 3, 2));
-  EXPECT_TRUE(events.raise(1, ctx).notify);  // empty again
+  EXPECT_TRUE(events.raise(1, ctx, kNoKick).notify);  // empty again
+}
+
+// vcpu_mark_events_pending runs once per READY bit set, for the port's vCPU,
+// and after the queue unlock: a kick may raise on the same queue.
+TEST(FifoEventsTest, KicksTheBoundVcpuAfterTheQueueUnlock) {
+  ThreadContext ctx(0, 1, kUnpinned, 64);
+  FifoEvents<LockScope::kQueue> events(Binding{.vcpus = 2, .priorities = 1}, 8, 1);
+  events.setup_vcpu(0);
+  events.setup_vcpu(1);
+  std::vector<int> kicked;
+  const auto kick = [&](int v) {
+    kicked.push_back(v);
+    if (kicked.size() == 1) events.raise(3, ctx, kNoKick);  // port 3: vCPU 0's queue
+  };
+  EXPECT_TRUE(events.raise(1, ctx, kick).notify);   // vCPU 0's queue was empty
+  EXPECT_FALSE(events.raise(5, ctx, kick).notify);  // linked behind 1 and 3
+  EXPECT_TRUE(events.raise(2, ctx, kick).notify);   // vCPU 1's
+  EXPECT_THAT(kicked, ElementsAre(0, 1));
+  EXPECT_THAT(DrainHandled(events), ElementsAre(1, 3, 5));
 }
 
 TEST(FifoEventsTest, MaskedEventsWaitForUnmask) {
@@ -92,12 +115,12 @@ TEST(FifoEventsTest, MaskedEventsWaitForUnmask) {
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
   events.setup_vcpu(0);
   events.mask(1);
-  const evtchn::Raised r = events.raise(1, ctx);
+  const evtchn::Raised r = events.raise(1, ctx, kNoKick);
   EXPECT_TRUE(r.transition);
   EXPECT_TRUE(r.masked);
   EXPECT_TRUE(events.idle(0));  // not linked
   EXPECT_TRUE(events.pending(1));
-  events.unmask(1, ctx);
+  events.unmask(1, ctx, kNoKick);
   EXPECT_THAT(DrainHandled(events), ElementsAre(1));
   EXPECT_FALSE(events.pending(1));
   EXPECT_FALSE(events.linked(1));
@@ -107,14 +130,14 @@ TEST(FifoEventsTest, APortMaskedWhileLinkedIsTakenOffButNotHandled) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   FifoEvents<LockScope::kQueue> events(kOneVcpuTwoPriorities, 8, 1);
   events.setup_vcpu(0);
-  events.raise(1, ctx);
+  events.raise(1, ctx, kNoKick);
   events.mask(1);
   const Taken taken = events.consume(0);
   EXPECT_EQ(taken.port, 1u);
   EXPECT_FALSE(taken.handled);
   EXPECT_TRUE(taken.was_masked);
   EXPECT_TRUE(events.pending(1));
-  events.unmask(1, ctx);  // linked again
+  events.unmask(1, ctx, kNoKick);  // linked again
   EXPECT_THAT(DrainHandled(events), ElementsAre(1));
 }
 
@@ -122,14 +145,14 @@ TEST(TwoLevelEventsTest, HandlesEveryPendingPortOnceWithMasking) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   TwoLevelEvents events(Binding{.vcpus = 1, .priorities = 1}, 130, 1);
   events.setup_vcpu(0);
-  EXPECT_TRUE(events.raise(129, ctx).notify);  // word 2's selector bit
-  EXPECT_TRUE(events.raise(3, ctx).notify);    // word 0's
-  EXPECT_FALSE(events.raise(5, ctx).notify);   // word 0 already selected
-  EXPECT_FALSE(events.raise(3, ctx).transition);
+  EXPECT_TRUE(events.raise(129, ctx, kNoKick).notify);  // word 2's selector bit
+  EXPECT_TRUE(events.raise(3, ctx, kNoKick).notify);    // word 0's
+  EXPECT_FALSE(events.raise(5, ctx, kNoKick).notify);   // word 0 already selected
+  EXPECT_FALSE(events.raise(3, ctx, kNoKick).transition);
   events.mask(7);
-  EXPECT_TRUE(events.raise(7, ctx).masked);
+  EXPECT_TRUE(events.raise(7, ctx, kNoKick).masked);
   EXPECT_THAT(DrainHandled(events), ElementsAre(3, 5, 129));  // lowest first, no order
-  events.unmask(7, ctx);
+  events.unmask(7, ctx, kNoKick);
   EXPECT_THAT(DrainHandled(events), ElementsAre(7));
 }
 
@@ -139,9 +162,9 @@ TEST(TwoLevelEventsTest, PortsBeyondTheSelectorWidthShareItsBits) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
   TwoLevelEvents events(Binding{.vcpus = 1, .priorities = 1}, 8192, 1);
   events.setup_vcpu(0);
-  EXPECT_TRUE(events.raise(4163, ctx).notify);
-  EXPECT_FALSE(events.raise(67, ctx).notify);  // bit 1 already selected
-  EXPECT_TRUE(events.raise(8191, ctx).notify);  // word 127: bit 63
+  EXPECT_TRUE(events.raise(4163, ctx, kNoKick).notify);
+  EXPECT_FALSE(events.raise(67, ctx, kNoKick).notify);   // bit 1 already selected
+  EXPECT_TRUE(events.raise(8191, ctx, kNoKick).notify);  // word 127: bit 63
   EXPECT_THAT(DrainHandled(events), ElementsAre(67, 4163, 8191));
 }
 

@@ -44,22 +44,25 @@ class TwoLevelEvents {
     }
   }
 
-  Raised raise(std::uint32_t port, ThreadContext&) {
+  // kick(vcpu): vcpu_mark_events_pending, once the selector bit is set.
+  template <typename Kick>
+  Raised raise(std::uint32_t port, ThreadContext&, Kick&& kick) {
     const std::uint64_t old = pending_[port / 64].fetch_or(bit(port), std::memory_order_acq_rel);
     if (old & bit(port)) return {};
     if (masked_[port / 64].load(std::memory_order_acquire) & bit(port)) {
       return {.transition = true, .masked = true};
     }
-    return {.transition = true, .notify = select(port)};
+    return {.transition = true, .notify = select(port, kick)};
   }
 
   void mask(std::uint32_t port) {
     masked_[port / 64].fetch_or(bit(port), std::memory_order_acq_rel);
   }
   // evtchn_2l_unmask: an event that arrived while masked is selected now.
-  void unmask(std::uint32_t port, ThreadContext&) {
+  template <typename Kick>
+  void unmask(std::uint32_t port, ThreadContext&, Kick&& kick) {
     masked_[port / 64].fetch_and(~bit(port), std::memory_order_acq_rel);
-    if (pending_[port / 64].load(std::memory_order_acquire) & bit(port)) select(port);
+    if (pending_[port / 64].load(std::memory_order_acquire) & bit(port)) select(port, kick);
   }
 
   Taken consume(int v, bool /*read_order: no order to read*/ = false) {
@@ -72,7 +75,8 @@ class TwoLevelEvents {
                                     ~masked_[idx].load(std::memory_order_acquire) & vcpu.bound[idx];
         if (ready == 0) continue;
         const auto port = static_cast<std::uint32_t>(idx * 64 + __builtin_ctzll(ready));
-        Taken taken{.port = port};
+        Taken taken;
+        taken.port = port;
         taken.handled = pending_[idx].fetch_and(~bit(port), std::memory_order_acq_rel) & bit(port);
         return taken;
       }
@@ -100,12 +104,16 @@ class TwoLevelEvents {
   static std::size_t words_for(std::uint32_t ports) { return ports / 64 + 1; }
   static std::uint64_t bit(std::uint32_t port) { return std::uint64_t{1} << (port % 64); }
 
-  // Returns whether the selector bit was newly set (the guest's upcall is
-  // due).
-  bool select(std::uint32_t port) {
-    Vcpu& target = vcpus_[static_cast<std::size_t>(binding_.vcpu_of(port))].value;
+  // Sets the selector bit; if it was clear, the guest's upcall is due: kicks
+  // the vCPU and returns true.
+  template <typename Kick>
+  bool select(std::uint32_t port, Kick& kick) {
+    const int v = binding_.vcpu_of(port);
+    Vcpu& target = vcpus_[static_cast<std::size_t>(v)].value;
     const std::uint64_t word_bit = std::uint64_t{1} << (port / 64 % 64);
-    return !(target.selector.fetch_or(word_bit, std::memory_order_acq_rel) & word_bit);
+    if (target.selector.fetch_or(word_bit, std::memory_order_acq_rel) & word_bit) return false;
+    kick(v);
+    return true;
   }
 
   const Binding binding_;

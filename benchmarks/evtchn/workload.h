@@ -122,7 +122,7 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     PerThread& state = per_thread_.of(ctx);
     const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
     if (v < 0) return;
-    for (std::uint32_t port : state.masked) impl_.unmask(port, ctx);
+    for (std::uint32_t port : state.masked) impl_.unmask(port, ctx, kicker(ctx));
     state.masked.clear();
     while (!impl_.idle(v)) deliver(v, impl_.consume(v), state, ctx);
   }
@@ -231,8 +231,7 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
       stamp.weight.store(ctx.sample_weight(), std::memory_order_relaxed);
       stamp.stamped.store(t0 + 1, std::memory_order_release);  // pairs with sampled_raise
     }
-    const Raised r = impl_.raise(port, ctx);
-    if (r.notify) mark_events_pending(binding_.vcpu_of(port), ctx);
+    const Raised r = impl_.raise(port, ctx, kicker(ctx));
     if (timed) ctx.record_latency(ticks_to_ns(cycle_clock() - t0));
     ctx.count(kRaised);
     ctx.count(kCoalesced, !r.transition);
@@ -243,15 +242,19 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
   void toggle_mask(int v, PerThread& state, ThreadContext& ctx) {
     const std::uint32_t port = random_port_of(v, ctx);
     if (state.masked.erase(port)) {
-      impl_.unmask(port, ctx);
+      impl_.unmask(port, ctx, kicker(ctx));
     } else {
       impl_.mask(port);
       state.masked.insert(port);
     }
   }
 
-  void mark_events_pending(int v, ThreadContext& ctx) {
-    if (halts_[static_cast<std::size_t>(v)].value.mark_events_pending()) ctx.count(kKicks);
+  // vcpu_mark_events_pending(v), for the events implementation to call where
+  // Xen calls it (inside the domain's event lock before 4.6).
+  auto kicker(ThreadContext& ctx) {
+    return [this, &ctx](int v) {
+      if (halts_[static_cast<std::size_t>(v)].value.mark_events_pending()) ctx.count(kKicks);
+    };
   }
 
   // A consumer's empty pass: poll on until halt_poll_ns have gone by, then
@@ -270,12 +273,13 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
   std::uint64_t deliver(int v, const Taken& taken, PerThread& state, ThreadContext& ctx) {
     if (taken.port == 0) return 0;
     if constexpr (kChecks && Impl::kOrdered) {
-      if (taken.link_seq != 0) {  // a sampled pass read it
-        std::uint64_t& last =
+      if (taken.link_seq) {  // a sampled pass read it
+        std::uint32_t& last =
             queues_seen_[static_cast<std::size_t>(v)]
                         [static_cast<std::size_t>(binding_.priority_of(taken.port))];
-        if (taken.link_seq <= last) ++state.out_of_order;
-        last = taken.link_seq;
+        // Serial-number order: sampled passes are far less than 2^31 links apart.
+        if (static_cast<std::int32_t>(*taken.link_seq - last) <= 0) ++state.out_of_order;
+        last = *taken.link_seq;
       }
     }
     if (!taken.handled) return 0;
@@ -305,7 +309,7 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
   ThreadSlots<VcpuHalt> halts_;  // per consumer vCPU
   // Per consumer vCPU and priority: the link sequence a sampled pass saw
   // last. Only the consumer touches its row.
-  std::vector<std::vector<std::uint64_t>> queues_seen_;
+  std::vector<std::vector<std::uint32_t>> queues_seen_;
 };
 
 }  // namespace lockbench::evtchn
