@@ -22,20 +22,30 @@
 //   unlock:    compare-and-swap locked 1 -> 0; if it was _Q_SLOW_VAL, find
 //              the head through the hash table, release, and kick it.
 //
-// pv_wait and pv_kick are Xen's (arch/x86/xen/spinlock.c): a vCPU's kick
-// event is cleared, the waited-on byte re-checked, and the vCPU blocks until
-// the event is set (no timeout); the kick sets the event. Modelled by a futex
-// on the node's own word; a kick sent before the block is not lost.
+// pv_wait and pv_kick are Xen's (arch/x86/xen/spinlock.c, xen_qlock_wait
+// and xen_qlock_kick, as fixed in 2018): a kick already pending is consumed
+// and the wait returns (a spurious wake-up the caller re-checks); otherwise
+// the vCPU blocks until kicked, unless the waited-on byte has changed.
+// Modelled by a futex on the node's own word; a kick sent before the block
+// is not lost. Before the fix the pending kick was cleared unconditionally
+// and the byte re-checked; a kick that landed between entry and the clear
+// was lost if the byte had meanwhile gone back to the waited-for value.
+// That needs the per-CPU kick event shared by waits on different locks (a
+// nested wait in an interrupt handler); with one lock and a kick word per
+// node it cannot happen here, so it is not a broken variant.
 //
 // Departures: the hash table belongs to the lock, not to the kernel (one
 // lock here, so one entry at most is ever in use; sized and probed as the
 // kernel's). A steal is counted when it passes queued waiters (the kernel's
 // pv_lock_stealing counts every success of the trylock).
 //
-// kUnlockChecksSlow = false is the deliberately broken variant: the native
-// unlock (a release store of 0) without the _Q_SLOW_VAL check, so a sleeping
-// head is never kicked and its hash entry never removed. The watchdog sees
-// the head (and everyone queued behind it) stuck.
+// kHashRaceFixed = false is the deliberately broken variant, Linux 4.2-4.7
+// before 229ce6315747 ("locking/pvqspinlock: Fix double hash race"): a head
+// that has hashed itself goes to sleep as kHalted instead of kHashed, so a
+// holder preempted between making it head and pv_kick_node still sees it
+// halted and hashes it a second time. The stale entry is left at quiescence,
+// or a later unlock finds it first and kicks a node that is not asleep while
+// the real head sleeps on (the watchdog's).
 #pragma once
 
 #include <algorithm>
@@ -117,7 +127,7 @@ class PvLockHash {
   std::vector<Entry> entries_;
 };
 
-template <bool kUnlockChecksSlow>
+template <bool kHashRaceFixed>
 class Paravirt {
  public:
   static constexpr bool kParavirt = true;
@@ -210,7 +220,8 @@ class Paravirt {
           return word.load() | QspinlockWord::kLocked;
         }
       }
-      node.state.store(QueueNode::kHashed, std::memory_order_relaxed);
+      node.state.store(kHashRaceFixed ? QueueNode::kHashed : QueueNode::kHalted,
+                       std::memory_order_relaxed);
       node.step.at_step();
       // A thief may take the lock after the kick: then spin and wait again.
       got.blocks += pv_wait(node, [&] { return word.locked() == QspinlockWord::kSlow; });
@@ -218,30 +229,25 @@ class Paravirt {
   }
 
   Released unlock(QspinlockWord& word) {
-    if constexpr (!kUnlockChecksSlow) {
-      word.store_locked(0, __ATOMIC_RELEASE);  // blind to a sleeping head
+    std::uint8_t locked = QspinlockWord::kLocked;
+    if (word.compare_exchange_locked(locked, 0, __ATOMIC_RELEASE)) return {};
+    if (locked != QspinlockWord::kSlow) {
+      corrupted_.store(true, std::memory_order_relaxed);  // the kernel's WARN
       return {};
-    } else {
-      std::uint8_t locked = QspinlockWord::kLocked;
-      if (word.compare_exchange_locked(locked, 0, __ATOMIC_RELEASE)) return {};
-      if (locked != QspinlockWord::kSlow) {
-        corrupted_.store(true, std::memory_order_relaxed);  // the kernel's WARN
-        return {};
-      }
-      // A failed compare-and-swap orders nothing: read the entry the head
-      // hashed before setting _Q_SLOW_VAL only after seeing it.
-      std::atomic_thread_fence(std::memory_order_acquire);
-      Released released;
-      QueueNode* head = hash_.remove(&word, released.hash_probes);
-      word.store_locked(0, __ATOMIC_RELEASE);
-      if (head == nullptr) {
-        corrupted_.store(true, std::memory_order_relaxed);  // the kernel's BUG()
-        return released;
-      }
-      pv_kick(*head);
-      released.kicked = true;
+    }
+    // A failed compare-and-swap orders nothing: read the entry the head
+    // hashed before setting _Q_SLOW_VAL only after seeing it.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    Released released;
+    QueueNode* head = hash_.remove(&word, released.hash_probes);
+    word.store_locked(0, __ATOMIC_RELEASE);
+    if (head == nullptr) {
+      corrupted_.store(true, std::memory_order_relaxed);  // the kernel's BUG()
       return released;
     }
+    pv_kick(*head);
+    released.kicked = true;
+    return released;
   }
 
   std::string check_quiescent() const {
@@ -264,15 +270,15 @@ class Paravirt {
            word.compare_exchange_locked_pending(QspinlockWord::kPending, QspinlockWord::kLocked);
   }
 
-  // pv_wait as Xen's xen_qlock_wait: clear the kick event, then block on it
-  // unless the waited-for condition has gone. The seq_cst store and load
-  // pair with pv_kick's fence: either the check sees the change, or the
-  // kick comes after the clear and ends (or prevents) the block. Returns
-  // whether it blocked.
+  // pv_wait as Xen's xen_qlock_wait: a pending kick is consumed and the wait
+  // ends; else block on the kick word unless the waited-for condition has
+  // gone. The kick word's exchange and futex_wait's check pair with pv_kick
+  // (its fence, store, wake): a kick stored before the exchange ends the
+  // wait there, one stored after it is seen by futex_wait or wakes it.
+  // Returns whether it blocked.
   template <typename StillWaiting>
   static bool pv_wait(QueueNode& node, StillWaiting still_waiting) {
-    node.kicked.store(0, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (node.kicked.exchange(0, std::memory_order_seq_cst) != 0) return false;
     if (!still_waiting()) return false;
     futex_wait(node.kicked, 0);
     return true;
@@ -290,6 +296,6 @@ class Paravirt {
 };
 
 using PvQueuedSpinLock = QueuedSpinLockT<Paravirt<true>>;
-using PvQueuedSpinLockNoSlowUnlock = QueuedSpinLockT<Paravirt<false>>;
+using PvQueuedSpinLockDoubleHash = QueuedSpinLockT<Paravirt<false>>;
 
 }  // namespace lockbench

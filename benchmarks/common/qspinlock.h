@@ -165,6 +165,9 @@ class QueuedSpinLockT {
       while ((next = own.next.load(std::memory_order_acquire)) == nullptr) cpu_relax();
     }
     next->locked.store(1, std::memory_order_release);
+    // A PV holder may lose its CPU here, before pv_kick_node (the window of
+    // the double hash race, pv_qspinlock.h).
+    if constexpr (Hooks::kParavirt) own.step.at_step();
     hooks_.kick_node(word_, *next, got);
   }
 

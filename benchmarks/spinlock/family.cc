@@ -94,13 +94,14 @@ FamilyInfo describe() {
                // Waiters block soon, and sleeps at each slow-path step widen
                // the window a release slips into.
                .overrides = {{"spin_threshold", 16}, {"step_sleep_pct", 20}}},
-              {.name = "pv_qspinlock_blind_unlock",
+              {.name = "pv_qspinlock_double_hash",
                .kind = VariantKind::broken,
-               .summary = "PV queued spinlock whose unlock ignores _Q_SLOW_VAL: a sleeping head is "
-                          "never kicked",
-               .make = lock<PvQueuedSpinLockNoSlowUnlock>,
-               // Waiters sleep soon, so a head is asleep at some unlock.
-               .overrides = {{"spin_threshold", 16}}},
+               .summary = "PV queued spinlock of Linux 4.2-4.7: a hashed head sleeps as halted, "
+                          "so a late pv_kick_node hashes it again (fixed by 229ce6315747)",
+               .make = lock<PvQueuedSpinLockDoubleHash>,
+               // Heads sleep soon, and holders pause between making a head
+               // and pv_kick_node, the window of the race.
+               .overrides = {{"spin_threshold", 16}, {"step_sleep_pct", 20}}},
           },
       .params =
           {
