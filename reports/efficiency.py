@@ -7,7 +7,10 @@ scalable variants at 1 and 2 threads (default parameters, compact), the
 build with the in-window checks beside one without (-DLOCKBENCH_CHECKS=OFF).
 Every comparison is alternated round by round, so that drift in the machine
 hits both sides alike, and reported as the median of the per-round ratios
-within one hand-off regime (comparable_median).
+within one hand-off regime (comparable_median). Both builds do the same
+work: the delay loop is calibrated once, by the checked build, and given to
+every run (LOCKBENCH_DELAY_LOOPS_PER_NS); each process's own calibration
+differs by several percent, which moved the ratios as much.
 
     python -m reports.efficiency [--all] --build DIR [--unchecked-build DIR]
                                  [--rounds N] [--duration-ms MS]
@@ -51,7 +54,15 @@ def bare_loop(binary, threads, duration_ms):
     return json.loads(out)["ops_per_sec"]
 
 
-def lockbench(binary, family, variant, threads, duration_ms, sets=()):
+def delay_calibration(binary):
+    """The environment that gives every run binary's delay calibration."""
+    calibration = json.loads(subprocess.run([binary, "calibrate", "--json"], check=True,
+                                            capture_output=True, text=True).stdout)
+    return dict(os.environ,
+                LOCKBENCH_DELAY_LOOPS_PER_NS=repr(calibration["delay_loops_per_ns"]))
+
+
+def lockbench(binary, family, variant, threads, duration_ms, sets=(), env=None):
     """One point, the family's defaults but for `sets`, compact."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "point.json")
@@ -64,7 +75,7 @@ def lockbench(binary, family, variant, threads, duration_ms, sets=()):
         cmd = [binary, "run", "--config", config, "--out", out]
         for s in sets:
             cmd += ["--set", s]
-        run = subprocess.run(cmd, capture_output=True, text=True)
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if run.returncode == 2:
             raise Unrunnable(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "")
         if run.returncode != 0:
@@ -114,6 +125,7 @@ def variants_to_compare(binary):
 def checks_table(build, unchecked_build, rounds, duration_ms):
     checked_bin = os.path.join(build, "lockbench")
     unchecked_bin = os.path.join(unchecked_build, "lockbench")
+    env = delay_calibration(checked_bin)
     print(f"{'family':>9} {'variant':>14} {'threads':>7} {'checked':>10} {'unchecked':>10} "
           f"{'ratio':>11}   (ops/s medians; ratio: median of the comparable rounds of {rounds}, "
           "how many)")
@@ -122,9 +134,10 @@ def checks_table(build, unchecked_build, rounds, duration_ms):
             checked, unchecked = [], []
             try:
                 for _ in range(rounds):
-                    checked.append(lockbench(checked_bin, family, variant, threads, duration_ms))
+                    checked.append(lockbench(checked_bin, family, variant, threads, duration_ms,
+                                             env=env))
                     unchecked.append(lockbench(unchecked_bin, family, variant, threads,
-                                               duration_ms))
+                                               duration_ms, env=env))
             except Unrunnable as e:
                 print(f"{family:>9} {variant:>14} {threads:>7}   not runnable here: {e}")
                 continue

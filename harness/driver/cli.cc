@@ -17,6 +17,7 @@
 #include "harness/driver/results.h"
 #include "harness/driver/sweep.h"
 #include "harness/runner/calibration.h"
+#include "harness/runner/delay.h"
 #include "harness/runner/family.h"
 #include "harness/runner/topology.h"
 
@@ -186,6 +187,16 @@ Topology load_topology(const std::string& spec) {
   }
 }
 
+// The delay loop's calibration, made (or read from its variable) before
+// anything runs, so a bad LOCKBENCH_DELAY_LOOPS_PER_NS is a usage error.
+void delay_loops_per_ns() {
+  try {
+    Delay::loops_per_ns();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
 int cmd_list(const std::vector<std::string>& args) {
   const Options o = parse_options(args, {}, false);
   nlohmann::json families = nlohmann::json::array();
@@ -268,6 +279,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   if (cpus.empty()) {
     for (const Pu& pu : topology.pus()) cpus.push_back(pu.os_index);
   }
+  delay_loops_per_ns();
   const Calibration c = calibrate(topology, cpus);
   if (o.json) {
     std::cout << c.to_json().dump(2) << "\n";
@@ -412,6 +424,7 @@ int cmd_run(const std::vector<std::string>& args) {
   Sweep sweep = apply_benchmark_filter(
       expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology), gbench);
   check_memory(sweep, available_memory_bytes());
+  delay_loops_per_ns();
   warn_if_long(sweep);
   const std::string resume = o.get("--resume");
   if (!resume.empty() && access(resume.c_str(), R_OK) != 0) {

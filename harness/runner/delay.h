@@ -11,7 +11,11 @@ namespace lockbench {
 class Delay {
  public:
   // Iterations of the work loop per nanosecond on this CPU, measured once per
-  // process (best of several short runs, so an interrupt does not skew it).
+  // process (best of several short runs, so an interrupt does not skew it),
+  // or given by LOCKBENCH_DELAY_LOOPS_PER_NS, so that runs compared with each
+  // other (two builds alternated) do the same work: each process's own
+  // measurement differs by several percent. Throws std::invalid_argument,
+  // naming the variable, for a value that is not a positive number.
   static double loops_per_ns();
 
   explicit Delay(std::uint64_t ns)

@@ -209,6 +209,16 @@ class FaultTest(unittest.TestCase):
                                    "a positive number of MiB")
         self.assertFalse(os.path.exists(self.path("no.json")))
 
+    def test_a_bad_delay_calibration_is_refused_before_anything_runs(self):
+        for value in ("abc", "0", "-1", "1e999", ""):
+            env = dict(os.environ, LOCKBENCH_DELAY_LOOPS_PER_NS=value)
+            for command in (["calibrate"],
+                            ["run", "--config", self.config, "--out", self.path("no.json")]):
+                r = lockbench(*command, env=env)
+                self.assertRefused(r, "LOCKBENCH_DELAY_LOOPS_PER_NS", f'"{value}"',
+                                   "a positive number")
+        self.assertFalse(os.path.exists(self.path("no.json")))
+
     def test_a_box_without_pus_or_far_too_large_is_refused_at_once(self):
         r = lockbench("plan", "--config", self.config, "--placement", "compact",
                       "--topology", NO_PUS)
