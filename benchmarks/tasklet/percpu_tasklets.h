@@ -55,9 +55,9 @@ class PerCpuTaskletsT {
   // self: the calling CPU, or -1 for a thread that is no tasklet CPU.
   Scheduled schedule_on(Tasklet& t, int cpu, int self, Stamp stamp, ThreadContext& ctx) {
     if (t.dead.load(std::memory_order_acquire)) return Scheduled::refused;
-    // acq_rel: the epoch stamp before this call is released to the run that
-    // clears SCHED (its fetch_and reads this write or a later one), so a run
-    // a schedule merged into sees that schedule's epoch.
+    // acq_rel: what the caller wrote before (INV2's `unserved`) is released
+    // to the run that clears SCHED (its fetch_and reads this write or a
+    // later one), so the run a schedule merged into lowers it after.
     if (t.state.fetch_or(Tasklet::kSched, std::memory_order_acq_rel) & Tasklet::kSched) {
       return Scheduled::merged;
     }

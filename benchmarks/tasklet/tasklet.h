@@ -13,19 +13,20 @@ struct TaskletCore {
   int id = 0;
   int home = 0;  // the CPU whose tasklet this is (a dpci interrupt's CPU)
 
-  // INV2 (schedules merge but are never lost): every schedule call stores
-  // a stamp no other schedule stores (its thread's own count and index)
-  // before it can take effect, a plain store to a line the schedule writes
-  // anyway, not a locked add; every run stores the stamp it sees once it has
-  // claimed the tasklet. Runs are ordered (RUN bit or lock), so each sees a
-  // stamp no older than the last run's; the last schedule's stamp is seen by
-  // the run it made or merged into. At quiescence the two must be equal.
-  std::atomic<std::uint64_t> epoch{0};
-  std::atomic<std::uint64_t> seen{0};
+  // INV2 (schedules merge but are never lost): a schedule raises `unserved`
+  // before it can take effect; the run that has claimed the tasklet lowers
+  // it. Runs are claimed through the state a schedule writes (RUN/SCHED bits
+  // or the lock), so a schedule that a run serves raised it before that run
+  // lowered it, and one that comes later makes a later run. Raised at
+  // quiescence: a schedule no run served. One plain store on each side, to a
+  // line both write anyway; a schedule lost in the instant between a run's
+  // claim and its store goes unseen.
+  std::atomic<bool> unserved{false};
   // INV1 (never on two threads at once): the thread inside its function, or
-  // -1. A relaxed load then a store, not a locked add and subtract: a run
-  // writes the tasklet's line anyway, and an overlap is seen with high
-  // probability each time it happens.
+  // -1, stored by the runs whose operation is sampled and read by every run:
+  // an overlap with a sampled run is seen. Broken runs overlap often, so
+  // sampling finds them at a small fraction of the cost of storing on every
+  // run.
   std::atomic<int> running_on{-1};
   // The stamp of the schedule that made it pending (not of a merged one),
   // for schedule-to-run latency: the scheduler's cycle_clock() when its

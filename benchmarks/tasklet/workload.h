@@ -9,10 +9,10 @@
 // Invariants checked at quiescence, from what runs and schedules recorded
 // (INV1, INV2 and runs after kill are recorded inside the window and compile
 // out with the checks: harness/runner/checks.h):
-//   INV1 a tasklet never runs on two threads at once (a run finds no other
-//        thread in running_on);
-//   INV2 schedules merge but are never lost (the stamp seen by the last run
-//        == the stamp of the last schedule), for every tasklet not killed;
+//   INV1 a tasklet never runs on two threads at once (a run finds no sampled
+//        run in running_on);
+//   INV2 schedules merge but are never lost (no tasklet is left `unserved`,
+//        scheduled after its last run), for every tasklet not killed;
 //   INV3 after the final drain no tasklet is on any list; kill leaves a
 //        tasklet on no list, and no run starts after kill returned nor does
 //        a later schedule take effect.
@@ -120,12 +120,10 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
     }
     for (const auto& slot : tasklets_) {
       const Tasklet& t = slot.value;
-      const std::uint64_t epoch = t.epoch.load(std::memory_order_relaxed);
-      const std::uint64_t seen = t.seen.load(std::memory_order_relaxed);
-      if (kChecks && !t.killed.load(std::memory_order_relaxed) && seen != epoch) {
+      if (kChecks && !t.killed.load(std::memory_order_relaxed) &&
+          t.unserved.load(std::memory_order_relaxed)) {
         return "INV2 schedule lost: tasklet " + std::to_string(t.id) +
-               " was last scheduled with stamp " + std::to_string(epoch) +
-               " but its last run saw " + std::to_string(seen);
+               " was scheduled after its last run";
       }
       if (impl_.on_any_list(t)) {
         return "INV3 tasklet " + std::to_string(t.id) + " is still on a list after the drain" +
@@ -156,7 +154,6 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
  private:
   struct PerThread {
     int next_own = 0;  // round-robin over the CPU's own tasklets
-    std::uint64_t schedules = 0;  // INV2's stamps: this count and the thread's index
     std::uint64_t overlaps = 0;
     std::uint64_t after_kill = 0;
     std::uint64_t revived = 0;
@@ -191,12 +188,9 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
   }
 
   void schedule(Tasklet& t, int cpu, int self, ThreadContext& ctx) {
-    // Release: a run that claims the tasklet after this schedule took effect
-    // (or merged) reads this bump or a later one; see TaskletCore.
-    if constexpr (kChecks) {
-      const std::uint64_t stamp = ++per_thread_.of(ctx).schedules << 20 | (ctx.index + 1);
-      t.epoch.store(stamp, std::memory_order_release);
-    }
+    // Relaxed: the variant's claim (an acq_rel RMW or the lock) orders it
+    // before the store of the run that serves this schedule.
+    if constexpr (kChecks) t.unserved.store(true, std::memory_order_relaxed);
     const Stamp stamp = ctx.sample_now() ? Stamp{cycle_clock(), ctx.sample_weight()} : Stamp{};
     const Scheduled result = impl_.schedule_on(t, cpu, self, stamp, ctx);
     ctx.count(kSchedules);
@@ -205,13 +199,14 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
 
   // The tasklet's function: claimed by the variant before this is called.
   void run(Tasklet& t, ThreadContext& ctx) {
+    const bool sampled = ctx.sample_now();
     if constexpr (kChecks) {
       // Violations counted behind branches: a sound run writes only the
       // tasklet's line.
       if (t.running_on.load(std::memory_order_relaxed) != -1) ++per_thread_.of(ctx).overlaps;
-      t.running_on.store(ctx.index, std::memory_order_relaxed);
+      if (sampled) t.running_on.store(ctx.index, std::memory_order_relaxed);
       if (t.killed.load(std::memory_order_acquire)) ++per_thread_.of(ctx).after_kill;
-      t.seen.store(t.epoch.load(std::memory_order_acquire), std::memory_order_relaxed);
+      t.unserved.store(false, std::memory_order_relaxed);
     }
     // Sampled by the schedule that made it pending (the run's own operation
     // would time only the runs that its own sampling picked).
@@ -222,7 +217,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
                          t.scheduled_weight.load(std::memory_order_relaxed));
     }
     work_.run();
-    if constexpr (kChecks) t.running_on.store(-1, std::memory_order_relaxed);
+    if (kChecks && sampled) t.running_on.store(-1, std::memory_order_relaxed);
   }
 
   const WorkloadSetup setup_;
