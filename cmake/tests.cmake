@@ -7,8 +7,10 @@ include(GoogleTest)
 # sanitizer presets and the aarch64 build need no list of families.
 set(LOCKBENCH_TEST_PROGRAMS "" CACHE STRING "test programs to build (empty: all)")
 
-# lockbench_add_test(SOURCE [FAMILY]): one GoogleTest program named after its
-# source file; FAMILY marks a family's tests.
+# lockbench_add_test(SOURCE [FAMILY|SERIAL]): one GoogleTest program named
+# after its source file; FAMILY marks a family's tests, SERIAL tests that
+# must run alone (real-time spinners on every CPU starve whatever runs beside
+# them for a while, and a neighbour's watchdog could take that for a hang).
 function(lockbench_add_test source)
   get_filename_component(name ${source} NAME_WE)
   if(LOCKBENCH_TEST_PROGRAMS AND NOT name IN_LIST LOCKBENCH_TEST_PROGRAMS
@@ -21,5 +23,10 @@ function(lockbench_add_test source)
   # PRE_TEST: discover when ctest runs, so a build never runs test binaries.
   # NO_PRETTY_VALUES: parameterised tests are named by their name generators
   # alone, not followed by GoogleTest's byte dump of the parameter.
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST NO_PRETTY_VALUES PROPERTIES TIMEOUT 60)
+  set(serial FALSE)
+  if(ARGV1 STREQUAL "SERIAL")
+    set(serial TRUE)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST NO_PRETTY_VALUES
+                       PROPERTIES TIMEOUT 60 RUN_SERIAL ${serial})
 endfunction()

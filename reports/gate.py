@@ -143,7 +143,8 @@ class PointHistory:
 def selection_args(point):
     """The arguments of `lockbench run --config CONFIG` that measure one point."""
     args = ["--family", point.family, "--variant", point.variant, "--threads",
-            str(point.threads), "--placement", point.placement, "--home", point.home]
+            str(point.threads), "--placement", point.placement, "--home", point.home,
+            "--sched", point.sched]
     for key, value in sorted(point.params.items()):
         args += ["--set", f"{key}={value}"]
     return args

@@ -23,14 +23,23 @@ class Point:
     oversubscribed: bool = False  # more threads than the CPUs its placement has
     stability: str = ""  # the harness's verdict (median entry), "" when not given
     home: str = "first"  # where its shared state lives: first, node:N, far, interleave
+    sched: str = "other"  # its threads' scheduling policy: other (SCHED_OTHER) or rr (SCHED_RR)
     checked: bool = True  # False: its build compiled the in-window checks out
 
     @property
     def settings(self):
         """What tells points of a variant and thread count apart: the
-        parameters and the home of the shared state (a point at home:far is
-        not the point at home:first)."""
-        return {**self.params, "home": self.home}
+        parameters, the home of the shared state (a point at home:far is
+        not the point at home:first) and the scheduling policy."""
+        return {**self.params, "home": self.home, "sched": self.sched}
+
+    @property
+    def regime(self):
+        """Within the CPUs or oversubscribed, with the scheduling policy where
+        it decides who runs (oversubscribed) or is not the default."""
+        if self.oversubscribed:
+            return f"oversubscribed, sched {self.sched}"
+        return "within CPUs" + (f", sched {self.sched}" if self.sched != "other" else "")
 
     @property
     def valid(self):
@@ -80,6 +89,7 @@ def collect_points(result_sets):
                                         e["threads"], e["params"], rs.path, e["run_name"],
                                         oversubscribed=e.get("oversubscribed", False),
                                         home=e.get("home", "first"),
+                                        sched=e.get("sched", "other"),
                                         checked=rs.lockbench.get("checks", "on") != "off")
             if e.get("valid"):
                 p.runs.append(e)
@@ -89,7 +99,7 @@ def collect_points(result_sets):
 
 
 def varying_params(points):
-    """Names of the settings (parameters, home) whose value differs between
+    """Names of the settings (parameters, home, sched) whose value differs between
     the given points."""
     names = set()
     for p in points:

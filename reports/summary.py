@@ -22,9 +22,8 @@ def rows(points):
     out = []
     for p in sorted(points, key=lambda p: (p.family, p.placement, p.params_text, p.variant,
                                            p.threads)):
-        regime = "oversubscribed" if p.oversubscribed else "within CPUs"
         head = [p.family, p.variant, p.kind, p.params_text or "-", p.placement, str(p.threads),
-                regime]
+                p.regime]
         if p.valid:
             out.append(head + [fmt(p.median("ops_per_sec")), interval_text(p),
                                fmt(p.median("fairness")), fmt(p.median("latency_ns", "p99")),

@@ -337,6 +337,52 @@ TEST_F(SweepTest, DuplicatePointsAreDropped) {
   EXPECT_THAT(Names(sweep), ElementsAre("spinlock/ticket/placement:none/threads:2"));
 }
 
+// `sched`: per sweep, a policy or a list of them, crossed with the other
+// dimensions; rr points say so in their names, other (the default) does not.
+TEST_F(SweepTest, SchedPoliciesArePointsOfTheSweep) {
+  const Sweep plain = Expand(Config({{"variants", {"ticket"}}, {"threads", {8}}}));
+  ASSERT_EQ(plain.points.size(), 1u);
+  EXPECT_EQ(plain.points[0].sched, SchedPolicy::other);
+
+  const Sweep both = Expand(Config(
+      {{"variants", {"ticket", "pv_qspinlock"}}, {"threads", {8}}, {"sched", {"other", "rr"}}}));
+  EXPECT_THAT(Names(both), ElementsAre("spinlock/ticket/placement:none/threads:8",
+                                       "spinlock/ticket/sched:rr/placement:none/threads:8",
+                                       "spinlock/pv_qspinlock/placement:none/threads:8",
+                                       "spinlock/pv_qspinlock/sched:rr/placement:none/threads:8"));
+  EXPECT_EQ(both.points[1].sched, SchedPolicy::rr);
+  EXPECT_TRUE(both.points[1].oversubscribed);
+
+  const Sweep one = Expand(Config({{"variants", {"ticket"}}, {"sched", "rr"}}));
+  for (const Point& p : one.points) EXPECT_EQ(p.sched, SchedPolicy::rr);
+  // --sched replaces the config's.
+  Selection selection;
+  selection.scheds = {"other"};
+  for (const Point& p : Expand(Config({{"sched", "rr"}}), selection).points) {
+    EXPECT_EQ(p.sched, SchedPolicy::other);
+  }
+}
+
+TEST_F(SweepTest, BadSchedValuesNameTheKeyTheValueAndWhatIsAllowed) {
+  for (const json& value : {json("fifo"), json("RR"), json(""), json(1), json(nullptr),
+                            json({"other", "deadline"}), json::object()}) {
+    EXPECT_THAT(ErrorOf(Config({{"sched", value}})),
+                AllOf(HasSubstr("'sweeps[0].sched'"), HasSubstr("\"other\""), HasSubstr("\"rr\"")))
+        << value.dump();
+  }
+  EXPECT_THAT(ErrorOf(Config({{"sched", "fifo"}})), HasSubstr("value \"fifo\" is not allowed"));
+  EXPECT_THAT(ErrorOf(Config({{"sched", json::array()}})),
+              AllOf(HasSubstr("sweeps[0].sched"), HasSubstr("non-empty")));
+  // Not a top-level key: a policy belongs to the points of a sweep.
+  json top = Config();
+  top["sched"] = "rr";
+  EXPECT_THAT(ErrorOf(top), AllOf(HasSubstr("'sched' is unknown"), HasSubstr("sweeps")));
+  Selection selection;
+  selection.scheds = {"batch"};
+  EXPECT_THAT(ErrorOf(Config(), selection),
+              AllOf(HasSubstr("--sched"), HasSubstr("\"batch\""), HasSubstr("\"rr\"")));
+}
+
 TEST_F(SweepTest, AdaptiveRepetitionsFromTheConfigOrTheCommandLine) {
   json config = Config({{"variants", {"ticket"}}});
   config["repetitions"] = "auto";

@@ -19,6 +19,7 @@
 #include "harness/runner/calibration.h"
 #include "harness/runner/delay.h"
 #include "harness/runner/family.h"
+#include "harness/runner/sched_policy.h"
 #include "harness/runner/topology.h"
 
 namespace lockbench {
@@ -47,10 +48,12 @@ commands:
 
 selection (narrows the config's sweep; lists are comma-separated):
   --family F   --variant V   --threads LIST   --placement P   --home H
-  --duration-ms N   --set key=value (repeatable)
+  --sched S   --duration-ms N   --set key=value (repeatable)
   threads: N, cores, pus, 2x (a multiple of the PUs), ladder (doubling to the
            PUs and each level a compact placement fills: plan names them)
   home: first, node:N, far, interleave (where the shared state lives)
+  sched: other (SCHED_OTHER, the default), rr (SCHED_RR priority 1: needs root,
+         CAP_SYS_NICE or RLIMIT_RTPRIO 2; docs/methodology.md says why)
   --repetitions N|auto   auto: at least 3, more until the median's 95% interval
                          is within --target-ci PCT of it (default 5) or
                          --max-repetitions N (default 10) are done
@@ -146,6 +149,7 @@ Selection selection_of(const Options& o) {
   s.threads = split_list(o.get("--threads"));
   s.placements = split_placements(o.get("--placement"));
   s.homes = split_list(o.get("--home"));
+  s.scheds = split_list(o.get("--sched"));
   s.duration_ms = number_option(o, "--duration-ms", 1, 3600000);
   if (o.get("--repetitions") == "auto") {
     s.repetitions_auto = true;
@@ -176,7 +180,7 @@ Selection selection_of(const Options& o) {
 }
 
 const std::vector<std::string> kSelectionFlags = {
-    "--family",      "--variant",     "--threads",         "--placement", "--home",
+    "--family",      "--variant",     "--threads",         "--placement", "--home", "--sched",
     "--duration-ms", "--repetitions", "--max-repetitions", "--target-ci", "--set"};
 
 Topology load_topology(const std::string& spec) {
@@ -361,6 +365,23 @@ void warn_if_long(const Sweep& sweep) {
             << " ms); narrow it with --duration-ms, --repetitions or a selection\n";
 }
 
+// A sweep with rr points that this process may not run is refused before
+// anything runs: otherwise each such point would fail in turn, after the
+// sweep's calibration and between the points that can run, and the file
+// would hold failures where the user asked for measurements. (A point
+// refused all the same, by a cgroup that changes under a running sweep,
+// still fails on its own: run_point.)
+void check_sched(const Sweep& sweep) {
+  const auto rr = std::find_if(sweep.points.begin(), sweep.points.end(),
+                               [](const Point& p) { return p.sched == SchedPolicy::rr; });
+  if (rr == sweep.points.end()) return;
+  const std::string refused = sched_refusal(SchedPolicy::rr);
+  if (refused.empty()) return;
+  throw UsageError("config key 'sched' (or --sched): value \"rr\" (point " + rr->name() +
+                   ") cannot run in this process: " + refused + "; " + kSchedRemedy +
+                   "; allowed here: \"other\"");
+}
+
 int cmd_plan(const std::vector<std::string>& args) {
   std::vector<std::string> flags = kSelectionFlags;
   flags.insert(flags.end(), {"--config", "--topology"});
@@ -387,6 +408,7 @@ int cmd_plan(const std::vector<std::string>& args) {
                         {"placement", p.placement.to_string()},
                         {"home", p.home.to_string()},
                         {"home_nodes", p.binding.nodes},
+                        {"sched", to_string(p.sched)},
                         {"cpus", p.cpus},
                         {"thread_roles", roles},
                         {"params", p.params}});
@@ -425,6 +447,7 @@ int cmd_run(const std::vector<std::string>& args) {
       expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology), gbench);
   check_memory(sweep, available_memory_bytes());
   delay_loops_per_ns();
+  check_sched(sweep);
   warn_if_long(sweep);
   const std::string resume = o.get("--resume");
   if (!resume.empty() && access(resume.c_str(), R_OK) != 0) {

@@ -208,6 +208,7 @@ RunSpec spec_of(const Point& point, const RunSettings& settings) {
   spec.cpus = point.cpus;
   spec.roles = point.roles;
   spec.home = point.binding;
+  spec.sched = point.sched;
   spec.warmup_ms = settings.warmup_ms;
   spec.duration_ms = settings.duration_ms;
   spec.sample_every = settings.sample_every;

@@ -65,6 +65,7 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
   e["placement"] = point.placement.to_string();
   e["home"] = point.home.to_string();
   e["home_nodes"] = point.binding.nodes;
+  e["sched"] = to_string(point.sched);
   e["cpus"] = point.cpus;
   e["oversubscribed"] = point.oversubscribed;
   e["params"] = point.params;
@@ -109,6 +110,7 @@ nlohmann::json result_entry(const Point& point, const PointLog& log, const Run& 
     e["scheduler"] = r.scheduler;
     e["hardware"] = r.hardware;
     e["memory_nodes"] = r.memory_nodes;
+    e["sched_slice"] = r.sched_slice;
     e["wall_seconds"] = r.wall_seconds;
   }
   return e;

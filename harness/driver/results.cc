@@ -8,6 +8,7 @@
 
 #include "harness/runner/checks.h"
 #include "harness/runner/platform.h"
+#include "harness/runner/sched_policy.h"
 
 #ifndef LOCKBENCH_GIT_REVISION
 #define LOCKBENCH_GIT_REVISION "unknown"
@@ -47,6 +48,7 @@ nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
   return {{"schema_version", kSchemaVersion},
           {"emulated", emulated && *emulated ? nlohmann::json(emulated) : nlohmann::json(false)},
           {"numa_balancing", balancing},
+          {"rt_throttling", rt_throttling()},
           {"checks", kChecks ? "on" : "off"},
           {"families", families},
           {"arch", kArchitecture},

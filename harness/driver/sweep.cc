@@ -247,6 +247,7 @@ std::string Point::name() const {
     }
   }
   if (home.kind != MemoryHome::Kind::first) name += "/home:" + home.to_string();
+  if (sched != SchedPolicy::other) name += std::string("/sched:") + to_string(sched);
   return name + "/placement:" + placement.to_string() + "/threads:" + std::to_string(threads);
 }
 
@@ -559,6 +560,25 @@ std::vector<MemoryHome> entry_homes(const nlohmann::json& entry, const std::stri
   return homes;
 }
 
+// --sched's, else the entry's, else "other".
+std::vector<SchedPolicy> entry_scheds(const nlohmann::json& entry, const std::string& where,
+                                      const Selection& selection) {
+  std::vector<nlohmann::json> texts = list_in(entry, "sched", where);
+  if (!selection.scheds.empty()) texts.assign(selection.scheds.begin(), selection.scheds.end());
+  if (texts.empty()) texts = {"other"};
+  std::vector<SchedPolicy> scheds;
+  for (const nlohmann::json& text : texts) {
+    const std::string key = selection.scheds.empty() ? where + "sched" : "--sched";
+    if (!text.is_string()) refuse(key, text, kSchedAllowed);
+    try {
+      scheds.push_back(parse_sched(text.get<std::string>()));
+    } catch (const std::invalid_argument&) {
+      refuse(key, text, kSchedAllowed);
+    }
+  }
+  return scheds;
+}
+
 // One point, its roles, CPUs and home planned. A point whose roles cannot
 // be filled, or whose parameters cannot run with them, would measure
 // nothing: refused before anything runs. A count a ladder gave is left out
@@ -567,9 +587,9 @@ std::vector<MemoryHome> entry_homes(const nlohmann::json& entry, const std::stri
 // point can run.
 std::optional<Point> make_point(const Family& family, const VariantInfo& variant,
                                 const Params& params, const PlacementSpec& placement,
-                                const MemoryHome& home, const ThreadCount& count, Overflow overflow,
-                                const Topology& topology, const std::string& where,
-                                const std::string& home_key) {
+                                const MemoryHome& home, SchedPolicy sched, const ThreadCount& count,
+                                Overflow overflow, const Topology& topology,
+                                const std::string& where, const std::string& home_key) {
   Point p;
   p.family = &family;
   p.variant = &variant;
@@ -577,6 +597,7 @@ std::optional<Point> make_point(const Family& family, const VariantInfo& variant
   p.placement = placement;
   p.params = params;
   p.home = home;
+  p.sched = sched;
   try {
     p.roles = family.assign_roles(params, p.threads);
     family.check_point(params, p.roles);
@@ -648,7 +669,8 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     const std::string where = "sweeps[" + std::to_string(i) + "].";
     const nlohmann::json& entry = sweeps[i];
     if (!entry.is_object()) refuse("sweeps[" + std::to_string(i) + "]", entry, "an object");
-    check_keys(entry, where, {"family", "variants", "threads", "placements", "home", "params"});
+    check_keys(entry, where,
+               {"family", "variants", "threads", "placements", "home", "sched", "params"});
     const Family* family = entry_family(entry, where);
     if (!selected(selection.families, family->name())) continue;
     const std::vector<const VariantInfo*> variants =
@@ -657,6 +679,7 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
         entry_thread_counts(entry, where, selection, topology);
     const std::vector<PlacementSpec> placements = entry_placements(entry, where, selection);
     const std::vector<MemoryHome> homes = entry_homes(entry, where, selection);
+    const std::vector<SchedPolicy> scheds = entry_scheds(entry, where, selection);
     const std::string home_key = selection.homes.empty() ? where + "home" : "--home";
     for (const auto& [key, value] : sets) {
       if (family->find_param(key)) sets_used.insert(key);
@@ -667,12 +690,14 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
       for (const Params& grid_params : grid) {
         const Params params = with_overrides(*family, *variant, grid_params, sets);
         for (const MemoryHome& home : homes) {
-          for (const PlacementSpec& placement : placements) {
-            for (const ThreadCount& count : thread_counts) {
-              std::optional<Point> p =
-                  make_point(*family, *variant, params, placement, home, count,
-                             sweep.settings.overflow, topology, where, home_key);
-              if (p && names.insert(p->name()).second) sweep.points.push_back(std::move(*p));
+          for (const SchedPolicy sched : scheds) {
+            for (const PlacementSpec& placement : placements) {
+              for (const ThreadCount& count : thread_counts) {
+                std::optional<Point> p =
+                    make_point(*family, *variant, params, placement, home, sched, count,
+                               sweep.settings.overflow, topology, where, home_key);
+                if (p && names.insert(p->name()).second) sweep.points.push_back(std::move(*p));
+              }
             }
           }
         }

@@ -12,6 +12,7 @@
 #include "harness/runner/family.h"
 #include "harness/runner/memory_home.h"
 #include "harness/runner/placement.h"
+#include "harness/runner/sched_policy.h"
 #include "harness/runner/topology.h"
 
 namespace lockbench {
@@ -57,10 +58,11 @@ struct Point {
   bool oversubscribed = false;  // see oversubscribed() in placement.h
   MemoryHome home;              // where its shared state lives
   MemoryBinding binding;        // home, resolved on the topology for cpus
+  SchedPolicy sched = SchedPolicy::other;  // the measured threads' policy
 
-  // family/variant/key:value/.../home:H/placement:P/threads:N, listing the
-  // parameters whose value differs from the family default, and the home
-  // when it is not "first".
+  // family/variant/key:value/.../home:H/sched:S/placement:P/threads:N,
+  // listing the parameters whose value differs from the family default, the
+  // home when it is not "first" and the policy when it is not "other".
   std::string name() const;
 };
 
@@ -71,6 +73,7 @@ struct Selection {
   std::vector<std::string> threads;   // thread specs, as in configs
   std::vector<std::string> placements;
   std::vector<std::string> homes;
+  std::vector<std::string> scheds;
   std::int64_t duration_ms = -1;
   int repetitions = -1;
   bool repetitions_auto = false;

@@ -19,6 +19,7 @@
 #include "harness/runner/interrupt.h"
 #include "harness/runner/platform.h"
 #include "harness/runner/run_point.h"
+#include "harness/runner/sched_policy.h"
 
 namespace lockbench {
 
@@ -155,6 +156,16 @@ class Watchdog {
 }  // namespace
 
 RunResult run_point_isolated(const RunSpec& spec, const Topology& topology) {
+  // With rr, the watchdog runs above the point's spinners, so that it can
+  // kill a hung team even where RT throttling is off; the child starts as
+  // SCHED_OTHER (reset on fork) and raises its own coordinator.
+  const ControlPriority watchdog_priority(spec.sched == SchedPolicy::rr, true);
+  if (const int error = watchdog_priority.error()) {
+    return RunResult::failed(std::string("sched: value \"rr\" could not be set: the watchdog was "
+                                         "refused SCHED_FIFO priority ") +
+                             std::to_string(kControlRtPriority) + " (" + strerror(error) + "); " +
+                             kSchedRemedy);
+  }
   int fds[2];
   if (pipe(fds) != 0) return RunResult::failed(std::string("pipe: ") + strerror(errno));
   SharedProgress progress;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -89,6 +90,15 @@ struct ThreadPlan {
   int role;
   int cpu;
   std::uint32_t sample_every;
+  SchedPolicy sched;
+};
+
+// What a thread says of the policy it was to run under: 0 or why it was
+// refused, and the slice it gives (own_slice_ns; 0 unknown). Kept apart from
+// its ThreadContext, whose layout the measured loop's timing depends on.
+struct ThreadSched {
+  int error = 0;
+  std::uint64_t slice_ns = 0;
 };
 
 // What the coordinator tells a thread it has just made: wait, or go on
@@ -104,13 +114,19 @@ inline constexpr std::uint32_t kBindPending = ~std::uint32_t{0};
 // and cache, which would otherwise land wherever it happened to start.
 void thread_body(const Topology& topology, Workload& workload, const ThreadPlan& plan,
                  std::atomic<std::uint32_t>& bound, OwnPages<ThreadContext>& slot,
-                 ThreadOsCounters& os_counters, std::barrier<>& start, std::barrier<>& stopped,
-                 std::barrier<>& drained, const std::atomic<int>& phase, RunProgress* progress) {
+                 ThreadOsCounters& os_counters, ThreadSched& sched, std::barrier<>& start,
+                 std::barrier<>& stopped, std::barrier<>& drained, const std::atomic<int>& phase,
+                 RunProgress* progress) {
   std::uint32_t said;
   while ((said = bound.load(std::memory_order_acquire)) == kBindPending) {
     futex_wait(bound, kBindPending);
   }
   const int bind_errno = static_cast<int>(said);
+  // Its policy from here on, so that it starts the window as it runs it. A
+  // refusal fails the point, as a failed binding does, but the thread runs
+  // its course.
+  sched.error = set_measured_policy(plan.sched);
+  if (sched.error == 0) sched.slice_ns = own_slice_ns(plan.sched);
   slot = make_on_own_pages<ThreadContext>(plan.index, plan.role, plan.cpu, plan.sample_every);
   os_counters = ThreadOsCounters::open_for_this_thread();
   ThreadContext& ctx = *slot;
@@ -170,6 +186,38 @@ std::string binding_failures(const std::vector<ThreadContext*>& threads) {
          " threads could not be bound as planned: " + failures +
          (count > 3 ? "; ..." : "") +
          "; is lockbench limited to fewer CPUs (taskset, a cgroup cpuset)?";
+}
+
+// "" when every thread and the coordinator run under the point's policy,
+// else who was refused what, and what to do: a point that says rr must not
+// measure threads that run as other.
+std::string sched_failures(const std::vector<ThreadSched>& threads, SchedPolicy policy,
+                           int coordinator_errno) {
+  const std::string asked = policy == SchedPolicy::rr
+                                ? "SCHED_RR priority " + std::to_string(kMeasuredRtPriority)
+                                : std::string("SCHED_OTHER");
+  std::string failures;
+  int count = 0;
+  for (std::size_t i = 0; i < threads.size(); ++i) {
+    if (threads[i].error == 0) continue;
+    if (++count <= 3) {
+      failures += (failures.empty() ? "" : "; ") + std::string("thread ") + std::to_string(i) +
+                  " (" + std::strerror(threads[i].error) + ")";
+    }
+  }
+  std::string what;
+  if (count > 0) {
+    what = std::to_string(count) + " of " + std::to_string(threads.size()) +
+           " threads were refused " + asked + ": " + failures + (count > 3 ? "; ..." : "");
+  }
+  if (coordinator_errno != 0) {
+    what += (what.empty() ? "" : "; ") + std::string("the coordinator was refused SCHED_FIFO ") +
+            "priority " + std::to_string(kControlRtPriority) + " (" +
+            std::strerror(coordinator_errno) + ")";
+  }
+  if (what.empty()) return "";
+  return std::string("sched: value \"") + to_string(policy) + "\" could not be set: " + what +
+         "; " + kSchedRemedy;
 }
 
 std::vector<ThreadOsCounters::Reading> read_all(const std::vector<ThreadOsCounters>& counters) {
@@ -282,10 +330,11 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   for (int i = 0; i < spec.threads; ++i) {
     const auto idx = static_cast<std::size_t>(i);
     plans.push_back({i, roles[idx], spec.cpus.empty() ? kUnpinned : spec.cpus[idx],
-                     spec.sample_every});
+                     spec.sample_every, spec.sched});
   }
   std::vector<OwnPages<ThreadContext>> contexts(static_cast<std::size_t>(spec.threads));
   std::vector<ThreadOsCounters> os_counters(static_cast<std::size_t>(spec.threads));
+  std::vector<ThreadSched> sched(static_cast<std::size_t>(spec.threads));
   std::vector<std::atomic<std::uint32_t>> bound(static_cast<std::size_t>(spec.threads));
   for (std::atomic<std::uint32_t>& b : bound) b.store(kBindPending, std::memory_order_relaxed);
 
@@ -305,8 +354,8 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
     for (std::size_t i = 0; i < plans.size(); ++i) {
       team.emplace_back(thread_body, std::cref(topology), std::ref(*workload), std::cref(plans[i]),
                         std::ref(bound[i]), std::ref(contexts[i]), std::ref(os_counters[i]),
-                        std::ref(start), std::ref(stopped), std::ref(drained), std::cref(phase),
-                        spec.progress);
+                        std::ref(sched[i]), std::ref(start), std::ref(stopped), std::ref(drained),
+                        std::cref(phase), spec.progress);
       // Pinned from here, before it has touched any memory (thread_body).
       const int cpu = plans[i].cpu;
       const bool pinned =
@@ -330,6 +379,12 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
       start.arrive_and_drop();
     }
   }
+  // With rr, this thread opens and closes the window above the spinners:
+  // as SCHED_OTHER it would wake when RT throttling let it, up to 0.95 s
+  // late. Raised after the team is made, which inherits this thread's
+  // policy; each member then sets its own (thread_body).
+  std::optional<ControlPriority> control;
+  control.emplace(spec.sched == SchedPolicy::rr, false);
   start.arrive_and_wait();
   if (!not_created.empty()) {
     for (std::thread& t : team) t.join();
@@ -337,8 +392,10 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   }
   std::vector<ThreadContext*> threads;
   for (const auto& ctx : contexts) threads.push_back(ctx.get());
-  // The barrier orders each thread's bind_errno before this read.
-  const std::string unbound = binding_failures(threads);
+  // The barrier orders each thread's bind_errno and sched before these
+  // reads.
+  std::string unbound = binding_failures(threads);
+  if (unbound.empty()) unbound = sched_failures(sched, spec.sched, control->error());
   if (!unbound.empty()) phase.store(kStop, std::memory_order_relaxed);
   if (spec.progress) {
     spec.progress->window_end_ns.store(now_ns() + (spec.warmup_ms + spec.duration_ms) * 1000000,
@@ -361,6 +418,7 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   // Not waiting: the threads drain while this thread goes on to join them.
   (void)stopped.arrive();
   for (std::thread& t : team) t.join();
+  control.reset();  // what follows (the hand-off probe's threads) runs as before
   if (!unbound.empty()) return RunResult::failed(unbound);
 
   RunResult result;
@@ -396,6 +454,8 @@ RunResult run_point(const RunSpec& spec, const Topology& topology) {
   const OsActivity activity = OsActivity::between(os_before, os_after, result.ops);
   result.scheduler = activity.scheduler;
   result.hardware = activity.hardware;
+  // Every thread's policy gives the same slice; the first thread's says it.
+  result.sched_slice = slice_record(spec.sched, sched.front().slice_ns);
   result.latency_ns = summarize_latency(threads);
   result.lock_stats = summarize_locks(threads, info.lock_classes);
   result.counters = summarize_counters(threads, info.counter_names);
@@ -420,6 +480,7 @@ nlohmann::json RunResult::to_json() const {
           {"scheduler", scheduler},
           {"hardware", hardware},
           {"memory_nodes", memory_nodes},
+          {"sched_slice", sched_slice},
           {"wall_seconds", wall_seconds}};
 }
 
@@ -441,6 +502,7 @@ RunResult RunResult::from_json(const nlohmann::json& j) {
   r.scheduler = j.at("scheduler");
   r.hardware = j.at("hardware");
   r.memory_nodes = j.at("memory_nodes");
+  r.sched_slice = j.at("sched_slice");
   r.wall_seconds = j.at("wall_seconds");
   return r;
 }

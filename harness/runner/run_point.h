@@ -11,6 +11,7 @@
 
 #include "harness/runner/family.h"
 #include "harness/runner/memory_home.h"
+#include "harness/runner/sched_policy.h"
 #include "harness/runner/topology.h"
 
 namespace lockbench {
@@ -40,6 +41,9 @@ struct RunSpec {
   std::vector<int> cpus;   // per thread: OS CPU index or kUnpinned
   std::vector<int> roles;  // per thread; empty: as the family assigns them
   MemoryBinding home;      // where the shared state goes (resolve_home)
+  // The measured threads' scheduling policy, set by each thread before the
+  // start barrier; with rr the coordinator and the watchdog run above them.
+  SchedPolicy sched = SchedPolicy::other;
   std::uint64_t warmup_ms = 0;
   std::uint64_t duration_ms = 0;
   std::uint32_t sample_every = 64;
@@ -77,6 +81,8 @@ struct RunResult {
   nlohmann::json scheduler = "not available";
   nlohmann::json hardware = "not available";
   nlohmann::json memory_nodes = nlohmann::json::object();
+  // The slice the measured threads' policy gives them (slice_record).
+  nlohmann::json sched_slice = nlohmann::json::object();
 
   nlohmann::json to_json() const;
   static RunResult from_json(const nlohmann::json& j);

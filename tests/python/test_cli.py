@@ -24,7 +24,7 @@ QUICK = os.path.join(ROOT, "configs", "quick.json")
 ITERATION_FIELDS = ["name", "run_name", "run_type", "family", "variant", "kind", "threads",
                     "placement", "cpus", "params", "ops_per_sec", "fairness", "latency_ns",
                     "lock_stats", "counters", "valid", "real_time", "cpu_time", "time_unit",
-                    "repetition_index", "thread_ops", "cpus_seen"]
+                    "repetition_index", "thread_ops", "cpus_seen", "sched", "sched_slice"]
 LATENCY_FIELDS = ["p50", "p90", "p99", "p999", "max"]
 
 
@@ -131,6 +131,9 @@ class CliTest(unittest.TestCase):
             if os.cpu_count() >= 2:
                 self.assertGreater(e["handoff_ns"], 0, e["name"])
             self.assertTrue(e["name"].startswith(f'{e["family"]}/{e["variant"]}/'))
+            # The default policy, and the slice it gives (or why it is unknown).
+            self.assertEqual(e["sched"], "other")
+            self.assertTrue(e["sched_slice"].get("from") or e["sched_slice"].get("why"))
             seen.add((e["family"], e["variant"]))
         self.assertEqual(seen, expected)
         self.assertIn("ops/s", self.quick.stdout)
@@ -366,6 +369,37 @@ class CliTest(unittest.TestCase):
         far = [p for p in plan["points"] if p["home"] == "far" and p["threads"] == 16]
         self.assertEqual(far[0]["home_nodes"], [23])
 
+    def test_sched_rr_is_recorded_or_refused_before_anything_runs(self):
+        out = os.path.join(self.dir, "rr.json")
+        r = lockbench("run", "--config", QUICK, "--variant", "tas,ticket", "--threads", "4x",
+                      "--sched", "rr", "--duration-ms", "100", "--repetitions", "2",
+                      "--out", out)
+        if r.returncode == 2 and "cannot run in this process" in r.stderr:
+            for said in ("'sched'", '"rr"', "RLIMIT_RTPRIO", "CAP_SYS_NICE"):
+                self.assertIn(said, r.stderr)
+            self.assertFalse(os.path.exists(out))
+            self.skipTest("this process may not use SCHED_RR: " + r.stderr.strip())
+        # Oversubscribed and SCHED_RR with 100 ms slices: no progress is
+        # promised in a 100 ms window, only that it ran as asked.
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(out, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertRegex(doc["context"]["lockbench"]["rt_throttling"],
+                         r"^(\d+ of every \d+ us|off|unknown)$")
+        self.assertEqual({e["sched"] for e in doc["benchmarks"]}, {"rr"})
+        iterations = [e for e in doc["benchmarks"] if e["run_type"] == "iteration"]
+        self.assertEqual(len(iterations), 4)
+        for e in iterations:
+            self.assertIn("/sched:rr/", e["name"])
+            self.assertEqual(e["sched_slice"]["from"], "sched_rr_get_interval")
+            self.assertGreater(e["sched_slice"]["ns"], 0)
+
+    def test_a_sched_policy_that_does_not_exist_is_a_bad_config(self):
+        r = lockbench("plan", "--config", QUICK, "--variant", "ticket", "--sched", "fifo")
+        self.assertEqual(r.returncode, 2)
+        for said in ("--sched", '"fifo"', '"other"', '"rr"'):
+            self.assertIn(said, r.stderr)
+
     def test_a_home_this_box_lacks_is_a_bad_config(self):
         r = lockbench("plan", "--config", QUICK, "--variant", "ticket", "--placement", "compact",
                       "--home", "node:7")
@@ -440,6 +474,9 @@ class CliTest(unittest.TestCase):
             doc = json.load(f)
         for e in doc["benchmarks"]:
             for path, value in numbers(e):
+                # The one null: a slice the kernel did not say, with why beside it.
+                if path == ".sched_slice.ns" and e["sched_slice"].get("why"):
+                    continue
                 self.assertIsNotNone(value, f'{e["name"]}: {path}')
         iterations = [e for e in doc["benchmarks"] if e["run_type"] == "iteration"]
         self.assertEqual([e["ops"] for e in iterations], [0, 0])

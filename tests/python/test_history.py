@@ -326,7 +326,8 @@ class HistoryTest(unittest.TestCase):
         with open(os.path.join(out, "recheck.txt"), encoding="utf-8") as f:
             [line] = f.read().splitlines()
         self.assertTrue(line.startswith("--family spinlock --variant ticket --threads 8 "
-                                        "--placement none --home first --set "), line)
+                                        "--placement none --home first --sched other --set "),
+                        line)
 
     def test_the_gate_compares_runs_of_the_candidates_config_only(self):
         db = history.connect(self.db_path, create=True)

@@ -20,7 +20,7 @@ from reports.summary import markdown
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "small.json")
 # What files written before the harness recorded them lack.
 NEWER_CONTEXT = ("thread_boundaries",)
-NEWER_ENTRY = ("home", "scheduler", "hardware", "memory_nodes")
+NEWER_ENTRY = ("home", "sched", "sched_slice", "scheduler", "hardware", "memory_nodes")
 
 
 def fixture():
@@ -353,7 +353,44 @@ class HomeTest(unittest.TestCase):
             json.dump(older(fixture()), f)
         points = collect_points(load_all([path]))
         self.assertEqual({p.home for p in points}, {"first"})
+        self.assertEqual({p.sched for p in points}, {"other"})
         self.assertEqual(FamilyPlot("spinlock", points).varying, [])
+
+
+class SchedTest(unittest.TestCase):
+    """Points run as SCHED_RR are points of their own, and the tables say
+    which policy each oversubscribed point ran under."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        doc = oversubscribed(fixture())
+        rr = [copy.deepcopy(e) for e in doc["benchmarks"] if e["valid"]]
+        for e in rr:
+            e["sched"] = "rr"
+            e["name"] = e["run_name"] = e["run_name"].replace("/placement:",
+                                                              "/sched:rr/placement:")
+        doc["benchmarks"] += rr
+        path = os.path.join(self.dir, "sched.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        self.points = collect_points(load_all([path]))
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def test_each_policy_is_its_own_curve(self):
+        [panel] = FamilyPlot("spinlock", self.points).metric_panels(
+            lambda p, _: p.values("ops_per_sec"))
+        self.assertIn("ticket (global) sched=rr", {c.label for c in panel.curves})
+
+    def test_the_regime_names_the_policy(self):
+        table = markdown(self.points)
+        self.assertIn("| oversubscribed, sched rr |", table)
+        self.assertIn("| oversubscribed, sched other |", table)
+        self.assertIn("| within CPUs, sched rr |", table)
+        self.assertIn("| within CPUs |", table)
+        rr = [p for p in self.points if p.sched == "rr"][0]
+        self.assertIn("--sched rr", " ".join(selection_args(rr)))
 
 
 class UncheckedBuildTest(unittest.TestCase):
