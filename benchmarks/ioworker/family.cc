@@ -108,7 +108,8 @@ FamilyInfo describe() {
                                                   {kRuns, "runs"},
                                                   {kMigrations, "migrations"},
                                                   {kRingFull, "ring_full"}}),
-      .lock_classes = names_by_index(kLockClasses, {{kWorkLock, "work_lock"}}),
+      .lock_classes =
+          names_by_index(kLockClasses, {{kWorkLock, "work_lock"}, {kPoolLock, "pool_lock"}}),
       .role_names = {"worker", "frontend"},
       .derived_counter_names = {"bytes_per_sec", "requests_per_run", "migrated_pct"},
       .report = {.operation = "requests handled",

@@ -3,13 +3,17 @@
 // variant stressed oversubscribed, frontends outnumbering workers and the
 // other way round, and the checks shown able to fail (a dispatch that hands
 // one socket to every worker, and the broken per-socket item).
+#include "benchmarks/ioworker/ioworker.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "benchmarks/ioworker/ioworker.h"
+#include "benchmarks/ioworker/global_list.h"
+#include "benchmarks/ioworker/percpu_lists.h"
+#include "benchmarks/ioworker/persocket_items.h"
 #include "benchmarks/ioworker/socket.h"
 #include "benchmarks/ioworker/wake.h"
 #include "benchmarks/ioworker/workload.h"
@@ -22,6 +26,9 @@ namespace {
 
 using ioworker::bind_sockets;
 using ioworker::DispatchSetup;
+using ioworker::GlobalList;
+using ioworker::PerCpuLists;
+using ioworker::PerSocketItems;
 using ioworker::Socket;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -69,6 +76,98 @@ TEST(WakeChannelTest, ANotificationAfterTheLookEndsTheSleepAtOnce) {
   wake.notify();
   wake.sleep(seen);  // returns at once: the count moved (else 1 ms, the tick)
   EXPECT_NE(wake.events(), seen);
+}
+
+TEST(IdleWorkersTest, TheLastToGoIdleIsWokenFirstAndLeavesItself) {
+  ioworker::IdleWorkers idle(3);
+  EXPECT_EQ(idle.first(), 0);
+  idle.leave(0);
+  idle.leave(2);
+  EXPECT_EQ(idle.first(), 1);
+  idle.enter(2);
+  EXPECT_EQ(idle.first(), 2);
+  idle.leave(2);
+  idle.leave(1);
+  EXPECT_EQ(idle.first(), -1) << "every worker busy";
+}
+
+// One worker's steps on a dispatch, on one thread: what finish_and_take
+// hands back in the hold that finishes a socket.
+template <typename Dispatch>
+class DispatchTest : public ::testing::Test {
+ protected:
+  DispatchTest() : dispatch_({.sockets = 4, .threads = 1, .workers = 2}) {
+    dispatch_.setup_thread(0);
+  }
+  // The worker handles the socket: its run drains what notifications
+  // counted (persocket's io).
+  void handle(int socket) {
+    dispatch_.run(socket, [] { return std::uint64_t{0}; });
+  }
+
+  ThreadContext ctx_{0, 0, kUnpinned, 64};
+  Dispatch dispatch_;
+};
+
+// Socket s is bound to worker s % 2 (percpu), so worker 0 has 0 and 2.
+using Dispatches = ::testing::Types<GlobalList, PerCpuLists, PerSocketItems<true>>;
+TYPED_TEST_SUITE(DispatchTest, Dispatches);
+
+TYPED_TEST(DispatchTest, FinishAndTakeHandsBackTheNextQueuedSocket) {
+  auto& d = this->dispatch_;
+  ThreadContext& ctx = this->ctx_;
+  d.notify(0, ctx);
+  d.notify(2, ctx);
+  ASSERT_EQ(d.take(0, ctx), 0);
+  this->handle(0);
+  EXPECT_EQ(d.finish_and_take(0, 0, ctx), 2) << "the next socket, in the same hold";
+  this->handle(2);
+  EXPECT_EQ(d.finish_and_take(0, 2, ctx), -1) << "nothing left: the worker goes idle";
+  EXPECT_EQ(d.take(0, ctx), -1);
+  EXPECT_EQ(d.check_quiescent(), "");
+}
+
+TYPED_TEST(DispatchTest, ASocketNotifiedWhileHandledComesBackBehindTheOthers) {
+  auto& d = this->dispatch_;
+  ThreadContext& ctx = this->ctx_;
+  d.notify(0, ctx);
+  ASSERT_EQ(d.take(0, ctx), 0);
+  d.notify(0, ctx);  // while it is handled
+  d.notify(2, ctx);
+  EXPECT_NE(d.check_quiescent(), "") << "two sockets in flight";
+  this->handle(0);
+  // persocket: the item's second queue_work waited on its pwq's delayed
+  // list (max_active 1) and went on the worklist as the run completed,
+  // behind 2; the lists: 0 went back at the tail as its handler finished.
+  EXPECT_EQ(d.finish_and_take(0, 0, ctx), 2);
+  this->handle(2);
+  EXPECT_EQ(d.finish_and_take(0, 2, ctx), 0);
+  this->handle(0);
+  EXPECT_EQ(d.finish_and_take(0, 0, ctx), -1);
+  EXPECT_EQ(d.check_quiescent(), "");
+}
+
+// The shared pools wake their first idle worker when a socket is queued, and
+// a worker that takes one and leaves more behind wakes the next (an unbound
+// pool's chaining), each wake a bump of that worker's channel.
+template <typename Dispatch>
+void ExpectWakesChain() {
+  Dispatch d({.sockets = 4, .threads = 1, .workers = 2});
+  d.setup_thread(0);
+  ThreadContext ctx(0, 0, kUnpinned, 64);
+  const std::uint32_t seen0 = d.channel(0).events(), seen1 = d.channel(1).events();
+  d.notify(0, ctx);
+  d.notify(1, ctx);
+  EXPECT_EQ(d.channel(0).events() - seen0, 2u) << "worker 0 went idle last, and has not run yet";
+  EXPECT_EQ(d.channel(1).events(), seen1);
+  EXPECT_EQ(d.take(0, ctx), 0);
+  EXPECT_EQ(d.channel(1).events() - seen1, 1u) << "worker 0 left socket 1 behind";
+  EXPECT_EQ(d.take(1, ctx), 1);
+}
+
+TEST(SharedPoolTest, WakesChainToTheNextIdleWorker) {
+  ExpectWakesChain<GlobalList>();
+  ExpectWakesChain<PerSocketItems<true>>();
 }
 
 // Every thread is a vCPU; ratio "P:C" splits them into frontends and
@@ -123,7 +222,7 @@ class EveryWorkerTakesSocketZero {
   std::uint64_t run(int, Copy copy) {
     return copy();
   }
-  void finish(int, int, ThreadContext&) {}
+  int finish_and_take(int worker, int, ThreadContext& ctx) { return take(worker, ctx); }
   ioworker::WakeChannel& channel(int) { return wake_; }
 
  private:
@@ -141,7 +240,7 @@ TEST(IoworkerBrokenTest, TwoWorkersOnOneSocketAreCaught) {
                     }}},
       .params = {},
       .counter_names = {"bytes", "notifications", "runs", "migrations", "ring_full"},
-      .lock_classes = {"work_lock"},
+      .lock_classes = {"work_lock", "pool_lock"},
       .report = {.operation = "requests handled"}});
   RunSpec spec = SpecOf(family, "shared", 4);
   spec.roles = {0, 0, 0, 1};

@@ -7,7 +7,8 @@
 // yields its CPU and moves on to its next socket. Workers (role 0) take a
 // socket from the dispatch, copy every request in its ring to the socket's
 // other side (the memcpy the seed is about), check it, and hand the socket
-// back; an idle worker sleeps until notified.
+// back, taking the next in the same step (finish_and_take); a worker that
+// gets none sleeps until woken.
 //
 // The backend is Linux code running in a Xen guest (dom0), so its locks (a
 // worker's list, the workqueue pool's) are Linux's queued spinlocks with the
@@ -18,7 +19,10 @@
 // queued:
 //   INV1 a socket is never handled by two workers at once;
 //   INV2 no lost notification: every request written was handled;
-//   INV3 requests arrive complete and in order per socket (socket.h).
+//   INV3 requests arrive complete and in order per socket (socket.h);
+//   INV4 nothing is left queued or in flight: the dispatch's lists, pools
+//        and work items are back to rest (check_quiescent, where it has
+//        one).
 #pragma once
 
 #include <algorithm>
@@ -73,14 +77,19 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
       write(state, ctx);
       return 0;
     }
-    WakeChannel& wake = dispatch_.channel(part.worker);
-    const std::uint32_t seen = wake.events();  // before looking, so no notification slips by
-    const int socket = dispatch_.take(part.worker, ctx);
-    if (socket < 0) {
-      wake.sleep(seen);
-      return 0;
+    if (state.current < 0) {
+      WakeChannel& wake = dispatch_.channel(part.worker);
+      const std::uint32_t seen = wake.events();  // before looking, so no wake slips by
+      state.current = dispatch_.take(part.worker, ctx);
+      if (state.current < 0) {
+        wake.sleep(seen);
+        return 0;
+      }
     }
-    return handle(part.worker, socket, state, ctx);
+    const int socket = state.current;
+    const std::uint64_t copied = handle(part.worker, socket, state, ctx);
+    state.current = dispatch_.finish_and_take(part.worker, socket, ctx);
+    return copied;
   }
 
   // What was queued when the frontends stopped is handled.
@@ -88,9 +97,13 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     const Part part = part_[static_cast<std::size_t>(ctx.index)];
     if (part.worker < 0) return;
     PerThread& state = per_thread_.of(ctx);
-    for (int socket; (socket = dispatch_.take(part.worker, ctx)) >= 0;) {
+    // The socket the worker took in its last step, then the rest.
+    int socket = state.current >= 0 ? state.current : dispatch_.take(part.worker, ctx);
+    while (socket >= 0) {
       handle(part.worker, socket, state, ctx);
+      socket = dispatch_.finish_and_take(part.worker, socket, ctx);
     }
+    state.current = -1;
   }
 
   std::string check_invariants(const std::vector<ThreadContext*>&) override {
@@ -111,6 +124,11 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
         return "INV2 a lost notification: " + std::to_string(left) + " of the " +
                std::to_string(socket->written()) +
                " requests written to a socket were never handled";
+      }
+    }
+    if constexpr (requires { dispatch_.check_quiescent(); }) {
+      if (std::string left = dispatch_.check_quiescent(); !left.empty()) {
+        return "INV4 at quiescence " + left;
       }
     }
     return "";
@@ -135,6 +153,7 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
 
   struct PerThread {
     int next_socket = 0;  // frontends: the socket they write to next
+    int current = -1;     // workers: the socket taken and not yet handled
     std::uint64_t overlaps = 0;
     std::uint64_t damaged = 0;
   };
@@ -177,7 +196,6 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     ctx.count(kRuns);
     const std::uint64_t copied = dispatch_.run(s, [&] { return copy_all(socket, state, ctx); });
     socket.end_handling();
-    dispatch_.finish(worker, s, ctx);
     if (copied != 0) ctx.count(kBytes, copied * socket.payload_bytes());
     return copied;
   }
