@@ -47,7 +47,8 @@ FamilyInfo describe() {
               {.name = "percpu",
                .kind = VariantKind::scalable,
                .summary = "the RFC: a worker per CPU (at most max_workers), each with its own "
-                          "locked list; each socket bound to one worker",
+                          "locked list and a work item on its CPU's workqueue pool; each socket "
+                          "bound to one worker",
                .make = workers<PerCpuLists>},
               {.name = "persocket",
                .kind = VariantKind::scalable,
