@@ -25,7 +25,8 @@ std::tuple<WorkloadSetup, std::vector<int>> read_setup(const Params& params,
                         .payload_bytes = params.at("payload_bytes").get<std::size_t>(),
                         .batch = params.at("batch").get<int>(),
                         .max_workers = params.at("max_workers").get<int>(),
-                        .skew = params.at("skew").get<double>()},
+                        .skew = params.at("skew").get<double>(),
+                        .notify_ns = params.at("notify_ns").get<std::uint64_t>()},
           roles};
 }
 
@@ -97,6 +98,19 @@ FamilyInfo describe() {
                .max = 1,
                .help = "percpu: the share of sockets bound to worker 0 (0: spread evenly, 1: all "
                        "on one worker)"},
+              // An estimate of the order, not a measurement: from an HVM or
+              // PVH guest the hypercall is a VM exit and entry (of the order
+              // of a thousand cycles on recent x86) plus Xen's evtchn_send
+              // (the channel's lock, marking the port pending, perhaps a
+              // kick). Set it from a measurement of the guest at hand.
+              {.name = "notify_ns",
+               .kind = Kind::integer,
+               .default_value = 500,
+               .min = 0,
+               .max = 1e8,
+               .help =
+                   "the frontend's cost of one send, ns: notify_remote_via_irq's EVTCHNOP_send "
+                   "hypercall, spent once per notification (each `batch` of requests); 0: free"},
               {.name = "ratio",
                .kind = Kind::ratio,
                .default_value = "1:1",

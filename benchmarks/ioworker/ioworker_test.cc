@@ -17,6 +17,7 @@
 #include "benchmarks/ioworker/socket.h"
 #include "benchmarks/ioworker/wake.h"
 #include "benchmarks/ioworker/workload.h"
+#include "harness/driver/sweep.h"
 #include "harness/runner/run_point.h"
 #include "harness/runner/topology.h"
 #include "tests/run_spec.h"
@@ -168,6 +169,26 @@ void ExpectWakesChain() {
 TEST(SharedPoolTest, WakesChainToTheNextIdleWorker) {
   ExpectWakesChain<GlobalList>();
   ExpectWakesChain<PerSocketItems<true>>();
+}
+
+TEST(NotifyCostTest, NanosecondsFromZeroUp) {
+  const Topology topo = Topology::load("synthetic:pack:1 core:2 pu:1");
+  const auto sweep_with = [](const nlohmann::json& notify_ns) {
+    return nlohmann::json{
+        {"sweeps",
+         {{{"family", "ioworker"}, {"threads", {2}}, {"params", {{"notify_ns", notify_ns}}}}}}};
+  };
+  EXPECT_EQ(expand_sweep(sweep_with(0), Selection{}, topo).points.front().params.at("notify_ns"), 0)
+      << "0: a free send";
+  for (const nlohmann::json& bad :
+       {nlohmann::json(-1), nlohmann::json(1e9), nlohmann::json(0.5), nlohmann::json("fast")}) {
+    try {
+      expand_sweep(sweep_with(bad), Selection{}, topo);
+      ADD_FAILURE() << "notify_ns " << bad.dump() << " was accepted";
+    } catch (const UsageError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("sweeps[0].params.notify_ns")) << e.what();
+    }
+  }
 }
 
 // Every thread is a vCPU; ratio "P:C" splits them into frontends and

@@ -3,7 +3,9 @@
 // sockets f, f + F, ... (F frontends, sockets_per_frontend each) and, in
 // turn, writes `batch` requests
 // of payload_bytes into one socket's ring and notifies the backend (an event
-// channel: here the dispatch's notify). A frontend that finds a ring full
+// channel: here the dispatch's notify), spending notify_ns on the send (the
+// EVTCHNOP_send hypercall of notify_remote_via_irq, calibrated busy work
+// before the notification takes effect). A frontend that finds a ring full
 // yields its CPU and moves on to its next socket. Workers (role 0) take a
 // socket from the dispatch, copy every request in its ring to the socket's
 // other side (the memcpy the seed is about), check it, and hand the socket
@@ -34,6 +36,7 @@
 
 #include "benchmarks/ioworker/ioworker.h"
 #include "benchmarks/ioworker/socket.h"
+#include "harness/runner/delay.h"
 #include "harness/runner/family.h"
 #include "harness/runner/thread_slots.h"
 
@@ -45,6 +48,7 @@ struct WorkloadSetup {
   int batch = 1;
   int max_workers = 64;
   double skew = 0;
+  std::uint64_t notify_ns = 0;  // the frontend's cost of a send's notification
 };
 
 template <typename Dispatch>
@@ -52,6 +56,7 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
  public:
   IoWorkload(const WorkloadSetup& setup, const std::vector<int>& roles)
       : setup_(setup),
+        notify_cost_(setup.notify_ns),
         part_(roles.size()),
         dispatch_(dispatch_setup(setup, roles)),
         per_thread_(roles.size()) {
@@ -180,6 +185,7 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     }
     if (wrote != 0) {
       ctx.count(kNotifications);
+      notify_cost_.run();
       dispatch_.notify(s, ctx);
     }
     if (wrote < setup_.batch) {
@@ -215,6 +221,7 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
   }
 
   const WorkloadSetup setup_;
+  const Delay notify_cost_;
   std::vector<Part> part_;
   int frontends_ = 0;
   Dispatch dispatch_;
