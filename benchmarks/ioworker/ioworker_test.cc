@@ -51,6 +51,19 @@ TEST(SocketTest, RequestsArriveIntactAndInOrderUntilTheRingIsFull) {
   EXPECT_EQ(copied.weight, 7u);
 }
 
+TEST(SocketTest, APassCopiesWhatItsLookSaw) {
+  Socket socket(1, 64);
+  ASSERT_TRUE(socket.write_request(0, 0));
+  const std::uint32_t seen = socket.look();
+  ASSERT_TRUE(socket.write_request(0, 0));  // after the look
+  Socket::Copied copied{};
+  EXPECT_TRUE(socket.copy_request(copied, seen));
+  EXPECT_FALSE(socket.copy_request(copied, seen)) << "written after the pass looked";
+  EXPECT_EQ(socket.queued(), 1u);
+  EXPECT_TRUE(socket.copy_request(copied, socket.look()));
+  EXPECT_TRUE(copied.intact);
+}
+
 TEST(SocketTest, AnotherHandlerIsAnOverlapAndAMove) {
   Socket socket(0, 64);
   bool moved = true;

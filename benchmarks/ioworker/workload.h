@@ -7,10 +7,11 @@
 // EVTCHNOP_send hypercall of notify_remote_via_irq, calibrated busy work
 // before the notification takes effect). A frontend that finds a ring full
 // yields its CPU and moves on to its next socket. Workers (role 0) take a
-// socket from the dispatch, copy every request in its ring to the socket's
-// other side (the memcpy the seed is about), check it, and hand the socket
-// back, taking the next in the same step (finish_and_take); a worker that
-// gets none sleeps until woken.
+// socket from the dispatch, copy the requests its ring held when they looked
+// (one pass, as pvcalls_conn_back_write reads the producer index once) to
+// the socket's other side (the memcpy the seed is about), check them, and
+// hand the socket back, taking the next in the same step (finish_and_take);
+// a worker that gets none sleeps until woken.
 //
 // The backend is Linux code running in a Xen guest (dom0), so its locks (a
 // worker's list, the workqueue pool's) are Linux's queued spinlocks with the
@@ -206,9 +207,11 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     return copied;
   }
 
+  // One pass over the socket's ring: the requests written when it looks.
   std::uint64_t copy_all(Socket& socket, PerThread& state, ThreadContext& ctx) {
     std::uint64_t copied = 0;
-    for (Socket::Copied request; socket.copy_request(request); ++copied) {
+    const std::uint32_t seen = socket.look();
+    for (Socket::Copied request; socket.copy_request(request, seen); ++copied) {
       if (!request.intact) ++state.damaged;
       // Notification to completion, for the sampled requests, weighted as
       // the frontend sampled them (two CPUs' clocks: never below 0).
