@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/ioworker/event_channel.h"
 #include "benchmarks/ioworker/global_list.h"
 #include "benchmarks/ioworker/percpu_lists.h"
 #include "benchmarks/ioworker/persocket_items.h"
@@ -82,6 +83,24 @@ TEST(BindSocketsTest, EvenlyOverTheCappedWorkersOrCrowdedOnWorkerZero) {
               ElementsAre(0, 1, 0, 1, 0, 1));
   EXPECT_THAT(bind_sockets({.sockets = 4, .workers = 2, .skew = 0.5}), ElementsAre(0, 0, 0, 1));
   EXPECT_THAT(bind_sockets({.sockets = 4, .workers = 2, .skew = 1}), ElementsAre(0, 0, 0, 0));
+}
+
+TEST(EventChannelsTest, RaisesCoalesceAndKickOnlyAnIdleUpcall) {
+  ioworker::EventChannels events(200, 3);  // ports 0, 3, 6, ... on vCPU 0
+  EXPECT_EQ(events.vcpu_of(199), 1);
+  EXPECT_TRUE(events.raise(3)) << "vCPU 0 had nothing pending: kicked";
+  EXPECT_FALSE(events.raise(3)) << "pending already: coalesced";
+  EXPECT_FALSE(events.raise(195)) << "vCPU 0's upcall is pending: no second kick";
+  EXPECT_TRUE(events.raise(4));
+  std::vector<int> handled;
+  EXPECT_EQ(events.upcall(0, [&](int port) { handled.push_back(port); }), 2);
+  EXPECT_THAT(handled, ElementsAre(3, 195)) << "each once, on the port's vCPU";
+  EXPECT_FALSE(events.quiescent()) << "vCPU 1 has port 4";
+  EXPECT_EQ(events.upcall(0, [](int) {}), 0);
+  EXPECT_TRUE(events.raise(3)) << "handled: raising it again kicks again";
+  events.upcall(0, [](int) {});
+  events.upcall(1, [](int) {});
+  EXPECT_TRUE(events.quiescent());
 }
 
 TEST(WakeChannelTest, ANotificationAfterTheLookEndsTheSleepAtOnce) {
@@ -263,20 +282,66 @@ class EveryWorkerTakesSocketZero {
   ioworker::WakeChannel wake_;
 };
 
+// The global dispatch, checking that each socket's handler runs on the
+// worker its port is bound to (socket s on worker s % workers; with the
+// workers first in the roles, a worker's index is its thread's).
+class HandlersOnTheBoundVcpu : public GlobalList {
+ public:
+  explicit HandlersOnTheBoundVcpu(const DispatchSetup& setup)
+      : GlobalList(setup), workers_(setup.workers) {}
+  void notify(int socket, ThreadContext& ctx) {
+    if (ctx.role != 0 || ctx.index != socket % workers_) {
+      elsewhere_.fetch_add(1, std::memory_order_relaxed);
+    }
+    GlobalList::notify(socket, ctx);
+  }
+  std::string check_quiescent() const {
+    if (const int n = elsewhere_.load(); n != 0) {
+      return std::to_string(n) + " handlers ran off their port's vCPU";
+    }
+    return GlobalList::check_quiescent();
+  }
+
+ private:
+  const int workers_;
+  std::atomic<int> elsewhere_{0};
+};
+
+// A test-only family of one variant, "only", with the ioworker's counters.
+Family FamilyOf(const char* name, VariantKind kind, MakeWorkload make) {
+  return Family(
+      FamilyInfo{.name = name,
+                 .summary = name,
+                 .variants = {{"only", kind, name, std::move(make)}},
+                 .params = {},
+                 .counter_names = {"bytes", "notifications", "runs", "migrations", "ring_full"},
+                 .lock_classes = {"work_lock", "pool_lock"},
+                 .report = {.operation = "requests handled"}});
+}
+
+TEST(IoworkerEventTest, HandlersRunOnThePortsVcpu) {
+  const Family family =
+      FamilyOf("bound_handlers", VariantKind::scalable,
+               [](const Params&, const std::vector<int>& roles) -> std::unique_ptr<Workload> {
+                 return std::make_unique<ioworker::IoWorkload<HandlersOnTheBoundVcpu>>(
+                     ioworker::WorkloadSetup{.sockets = 8, .payload_bytes = 64}, roles);
+               });
+  RunSpec spec = SpecOf(family, "only", 4);
+  spec.roles = {0, 0, 1, 1};
+  // Until a window handled something (the scheduler may deny one window).
+  const RunResult r = RunUntil(spec, [](const RunResult& run) { return run.ops > 0; });
+  ASSERT_TRUE(r.valid) << r.error;
+  EXPECT_GT(r.ops, 0u);
+}
+
 TEST(IoworkerBrokenTest, TwoWorkersOnOneSocketAreCaught) {
-  const Family family(FamilyInfo{
-      .name = "shared_socket",
-      .summary = "every worker on socket 0",
-      .variants = {{"shared", VariantKind::broken, "socket 0 for all",
-                    [](const Params&, const std::vector<int>& roles) -> std::unique_ptr<Workload> {
-                      return std::make_unique<ioworker::IoWorkload<EveryWorkerTakesSocketZero>>(
-                          ioworker::WorkloadSetup{.sockets = 1, .payload_bytes = 1 << 16}, roles);
-                    }}},
-      .params = {},
-      .counter_names = {"bytes", "notifications", "runs", "migrations", "ring_full"},
-      .lock_classes = {"work_lock", "pool_lock"},
-      .report = {.operation = "requests handled"}});
-  RunSpec spec = SpecOf(family, "shared", 4);
+  const Family family =
+      FamilyOf("shared_socket", VariantKind::broken,
+               [](const Params&, const std::vector<int>& roles) -> std::unique_ptr<Workload> {
+                 return std::make_unique<ioworker::IoWorkload<EveryWorkerTakesSocketZero>>(
+                     ioworker::WorkloadSetup{.sockets = 1, .payload_bytes = 1 << 16}, roles);
+               });
+  RunSpec spec = SpecOf(family, "only", 4);
   spec.roles = {0, 0, 0, 1};
   spec.duration_ms = 200;
   const std::string error = FirstFailure(spec);

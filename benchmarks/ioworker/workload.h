@@ -1,17 +1,23 @@
 // The ioworker family's workload (seed 003, the pvcalls backend). Frontend
 // threads (role 1) are the guest writing to its sockets: frontend f owns
 // sockets f, f + F, ... (F frontends, sockets_per_frontend each) and, in
-// turn, writes `batch` requests
-// of payload_bytes into one socket's ring and notifies the backend (an event
-// channel: here the dispatch's notify), spending notify_ns on the send (the
-// EVTCHNOP_send hypercall of notify_remote_via_irq, calibrated busy work
-// before the notification takes effect). A frontend that finds a ring full
-// yields its CPU and moves on to its next socket. Workers (role 0) take a
-// socket from the dispatch, copy the requests its ring held when they looked
-// (one pass, as pvcalls_conn_back_write reads the producer index once) to
-// the socket's other side (the memcpy the seed is about), check them, and
-// hand the socket back, taking the next in the same step (finish_and_take);
-// a worker that gets none sleeps until woken.
+// turn, writes `batch` requests of payload_bytes into one socket's ring and
+// notifies the backend through the socket's event channel, spending
+// notify_ns on the send (the EVTCHNOP_send hypercall of
+// notify_remote_via_irq, calibrated busy work before the event is raised).
+// A frontend that finds a ring full yields its CPU and moves on to its next
+// socket.
+//
+// Workers (role 0) are the backend domain's vCPUs. Each receives the events
+// of the ports bound to it (event_channel.h) and runs the socket's handler
+// for them (the dispatch's notify: its queue_work), before it looks for work
+// and after each request it copies, where an interrupt could land. And each
+// is a worker of the dispatch: it takes a socket, copies the requests its
+// ring held when it looked (one pass, as pvcalls_conn_back_write reads the
+// producer index once) to the socket's other side (the memcpy the seed is
+// about), checks them, and hands the socket back, taking the next in the
+// same step (finish_and_take). A worker with nothing to do sleeps until the
+// dispatch wakes it or an event kicks its vCPU.
 //
 // The backend is Linux code running in a Xen guest (dom0), so its locks (a
 // worker's list, the workqueue pool's) are Linux's queued spinlocks with the
@@ -29,12 +35,14 @@
 #pragma once
 
 #include <algorithm>
+#include <barrier>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "benchmarks/ioworker/event_channel.h"
 #include "benchmarks/ioworker/ioworker.h"
 #include "benchmarks/ioworker/socket.h"
 #include "harness/runner/delay.h"
@@ -60,6 +68,8 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
         notify_cost_(setup.notify_ns),
         part_(roles.size()),
         dispatch_(dispatch_setup(setup, roles)),
+        events_(setup.sockets, count_workers(roles)),
+        events_drained_(count_workers(roles)),
         per_thread_(roles.size()) {
     int workers = 0;
     for (std::size_t i = 0; i < roles.size(); ++i) {
@@ -85,12 +95,16 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     }
     if (state.current < 0) {
       WakeChannel& wake = dispatch_.channel(part.worker);
-      const std::uint32_t seen = wake.events();  // before looking, so no wake slips by
+      // Before looking at events and work, so that no kick or wake slips by.
+      const std::uint32_t seen = wake.events();
+      upcall(part.worker, ctx);
       state.current = dispatch_.take(part.worker, ctx);
       if (state.current < 0) {
         wake.sleep(seen);
         return 0;
       }
+    } else {
+      upcall(part.worker, ctx);
     }
     const int socket = state.current;
     const std::uint64_t copied = handle(part.worker, socket, state, ctx);
@@ -98,11 +112,16 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     return copied;
   }
 
-  // What was queued when the frontends stopped is handled.
+  // What was raised and queued when the frontends stopped is handled.
   void drain(ThreadContext& ctx) override {
     const Part part = part_[static_cast<std::size_t>(ctx.index)];
     if (part.worker < 0) return;
     PerThread& state = per_thread_.of(ctx);
+    // Every vCPU's last events are handled before any worker looks for its
+    // last socket: a port's vCPU may queue on another worker (percpu, when
+    // a socket's ioworker is not its port's vCPU).
+    upcall(part.worker, ctx);
+    events_drained_.arrive_and_wait();
     // The socket the worker took in its last step, then the rest.
     int socket = state.current >= 0 ? state.current : dispatch_.take(part.worker, ctx);
     while (socket >= 0) {
@@ -132,6 +151,7 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
                " requests written to a socket were never handled";
       }
     }
+    if (!events_.quiescent()) return "INV4 at quiescence an event is still pending";
     if constexpr (requires { dispatch_.check_quiescent(); }) {
       if (std::string left = dispatch_.check_quiescent(); !left.empty()) {
         return "INV4 at quiescence " + left;
@@ -164,10 +184,14 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     std::uint64_t damaged = 0;
   };
 
+  static int count_workers(const std::vector<int>& roles) {
+    return static_cast<int>(std::count(roles.begin(), roles.end(), 0));
+  }
+
   static DispatchSetup dispatch_setup(const WorkloadSetup& setup, const std::vector<int>& roles) {
     return {.sockets = setup.sockets,
             .threads = static_cast<int>(roles.size()),
-            .workers = static_cast<int>(std::count(roles.begin(), roles.end(), 0)),
+            .workers = count_workers(roles),
             .max_workers = setup.max_workers,
             .skew = setup.skew};
   }
@@ -187,12 +211,18 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     if (wrote != 0) {
       ctx.count(kNotifications);
       notify_cost_.run();
-      dispatch_.notify(s, ctx);
+      if (events_.raise(s)) dispatch_.channel(events_.vcpu_of(s)).notify();  // the kick
     }
     if (wrote < setup_.batch) {
       ctx.count(kRingFull);
       std::this_thread::yield();  // the guest waits for ring space
     }
+  }
+
+  // The vCPU's pending events: each port's handler, pvcalls_back_conn_event,
+  // is the dispatch's notify.
+  void upcall(int vcpu, ThreadContext& ctx) {
+    events_.upcall(vcpu, [&](int socket) { dispatch_.notify(socket, ctx); });
   }
 
   std::uint64_t handle(int worker, int s, PerThread& state, ThreadContext& ctx) {
@@ -201,24 +231,29 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
     if (socket.begin_handling(worker, moved)) ++state.overlaps;
     if (moved) ctx.count(kMigrations);
     ctx.count(kRuns);
-    const std::uint64_t copied = dispatch_.run(s, [&] { return copy_all(socket, state, ctx); });
+    const std::uint64_t copied =
+        dispatch_.run(s, [&] { return copy_all(worker, socket, state, ctx); });
     socket.end_handling();
     if (copied != 0) ctx.count(kBytes, copied * socket.payload_bytes());
     return copied;
   }
 
   // One pass over the socket's ring: the requests written when it looks.
-  std::uint64_t copy_all(Socket& socket, PerThread& state, ThreadContext& ctx) {
+  // The vCPU takes its events after each request it copies, where an
+  // interrupt would land (no lock is held during a copy), so a handler can
+  // find the socket it is handling running.
+  std::uint64_t copy_all(int worker, Socket& socket, PerThread& state, ThreadContext& ctx) {
     std::uint64_t copied = 0;
     const std::uint32_t seen = socket.look();
     for (Socket::Copied request; socket.copy_request(request, seen); ++copied) {
       if (!request.intact) ++state.damaged;
-      // Notification to completion, for the sampled requests, weighted as
-      // the frontend sampled them (two CPUs' clocks: never below 0).
+      // Write to completion, for the sampled requests, weighted as the
+      // frontend sampled them (two CPUs' clocks: never below 0).
       if (request.stamp != 0 && ctx.measuring) {
         const std::uint64_t at = request.stamp - 1, now = cycle_clock();
         ctx.latency.record(now > at ? ticks_to_ns(now - at) : 0, request.weight);
       }
+      upcall(worker, ctx);
     }
     return copied;
   }
@@ -228,6 +263,8 @@ class IoWorkload final : public LoopedWorkload<IoWorkload<Dispatch>> {
   std::vector<Part> part_;
   int frontends_ = 0;
   Dispatch dispatch_;
+  EventChannels events_;
+  std::barrier<> events_drained_;  // the workers', in drain
   std::vector<std::unique_ptr<Socket>> sockets_;
   ThreadSlots<PerThread> per_thread_;
 };
