@@ -1,23 +1,39 @@
-// What every ioworker dispatch shares: the family's counters and lock class,
-// and how sockets are bound to workers.
+// What every ioworker dispatch shares: the family's counters and lock
+// classes, and how sockets are bound to workers.
 //
-// A dispatch decides which worker handles which socket's requests:
+// A dispatch decides which worker handles which socket's requests. A worker
+// is one of the backend's threads; it holds at most one socket at a time:
 //   void setup_thread(int thread);             // per-thread lock state
-//   void notify(int socket, ThreadContext&);   // a frontend wrote requests
-//   int take(int worker, ThreadContext&);      // a socket to handle, or -1
+//   void notify(int socket, ThreadContext&);   // the socket's event handler:
+//                                              // its frontend wrote requests
+//   int take(int worker, ThreadContext&);      // the worker holds nothing: a
+//                                              // socket to handle, or -1
 //   template <typename Copy> std::uint64_t run(int socket, Copy copy);
 //                                              // handle it: copy() drains its ring
-//   void finish(int worker, int socket, ThreadContext&);
-//   WakeChannel& channel(int worker);          // where the worker sleeps when idle
+//   int finish_and_take(int worker, int socket, ThreadContext&);
+//                                              // done with socket: the next
+//                                              // one to handle, or -1
+//   WakeChannel& channel(int worker);          // where the worker sleeps when
+//                                              // it holds nothing
+//   std::string check_quiescent() const;       // optional: "" when nothing is
+//                                              // queued or in flight
+// take and finish_and_take return -1 when the worker is to go idle: it
+// sleeps on its channel until the dispatch or an event wakes it, and then
+// calls take. finish_and_take is one hold of the dispatch's lock where the
+// modelled code finishes an item and takes the next in one (worker_thread's
+// loop, the RFC's list walk); each variant says where it is so.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace lockbench::ioworker {
 
 enum Counter : int { kBytes, kNotifications, kRuns, kMigrations, kRingFull, kCounters };
-enum LockClass : int { kWorkLock, kLockClasses };
+// work_lock: a list of sockets' lock (the global list, an RFC ioworker's
+// wqs); pool_lock: a workqueue worker_pool's lock.
+enum LockClass : int { kWorkLock, kPoolLock, kLockClasses };
 
 struct DispatchSetup {
   int sockets = 1;

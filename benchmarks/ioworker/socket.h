@@ -59,11 +59,20 @@ class Socket {
     bool intact;
   };
 
+  // The worker's look at the ring: where the requests written so far end
+  // (pvcalls_conn_back_write reads the producer index once and copies what
+  // it saw; what is written meanwhile waits for the next pass).
+  std::uint32_t look() const {
+    return tail_.load(std::memory_order_acquire);  // pairs with write_request
+  }
+
   // The worker's side: copies the oldest request to the other side and frees
-  // its slot; false when the ring is empty.
-  bool copy_request(Copied& copied) {
+  // its slot; false when the ring is empty up to `seen` (a look).
+  bool copy_request(Copied& copied, std::uint32_t seen) {
     const std::uint32_t head = head_.load(std::memory_order_relaxed);
-    if (head == tail_.load(std::memory_order_acquire)) return false;  // pairs with write_request
+    // At or past what it saw: past only when two workers handle the socket
+    // at once (a broken dispatch), which must not make a pass run on.
+    if (static_cast<std::int32_t>(seen - head) <= 0) return false;
     const std::uint64_t* slot = slot_of(head);
     std::memcpy(other_side_.get(), slot + kHeaderWords, words_ * sizeof(std::uint64_t));
     const std::uint64_t seq = slot[kSeq];
@@ -72,6 +81,8 @@ class Socket {
     head_.store(head + 1, std::memory_order_release);  // frees the slot for the frontend
     return true;
   }
+
+  bool copy_request(Copied& copied) { return copy_request(copied, look()); }
 
   std::uint32_t queued() const {
     return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire);
