@@ -118,6 +118,7 @@ std::string RunDirectly(int threads, int ops, const WorkloadSetup& setup) {
     workload.setup_thread(*ctx);
     team.emplace_back([&workload, ctx, ops] {
       for (int n = 0; n < ops; ++n) (void)workload.operation(*ctx);
+      ctx->all_ops = static_cast<std::uint64_t>(ops);  // as the measured loop records it
     });
   }
   for (std::thread& t : team) t.join();

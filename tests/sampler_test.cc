@@ -115,7 +115,8 @@ TEST(MeasuredLoopTest, WarmUpIsNeitherTimedNorCounted) {
     return 1;
   });
   EXPECT_EQ(timed_in_warmup, 0u);
-  EXPECT_EQ(ctx.ops, 2000u);  // steps 1001 to 3000
+  EXPECT_EQ(ctx.ops, 2000u);      // steps 1001 to 3000
+  EXPECT_EQ(ctx.all_ops, 3000u);  // what checks at quiescence count against
   EXPECT_FALSE(ctx.measuring);
 }
 
@@ -131,6 +132,7 @@ TEST(MeasuredLoopTest, StoppedInWarmUpMeasuresNothing) {
   });
   EXPECT_EQ(steps, 10);
   EXPECT_EQ(ctx.ops, 0u);
+  EXPECT_EQ(ctx.all_ops, 10u);
 }
 
 // A team abandoned before the window runs no step.

@@ -31,7 +31,7 @@ enum Phase : int { kWarmup, kMeasure, kStop, kAbandon };
 // call inline instead (flatten) slowed the PV queued lock's slow path by 20%.
 template <typename Step>
 void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&& step) {
-  std::uint64_t ops = 0;
+  std::uint64_t ops = 0, warmup_ops = 0;
   // Operations before the next timed one; in warm-up none is timed.
   std::uint32_t untimed = ~0u;
   int seen = kWarmup;
@@ -42,6 +42,7 @@ void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&&
       seen = kMeasure;
       ctx.measuring = true;
       ctx.sampler.start();
+      warmup_ops = ops;
       ops = 0;
       untimed = 0;
     }
@@ -57,6 +58,7 @@ void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&&
   }
   ctx.measuring = false;
   ctx.ops = seen == kMeasure ? ops : 0;  // a team stopped in warm-up measured nothing
+  ctx.all_ops = warmup_ops + ops;
 }
 
 }  // namespace lockbench

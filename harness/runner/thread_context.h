@@ -53,6 +53,9 @@ struct alignas(kCacheLine) ThreadContext {
   // True in the measured window only (harness/runner/measured_loop.h sets it).
   bool measuring = false;
   std::uint64_t ops = 0;  // measured operations
+  // Every operation, warm-up included, set when the loop ends: what checks
+  // judged at quiescence count against, so they need no count of their own.
+  std::uint64_t all_ops = 0;
 
   // Set by the measured loop for the operations the sampler picks; reading
   // a flag is all an untimed operation pays for sampling (sampler.h).
