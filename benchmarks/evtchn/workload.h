@@ -284,7 +284,8 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     }
     if (!taken.handled) return 0;
     if constexpr (kChecks) {
-      if (state.masked.count(taken.port)) ++state.masked_handled;
+      // A size load when the vCPU masks nothing (mask_pct 0, the default).
+      if (!state.masked.empty() && state.masked.count(taken.port)) ++state.masked_handled;
       ++state.per_port[binding_.rank_of(taken.port)];
     }
     if (binding_.priority_of(taken.port) == 0) ctx.count(kDeliveredTopPriority);
