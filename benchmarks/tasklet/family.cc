@@ -49,6 +49,14 @@ FamilyInfo describe() {
                .make = tasklets<PerCpuTaskletsNoRun>,
                // Half the schedules cross CPUs, onto tasklets that run long.
                .overrides = {{"remote_pct", 50}, {"work_ns", 2000}, {"tasklets_per_cpu", 2}}},
+              {.name = "percpu_late_clear",
+               .kind = VariantKind::broken,
+               .summary = "per-CPU tasklets that clear SCHED after the call: a schedule merged "
+                          "while the tasklet runs is lost",
+               .make = tasklets<PerCpuTaskletsLateClear>,
+               // Producers' schedules land on tasklets that run long, each
+               // CPU running its one tasklet most of the time.
+               .overrides = {{"ratio", "1:1"}, {"work_ns", 2000}, {"tasklets_per_cpu", 1}}},
           },
       .params =
           {
@@ -69,13 +77,17 @@ FamilyInfo describe() {
                .default_value = 0,
                .min = 0,
                .max = 100,
-               .help = "chance (percent) that a CPU schedules a random tasklet onto another CPU instead " "of its own tasklet onto itself"},
+               .help = "chance (percent) that a CPU schedules a random tasklet onto another CPU "
+                       "instead "
+                       "of its own tasklet onto itself"},
               {.name = "ratio",
                .kind = Kind::ratio,
                .default_value = "0:1",
                .min = 0,
                .max = 0,
-               .help = "producers:consumers (\"P:C\"); with P > 0, producer threads schedule and the CPUs " "only run"},
+               .help = "producers:consumers (\"P:C\"); with P > 0, producer threads schedule and "
+                       "the CPUs "
+                       "only run"},
               {.name = "producer_gap_ns",
                .kind = Kind::integer,
                .default_value = 0,
@@ -87,8 +99,8 @@ FamilyInfo describe() {
                                                   {kMerged, "merged"},
                                                   {kRequeued, "requeued"},
                                                   {kFeeds, "feeds"}}),
-      .lock_classes = names_by_index(kLockClasses,
-                                     {{kTaskletLock, "tasklet_lock"}, {kFeederLock, "feeder_lock"}}),
+      .lock_classes = names_by_index(
+          kLockClasses, {{kTaskletLock, "tasklet_lock"}, {kFeederLock, "feeder_lock"}}),
       .role_names = {"cpu", "producer"},
       .derived_counter_names = {"schedules_per_sec", "lock_acquisitions_per_run"},
       .report = {.operation = "tasklet runs",

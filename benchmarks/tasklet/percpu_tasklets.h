@@ -17,9 +17,14 @@
 // it is not running; a dead tasklet still queued is dropped, not run, when
 // its CPU pops it.
 //
-// kTakeRun = false is the deliberately broken variant: it runs a tasklet
-// without taking RUN, so a tasklet scheduled on another CPU while it runs can
-// run on two CPUs at once. INV1 must catch it.
+// Two deliberately broken variants (Flaw), each caught by its own check:
+//   no_run_bit       runs a tasklet without taking RUN, so a tasklet
+//                    scheduled on another CPU while it runs can run on two
+//                    CPUs at once (INV1);
+//   late_sched_clear clears SCHED after the call instead of before it, so a
+//                    schedule that merges while the tasklet runs is lost: no
+//                    run follows it (INV2). Linux's tasklet_action_common and
+//                    the RFC clear it before the call for this reason.
 #pragma once
 
 #include <atomic>
@@ -35,8 +40,13 @@
 
 namespace lockbench::tasklet {
 
-template <bool kTakeRun>
+enum class Flaw { none, no_run_bit, late_sched_clear };
+
+template <Flaw kFlaw>
 class PerCpuTaskletsT {
+  static constexpr bool kTakeRun = kFlaw != Flaw::no_run_bit;
+  static constexpr bool kClearSchedFirst = kFlaw != Flaw::late_sched_clear;
+
  public:
   struct Tasklet : TaskletCore {
     static constexpr std::uint32_t kSched = 1, kRun = 2;
@@ -101,8 +111,9 @@ class PerCpuTaskletsT {
       return pass;  // killed while queued: dropped
     }
     // From here a new schedule makes it pending again (on any CPU).
-    t->state.fetch_and(~Tasklet::kSched, std::memory_order_acq_rel);
+    if (kClearSchedFirst) t->state.fetch_and(~Tasklet::kSched, std::memory_order_acq_rel);
     call(*t);
+    if (!kClearSchedFirst) t->state.fetch_and(~Tasklet::kSched, std::memory_order_acq_rel);
     // Release: its run happens-before the next run that takes RUN.
     if (kTakeRun) t->state.fetch_and(~Tasklet::kRun, std::memory_order_release);
     pass.ran = true;
@@ -144,7 +155,8 @@ class PerCpuTaskletsT {
   ThreadSlots<Cpu> cpus_;
 };
 
-using PerCpuTasklets = PerCpuTaskletsT<true>;
-using PerCpuTaskletsNoRun = PerCpuTaskletsT<false>;
+using PerCpuTasklets = PerCpuTaskletsT<Flaw::none>;
+using PerCpuTaskletsNoRun = PerCpuTaskletsT<Flaw::no_run_bit>;
+using PerCpuTaskletsLateClear = PerCpuTaskletsT<Flaw::late_sched_clear>;
 
 }  // namespace lockbench::tasklet

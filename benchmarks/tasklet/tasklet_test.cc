@@ -88,6 +88,17 @@ TEST(TaskletBrokenTest, RunningWithoutRunBitIsCaught) {
   EXPECT_THAT(error, HasSubstr("INV1"));
 }
 
+// Clearing SCHED after the call loses a schedule that merges while the
+// tasklet runs; INV2 sees it when no later schedule makes the tasklet run
+// again, which the producers' closing burst provokes. The variant's own
+// parameters (a producer per CPU, one long-running tasklet each) make that
+// likely where the threads have a CPU each.
+TEST(TaskletBrokenTest, ScheduleMergedIntoARunningTaskletIsCaught) {
+  const std::string error = FirstFailure(DefaultSpec("tasklet", "percpu_late_clear", 2));
+  ASSERT_FALSE(error.empty()) << "no schedule was lost in 12 runs";
+  EXPECT_THAT(error, HasSubstr("INV2"));
+}
+
 // ratio 1:3 over 8 threads: 2 producers (role 1) and 6 CPUs (role 0); split
 // puts the CPUs on package 0 and the producers on package 1.
 TEST(TaskletPlacementTest, SplitPutsProducersAndConsumersOnTheirPackages) {

@@ -7,8 +7,9 @@
 // tasklets onto random CPUs, so every schedule crosses CPUs.
 //
 // Invariants checked at quiescence, from what runs and schedules recorded
-// (INV1, INV2 and runs after kill are recorded inside the window and compile
-// out with the checks: harness/runner/checks.h):
+// (INV1 and INV2 are recorded inside the window and compile out with the
+// checks: harness/runner/checks.h; kills happen only in the drain, after
+// every thread has left its window, so only the drain's runs look for one):
 //   INV1 a tasklet never runs on two threads at once (a run finds no sampled
 //        run in running_on);
 //   INV2 schedules merge but are never lost (no tasklet is left `unserved`,
@@ -18,7 +19,9 @@
 //        a later schedule take effect.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +32,7 @@
 #include "harness/runner/checks.h"
 #include "harness/runner/delay.h"
 #include "harness/runner/family.h"
+#include "harness/runner/platform.h"
 #include "harness/runner/thread_slots.h"
 
 namespace lockbench::tasklet {
@@ -52,6 +56,8 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
       : setup_(setup),
         work_(setup.work_ns),
         gap_(setup.producer_gap_ns),
+        burst_(std::min<std::uint64_t>(4 * setup.tasklets_per_cpu * setup.work_ns + 20'000,
+                                       50'000'000)),
         cpu_of_thread_(roles.size(), -1),
         per_thread_(roles.size()),
         tasklets_(static_cast<std::size_t>(count_cpus(roles) * setup.tasklets_per_cpu)),
@@ -60,6 +66,7 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
       if (roles[i] == 0) cpu_of_thread_[i] = cpus_++;
     }
     producers_ = static_cast<int>(roles.size()) - cpus_;
+    producers_bursting_.store(producers_, std::memory_order_relaxed);
   }
 
   // A CPU's list and its own tasklets are made on its thread.
@@ -90,20 +97,38 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
     return pass.ran;
   }
 
-  // Each CPU kills every other one of its tasklets, some of them still
-  // queued, then runs passes until its lists are empty; a schedule of a
-  // killed tasklet must then be refused.
+  // Producers end with a burst of schedules that the CPUs keep running
+  // against: INV2 can only see a schedule lost when nothing schedules that
+  // tasklet again, and at the window's end the CPUs, which see the stop
+  // first or are preempted, would let the producers' last schedules find the
+  // tasklets idle. Then each CPU kills every other one of its tasklets, some
+  // of them still queued, and runs passes until its lists are empty; a
+  // schedule of a killed tasklet must then be refused.
   void drain(ThreadContext& ctx) override {
     const int cpu = cpu_of_thread_[static_cast<std::size_t>(ctx.index)];
-    if (cpu < 0) return;
+    if (cpu < 0) {
+      const auto until = std::chrono::steady_clock::now() + burst_;
+      while (std::chrono::steady_clock::now() < until) {
+        schedule(random_tasklet(ctx), static_cast<int>(ctx.rng.next() % cpus_), -1, ctx);
+      }
+      producers_bursting_.fetch_sub(1, std::memory_order_release);
+      return;
+    }
     PerThread& state = per_thread_.of(ctx);
-    for (int k = 0; k < setup_.tasklets_per_cpu; k += 2) {
+    const auto run_and_check_kill = [&](Tasklet& t) {
+      if (t.killed.load(std::memory_order_acquire)) ++state.after_kill;
+      run(t, ctx);
+    };
+    while (producers_bursting_.load(std::memory_order_acquire) > 0) {
+      if (!impl_.run_pass(cpu, ctx, run_and_check_kill).ran) cpu_relax();
+    }
+    for (int k = 1; k < setup_.tasklets_per_cpu; k += 2) {
       Tasklet& t = own(cpu, k);
       impl_.kill(t, ctx);
       t.killed.store(true, std::memory_order_release);
     }
-    while (!impl_.idle(cpu, ctx)) impl_.run_pass(cpu, ctx, [&](Tasklet& t) { run(t, ctx); });
-    for (int k = 0; k < setup_.tasklets_per_cpu; k += 2) {
+    while (!impl_.idle(cpu, ctx)) impl_.run_pass(cpu, ctx, run_and_check_kill);
+    for (int k = 1; k < setup_.tasklets_per_cpu; k += 2) {
       state.revived += impl_.schedule_on(own(cpu, k), cpu, cpu, {}, ctx) != Scheduled::refused;
     }
   }
@@ -205,7 +230,6 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
       // tasklet's line.
       if (t.running_on.load(std::memory_order_relaxed) != -1) ++per_thread_.of(ctx).overlaps;
       if (sampled) t.running_on.store(ctx.index, std::memory_order_relaxed);
-      if (t.killed.load(std::memory_order_acquire)) ++per_thread_.of(ctx).after_kill;
       t.unserved.store(false, std::memory_order_relaxed);
     }
     // Sampled by the schedule that made it pending (the run's own operation
@@ -223,9 +247,14 @@ class TaskletWorkload final : public LoopedWorkload<TaskletWorkload<Impl>> {
   const WorkloadSetup setup_;
   const Delay work_;
   const Delay gap_;
+  // How long a producer's closing burst lasts: long enough for each CPU to
+  // run each of its tasklets a few times (and 20 us more, for tasklets with
+  // no work), at most 50 ms.
+  const std::chrono::nanoseconds burst_;
   std::vector<int> cpu_of_thread_;  // CPU index of each thread, -1 for producers
   int cpus_ = 0;
   int producers_ = 0;
+  std::atomic<int> producers_bursting_{0};  // producers still in their closing burst
   ThreadSlots<PerThread> per_thread_;
   ThreadSlots<Tasklet> tasklets_;
   Impl impl_;
