@@ -27,7 +27,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // One vCPU, two priorities: odd ports are priority 0, even ports priority 1.
-constexpr Binding kOneVcpuTwoPriorities{.vcpus = 1, .priorities = 2};
+const Binding kOneVcpuTwoPriorities(1, 2, 8);
 
 // For tests that read Raised::notify instead of the kick.
 constexpr auto kNoKick = [](int) {};
@@ -55,7 +55,7 @@ TEST(FifoEventsTest, HandlesEachQueueInLinkingOrderAndHigherPrioritiesFirst) {
 // linking order (increasing, from 1); other passes read nothing.
 TEST(FifoEventsTest, ReadsTheLinkingOrderOnlyWhenAsked) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
-  FifoEvents<LockScope::kQueue> events(Binding{.vcpus = 1, .priorities = 1}, 8, 1);
+  FifoEvents<LockScope::kQueue> events(Binding(1, 1, 8), 8, 1);
   events.setup_vcpu(0);
   for (std::uint32_t port : {3u, 1u, 2u, 4u}) events.raise(port, ctx, kNoKick);
   EXPECT_EQ(events.consume(0, true).link_seq, 1u);
@@ -95,7 +95,7 @@ TEST(FifoEventsTest, CoalescesAndNotifiesOnlyWhenAQueueBecomesReady) {
 // and after the queue unlock: a kick may raise on the same queue.
 TEST(FifoEventsTest, KicksTheBoundVcpuAfterTheQueueUnlock) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
-  FifoEvents<LockScope::kQueue> events(Binding{.vcpus = 2, .priorities = 1}, 8, 1);
+  FifoEvents<LockScope::kQueue> events(Binding(2, 1, 8), 8, 1);
   events.setup_vcpu(0);
   events.setup_vcpu(1);
   std::vector<int> kicked;
@@ -143,7 +143,7 @@ TEST(FifoEventsTest, APortMaskedWhileLinkedIsTakenOffButNotHandled) {
 
 TEST(TwoLevelEventsTest, HandlesEveryPendingPortOnceWithMasking) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
-  TwoLevelEvents events(Binding{.vcpus = 1, .priorities = 1}, 130, 1);
+  TwoLevelEvents events(Binding(1, 1, 130), 130, 1);
   events.setup_vcpu(0);
   EXPECT_TRUE(events.raise(129, ctx, kNoKick).notify);  // word 2's selector bit
   EXPECT_TRUE(events.raise(3, ctx, kNoKick).notify);    // word 0's
@@ -160,7 +160,7 @@ TEST(TwoLevelEventsTest, HandlesEveryPendingPortOnceWithMasking) {
 // 1) and 4163 (word 65) share bit 1, and neither is lost.
 TEST(TwoLevelEventsTest, PortsBeyondTheSelectorWidthShareItsBits) {
   ThreadContext ctx(0, 1, kUnpinned, 64);
-  TwoLevelEvents events(Binding{.vcpus = 1, .priorities = 1}, 8192, 1);
+  TwoLevelEvents events(Binding(1, 1, 8192), 8192, 1);
   events.setup_vcpu(0);
   EXPECT_TRUE(events.raise(4163, ctx, kNoKick).notify);
   EXPECT_FALSE(events.raise(67, ctx, kNoKick).notify);   // bit 1 already selected

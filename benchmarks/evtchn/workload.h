@@ -73,7 +73,8 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
         handler_(setup.handler_ns),
         thread_to_vcpu_(roles.size(), -1),
         target_of_(roles.size(), -1),
-        binding_{static_cast<int>(std::count(roles.begin(), roles.end(), 0)), setup.priorities},
+        binding_(static_cast<int>(std::count(roles.begin(), roles.end(), 0)), setup.priorities,
+                 setup.ports),
         impl_(binding_, setup.ports, static_cast<int>(roles.size())),
         stamps_(setup.ports),
         per_thread_(roles.size()),
@@ -104,7 +105,8 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     PerThread& state = per_thread_.of(ctx);
     const int v = thread_to_vcpu_[static_cast<std::size_t>(ctx.index)];
     if (v < 0) {
-      raise(random_port_of(state.target, ctx), state, ctx);
+      const std::uint32_t rank = random_rank(ctx);
+      raise(binding_.port_of(state.target, rank), rank, state, ctx);
       return 0;
     }
     if (ctx.rng.chance(setup_.mask_pct)) toggle_mask(v, state, ctx);
@@ -195,17 +197,19 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     std::atomic<std::uint32_t> weight{0};
   };
 
-  RaiseStamp& stamp_of(std::uint32_t port) {
-    return stamps_[binding_.vcpu_major(port, ports_per_vcpu())];
+  // By the port's vCPU and rank (Binding), which the caller knows.
+  RaiseStamp& stamp_of(int v, std::uint32_t rank) {
+    return stamps_[static_cast<std::size_t>(v) * ports_per_vcpu() + rank];
   }
 
-  // The sampled raise a delivery of `port` completes, if one is waiting.
-  std::optional<std::pair<std::uint64_t, std::uint32_t>> sampled_raise(std::uint32_t port,
+  // The sampled raise a delivery of vCPU v's port `rank` completes, if one
+  // is waiting.
+  std::optional<std::pair<std::uint64_t, std::uint32_t>> sampled_raise(int v, std::uint32_t rank,
                                                                        PerThread& state) {
-    const RaiseStamp& stamp = stamp_of(port);
+    const RaiseStamp& stamp = stamp_of(v, rank);
     // Acquire pairs with the producer's release: the weight stored before.
     const std::uint64_t stamped = stamp.stamped.load(std::memory_order_acquire);
-    std::uint64_t& seen = state.stamp_seen[binding_.rank_of(port)];
+    std::uint64_t& seen = state.stamp_seen[rank];
     if (stamped == seen) return std::nullopt;
     seen = stamped;
     return std::make_pair(stamped - 1, stamp.weight.load(std::memory_order_relaxed));
@@ -215,19 +219,19 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     return setup_.ports / static_cast<std::uint32_t>(binding_.vcpus);
   }
 
-  std::uint32_t random_port_of(int v, ThreadContext& ctx) {
-    return binding_.port_of(v, static_cast<std::uint32_t>(ctx.rng.next() % ports_per_vcpu()));
+  std::uint32_t random_rank(ThreadContext& ctx) {
+    return static_cast<std::uint32_t>(ctx.rng.next() % ports_per_vcpu());
   }
 
   // The raise is the contended operation: latency_ns times it.
-  void raise(std::uint32_t port, PerThread& state, ThreadContext& ctx) {
+  void raise(std::uint32_t port, std::uint32_t rank, PerThread& state, ThreadContext& ctx) {
     const bool timed = ctx.sample_now();
     const std::uint64_t t0 = timed ? cycle_clock() : 0;
     // Only a sampled raise stamps its port, before the raise can make it
     // visible: the stamps are instrumentation, written once in sample_every
     // raises, and a vCPU's stamps share lines with no other vCPU's.
     if (timed) {
-      RaiseStamp& stamp = stamp_of(port);
+      RaiseStamp& stamp = stamp_of(state.target, rank);
       stamp.weight.store(ctx.sample_weight(), std::memory_order_relaxed);
       stamp.stamped.store(t0 + 1, std::memory_order_release);  // pairs with sampled_raise
     }
@@ -236,11 +240,11 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     ctx.count(kRaised);
     ctx.count(kCoalesced, !r.transition);
     ctx.count(kMaskedRaises, r.masked);
-    if constexpr (kChecks) state.per_port[binding_.rank_of(port)] += r.transition;
+    if constexpr (kChecks) state.per_port[rank] += r.transition;
   }
 
   void toggle_mask(int v, PerThread& state, ThreadContext& ctx) {
-    const std::uint32_t port = random_port_of(v, ctx);
+    const std::uint32_t port = binding_.port_of(v, random_rank(ctx));
     if (state.masked.erase(port)) {
       impl_.unmask(port, ctx, kicker(ctx));
     } else {
@@ -272,11 +276,12 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
   // events delivered.
   std::uint64_t deliver(int v, const Taken& taken, PerThread& state, ThreadContext& ctx) {
     if (taken.port == 0) return 0;
+    const std::uint32_t rank = binding_.rank_of(taken.port);
+    const int priority = binding_.priority_of(taken.port);
     if constexpr (kChecks && Impl::kOrdered) {
       if (taken.link_seq) {  // a sampled pass read it
         std::uint32_t& last =
-            queues_seen_[static_cast<std::size_t>(v)]
-                        [static_cast<std::size_t>(binding_.priority_of(taken.port))];
+            queues_seen_[static_cast<std::size_t>(v)][static_cast<std::size_t>(priority)];
         // Serial-number order: sampled passes are far less than 2^31 links apart.
         if (static_cast<std::int32_t>(*taken.link_seq - last) <= 0) ++state.out_of_order;
         last = *taken.link_seq;
@@ -286,11 +291,11 @@ class EventWorkload final : public LoopedWorkload<EventWorkload<Impl>> {
     if constexpr (kChecks) {
       // A size load when the vCPU masks nothing (mask_pct 0, the default).
       if (!state.masked.empty() && state.masked.count(taken.port)) ++state.masked_handled;
-      ++state.per_port[binding_.rank_of(taken.port)];
+      ++state.per_port[rank];
     }
-    if (binding_.priority_of(taken.port) == 0) ctx.count(kDeliveredTopPriority);
+    if (priority == 0) ctx.count(kDeliveredTopPriority);
     // Raise to handle, for the sampled raises, weighted as they were.
-    if (const auto raised = sampled_raise(taken.port, state)) {
+    if (const auto raised = sampled_raise(v, rank, state)) {
       const auto [at, weight] = *raised;
       const std::uint64_t now = cycle_clock();
       state.delivery.record(now > at ? ticks_to_ns(now - at) : 0, weight);  // two CPUs' clocks
