@@ -22,7 +22,7 @@ import os
 import subprocess
 import unittest
 
-from reports.efficiency import comparable_median
+from reports.efficiency import alternated, comparable_interval, comparable_median, refusal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build", "benchmarks")
@@ -79,6 +79,24 @@ class ReferenceLoopTest(unittest.TestCase):
         self.assertEqual(comparable_median([1.0, 2.1, 0.98, 1.02, 0.49, 1.03]), (1.01, 4))
         # A side 30% slower has no comparable pair: no figure, so no pass.
         self.assertEqual(comparable_median([0.7, 0.69, 1.4, 0.71]), (0.0, 0))
+
+    def test_the_interval_covers_the_comparable_rounds_only(self):
+        low, high = comparable_interval([0.97, 0.98, 0.99, 1.0, 1.01, 1.02, 2.5])
+        self.assertEqual((low, high), (0.97, 1.02))
+        self.assertIsNone(comparable_interval([1.0, 1.01, 0.99]))  # too few rounds
+
+    def test_sides_take_turns_at_going_first(self):
+        order = []
+        results = alternated([lambda: order.append("a") or 1, lambda: order.append("b") or 2], 4)
+        self.assertEqual(order, ["a", "b", "b", "a", "a", "b", "b", "a"])
+        self.assertEqual(results, [[1] * 4, [2] * 4])
+
+    def test_a_refused_point_says_why_in_a_line(self):
+        stderr = ("lockbench: sweeps[0].threads 1 (point evtchn/fifo/placement:compact/"
+                  "threads:1): a ratio of 1:1 needs a producer and a consumer, but the point "
+                  "has 1 thread; allowed: 2 threads or more, or a ratio 0:C\n")
+        self.assertEqual(refusal(stderr), "a ratio of 1:1 needs a producer and a consumer, "
+                                          "but the point has 1 thread")
 
     def test_a_bad_thread_count_is_refused(self):
         for binary in (REFERENCE, INDEPENDENT):
