@@ -130,9 +130,20 @@ def interval_text(interval):
 
 
 def ratio_text(ratios):
-    """The comparable median, its interval and how many rounds it rests on."""
+    """The comparable median, its interval and how many rounds it rests on;
+    where most rounds are not comparable, the median of all of them too:
+    two sides that differ by more than a regime jump look like that, and
+    must not pass for undecided."""
     ratio, n = comparable_median(ratios)
-    return f"{ratio:.3f} {interval_text(comparable_interval(ratios))} ({n})"
+    text = f"{ratio:.3f} {interval_text(comparable_interval(ratios))} ({n})"
+    if mostly_apart(ratios):
+        text += f", all rounds {statistics.median(ratios):.3f}"
+    return text
+
+
+def mostly_apart(ratios):
+    """Whether most rounds are further apart than a regime jump."""
+    return 2 * comparable_median(ratios)[1] < len(ratios)
 
 
 def harness_table(build, rounds, duration_ms):
@@ -187,7 +198,8 @@ def checks_table(build, unchecked_build, rounds, duration_ms):
                 print(f"{cell}   not runnable: {e}")
                 continue
             ratios = [c / u for c, u in zip(checked, unchecked) if u > 0]
-            ratio, _ = comparable_median(ratios)
+            ratio = (statistics.median(ratios) if mostly_apart(ratios)
+                     else comparable_median(ratios)[0])
             interval = comparable_interval(ratios)
             print(f"{cell} {statistics.median(checked):>10.4g} {statistics.median(unchecked):>10.4g} "
                   f"{ratio_text(ratios):>29}")

@@ -22,7 +22,8 @@ import os
 import subprocess
 import unittest
 
-from reports.efficiency import alternated, comparable_interval, comparable_median, refusal
+from reports.efficiency import (alternated, comparable_interval, comparable_median, ratio_text,
+                                refusal)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build", "benchmarks")
@@ -84,6 +85,12 @@ class ReferenceLoopTest(unittest.TestCase):
         low, high = comparable_interval([0.97, 0.98, 0.99, 1.0, 1.01, 1.02, 2.5])
         self.assertEqual((low, high), (0.97, 1.02))
         self.assertIsNone(comparable_interval([1.0, 1.01, 0.99]))  # too few rounds
+
+    def test_sides_mostly_apart_show_all_rounds(self):
+        # A side 40% slower in most rounds is not "undecided".
+        text = ratio_text([0.58, 0.6, 0.55, 0.9, 0.95, 0.62, 0.61, 0.59, 0.97, 0.85])
+        self.assertIn("all rounds 0.615", text)
+        self.assertNotIn("all rounds", ratio_text([0.98, 0.99, 1.0, 1.01, 0.97, 1.02]))
 
     def test_sides_take_turns_at_going_first(self):
         order = []
