@@ -4,6 +4,7 @@
   scripts/report compare BASELINE CANDIDATE -o DIR   per-point changes; exit 1 on a regression
   scripts/report compare --history DB CANDIDATE -o DIR  the same against recent runs of the machine
   scripts/report history add RESULTS.json... --db DB  record runs in a SQLite history
+  scripts/report history merge A.db B.db... -o DB    join histories of several machines
   scripts/report history plot --db DB -o DIR         trends over commits, change points
   scripts/report arch A.json B.json... -o DIR        one sweep from several machines
 
@@ -25,6 +26,7 @@ from reports import history
 from reports.compare import write_comparison
 from reports.gate import MIN_HISTORY, GateSettings, write_history_gate
 from reports.headline import html_summary, markdown_summary
+from reports.history_merge import merge_histories
 from reports.load import ReportError, family_report, file_names, load_all, load_results
 from reports.machine import fastest_handoff_ns, handoff_figure, thread_boundaries
 from reports.output import OutputError, report_dir
@@ -140,7 +142,8 @@ def run_compare(argv):
 def run_history(argv):
     parser = argparse.ArgumentParser(
         prog="scripts/report history",
-        description="a history of runs in SQLite: add results files, plot each point over them")
+        description="a history of runs in SQLite: add results files, merge the histories of "
+                    "several machines, plot each point over them")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="record results files (adding one twice adds nothing)")
     add.add_argument("results", nargs="+")
@@ -148,6 +151,12 @@ def run_history(argv):
     add.add_argument("--branch", default="", help="the branch the runs are of (e.g. main)")
     add.add_argument("--host", help="record this host name instead of the file's (an ephemeral "
                                     "CI runner's); CPU and arch still keep machines apart")
+    merge = commands.add_parser("merge", help="join histories of other machines into one "
+                                              "(merging one twice adds nothing)")
+    merge.add_argument("histories", nargs="+", metavar="HISTORY")
+    merge.add_argument("-o", "--out", required=True, metavar="DB",
+                       help="the history to merge into: made if absent, or added to (it may "
+                            "be one of the inputs)")
     plot = commands.add_parser("plot", help="trend figures and change points, index.html")
     plot.add_argument("--db", required=True)
     plot.add_argument("-o", "--out", required=True)
@@ -166,6 +175,16 @@ def run_history(argv):
         db = history.connect(args.db, create=True)
         for path in args.results:
             print(f"{path}: {history.add(db, path, args.branch, args.host)}")
+        return 0
+    if args.command == "merge":
+        for path, said in merge_histories(args.histories, args.out):
+            if said is None:
+                print(f"{path}: the history merged into; nothing to add")
+            else:
+                print(f"{path}: " + (", ".join(f"{n} {what}" for what, n in sorted(said.items()))
+                                     or "no runs"))
+        db = history.connect(args.out)
+        print(f"{args.out}: {history.run_count(db)} runs of {len(history.machines(db))} machines")
         return 0
     db = history.connect(args.db)
     if args.machine and args.machine not in history.machines(db):
