@@ -7,6 +7,7 @@
   scripts/report history merge A.db B.db... -o DB    join histories of several machines
   scripts/report history plot --db DB -o DIR         trends over commits, change points
   scripts/report arch A.json B.json... -o DIR        one sweep from several machines
+  scripts/report arch --history DB -o DIR [--config NAME]  the same, each machine's latest run
 
 Exit status: 0 done (no regression); 1 a regression; 2 bad usage or an input
 that cannot be used (named, with why); 3 the report could not be written
@@ -27,6 +28,7 @@ from reports.compare import write_comparison
 from reports.gate import MIN_HISTORY, GateSettings, write_history_gate
 from reports.headline import html_summary, markdown_summary
 from reports.history_merge import merge_histories
+from reports.history_results import latest_runs
 from reports.load import ReportError, family_report, file_names, load_all, load_results
 from reports.machine import fastest_handoff_ns, handoff_figure, thread_boundaries
 from reports.output import OutputError, report_dir
@@ -216,14 +218,30 @@ def run_history(argv):
 
 
 def run_arch(argv):
-    parser = argparse.ArgumentParser(prog="scripts/report arch",
-                                     description="one sweep from several machines, side by side")
-    parser.add_argument("results", nargs="+")
+    parser = argparse.ArgumentParser(
+        prog="scripts/report arch", description="one sweep from several machines, side by side",
+        usage="scripts/report arch (A.json B.json... | --history DB [--config NAME]) -o DIR")
+    parser.add_argument("results", nargs="*")
     parser.add_argument("-o", "--out", required=True)
+    parser.add_argument("--history", metavar="DB",
+                        help="draw each machine's latest run of a config in this history")
+    parser.add_argument("--config", help="with --history: the config whose runs to draw (needed "
+                                         "when the history holds runs of several)")
     args = parser.parse_args(argv)
-    if len(args.results) < 2:
-        parser.error("arch needs results files from at least two machines")
-    result_sets = load_all(args.results)
+    if args.history:
+        if args.results:
+            parser.error("give results files or --history DB, not both")
+        result_sets = latest_runs(history.connect(args.history), args.history, args.config)
+        if len(result_sets) < 2:
+            raise ReportError(f"{args.history}: runs of config "
+                              f"{history.config_of(result_sets[0])!r} from one machine; allowed: "
+                              "runs of at least two machines ('history merge' joins histories)")
+    else:
+        if args.config:
+            parser.error("--config goes with --history")
+        if len(args.results) < 2:
+            parser.error("arch needs results files from at least two machines")
+        result_sets = load_all(args.results)
     with report_dir(args.out) as staging:
         index = staging.final(write_arch(result_sets, staging.path))
     print(index)

@@ -13,7 +13,9 @@ import unittest
 
 from reports import history
 from reports.history_merge import merge_histories
-from reports.load import ReportError
+from reports.history_results import latest_runs
+from reports.load import ReportError, load_results
+from reports.points import collect_points
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 X86 = os.path.join(FIXTURES, "arch-x86-64.json")
@@ -67,6 +69,18 @@ class Histories(unittest.TestCase):
         path = self.path(name)
         with open(path, "w", encoding="utf-8") as f:
             json.dump(doc, f)
+        return path
+
+    def version_1_history(self):
+        """A history as version 1 wrote it: no context, home or sched."""
+        path = self.history_of("old.db", X86)
+        db = sqlite3.connect(path)
+        with db:
+            db.execute("ALTER TABLE runs DROP COLUMN context")
+            db.execute("ALTER TABLE points DROP COLUMN home")
+            db.execute("ALTER TABLE points DROP COLUMN sched")
+            db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        db.close()
         return path
 
 
@@ -143,18 +157,6 @@ class MergeTest(Histories):
         [(context,)] = db.execute("SELECT context FROM runs").fetchall()
         self.assertEqual(json.loads(context)["lockbench"]["arch"], "x86_64")
 
-    def version_1_history(self):
-        """A history as version 1 wrote it: no context, home or sched."""
-        path = self.history_of("old.db", X86)
-        db = sqlite3.connect(path)
-        with db:
-            db.execute("ALTER TABLE runs DROP COLUMN context")
-            db.execute("ALTER TABLE points DROP COLUMN home")
-            db.execute("ALTER TABLE points DROP COLUMN sched")
-            db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-        db.close()
-        return path
-
     def test_the_command_line_merges_and_says_what_it_did(self):
         x86, arm = self.history_of("x86.db", X86), self.history_of("arm.db", ARM)
         out = self.path("merged.db")
@@ -164,6 +166,77 @@ class MergeTest(Histories):
         self.assertIn(f"{out}: 2 runs of 2 machines", r.stdout)
         r = report("history", "merge", x86, arm, "-o", out)
         self.assertIn(f"{x86}: 1 already in the history", r.stdout)
+
+
+class ArchFromHistoryTest(Histories):
+    def merged(self):
+        out = self.path("merged.db")
+        merge_histories([self.history_of("x86.db", X86), self.history_of("arm.db", ARM)], out)
+        return out
+
+    def test_the_arch_report_of_a_merged_history_draws_both_machines(self):
+        out_dir = self.path("arch")
+        r = report("arch", "--history", self.merged(), "-o", out_dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out_dir, "index.html"), encoding="utf-8") as f:
+            page = f.read()
+        for machine in ("vm (x86_64)", "vm (aarch64)"):
+            self.assertIn(f"<td>{machine}</td>", page)
+        for figure in ("throughput", "normalised", "speedup"):
+            self.assertTrue(os.path.isfile(os.path.join(out_dir, f"arch-spinlock-{figure}.png")))
+
+    def test_a_run_reads_back_as_the_points_of_its_file(self):
+        db = history.connect(self.merged())
+        from_history = latest_runs(db, "merged.db")
+        from_files = [load_results(ARM), load_results(X86)]  # in machine order
+        self.assertEqual([rs.context for rs in from_history], [rs.context for rs in from_files])
+
+        def described(result_sets):
+            return sorted((p.name, p.family, p.variant, p.kind, p.placement, p.threads,
+                           json.dumps(p.params), p.home, p.sched, p.oversubscribed, p.error,
+                           list(p.values("ops_per_sec")), [r["handoff_ns"] for r in p.runs])
+                          for p in collect_points(result_sets))
+        self.assertEqual(described(from_history), described(from_files))
+
+    def test_each_machine_is_drawn_from_its_latest_run(self):
+        later = self.edited(X86, "later.json", lambda doc: doc["context"].update(
+            date="2027-01-01T00:00:00+00:00"))
+        db = history.connect(self.history_of("h.db", later, X86, ARM))
+        self.assertEqual(sorted(rs.context["date"] for rs in latest_runs(db, "h.db")),
+                         ["2026-12-06T20:29:01+00:00", "2027-01-01T00:00:00+00:00"])
+
+    def test_a_failed_point_comes_back_failed(self):
+        def fail(doc):
+            for e in doc["benchmarks"]:
+                if e["run_name"] == "spinlock/ticket/placement:none/threads:2":
+                    e.update(valid=False, error="mutual exclusion violated")
+        db = history.connect(self.history_of("h.db", self.edited(X86, "failed.json", fail)))
+        [failed] = [p for p in collect_points(latest_runs(db, "h.db")) if not p.valid]
+        self.assertEqual((failed.name, failed.error),
+                         ("spinlock/ticket/placement:none/threads:2",
+                          "mutual exclusion violated"))
+
+    def test_several_configs_need_one_named(self):
+        other = self.edited(ARM, "other.json",
+                            lambda doc: doc["context"]["lockbench"]["config"].update(name="other"))
+        path = self.history_of("h.db", X86, ARM, other)
+        r = report("arch", "--history", path, "-o", self.path("arch"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("h.db: runs of 2 configs; allowed: --config NAME, one of", r.stderr)
+        self.assertTrue("'quick'" in r.stderr and "'other'" in r.stderr, r.stderr)
+        self.assertFalse(os.path.exists(self.path("arch")))
+        db = history.connect(path)
+        self.assertEqual(len(latest_runs(db, path, "quick")), 2)
+        self.assertEqual(len(latest_runs(db, path, "other")), 1)
+
+    def test_runs_recorded_without_their_context_are_named(self):
+        old = self.version_1_history()
+        merge_histories([self.history_of("arm.db", ARM)], old)  # upgrades it
+        r = report("arch", "--history", old, "-o", self.path("arch"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("recorded by history version 1, which kept no context", r.stderr)
+        self.assertIn("x86_64, commit df3e619", r.stderr)
+        self.assertNotIn("aarch64, commit", r.stderr)
 
 
 if __name__ == "__main__":
