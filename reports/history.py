@@ -37,11 +37,12 @@ the reports read, or a database that is not a history, is refused with what
 was wrong.
 
 Version 2 keeps each run's context and each point's home and sched, so a
-report can be drawn from the history as from the files (reports/
-history_results.py). A version-1 history is upgraded in place, in one
-transaction, by the first command that opens it for writing: its runs keep
-no context (NULL) until their files are added again. Histories of several
-machines are joined by reports/history_merge.py, run by run, as `add` adds.
+report can be drawn from the history as from the files
+(reports/history_results.py). A version-1 history is upgraded in place, in
+one transaction, by the first command that opens it for writing: its runs
+keep no context (NULL) until their files are added again. Histories of
+several machines are joined by reports/history_merge.py, run by run, as
+`add` adds.
 """
 
 import hashlib
