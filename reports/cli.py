@@ -6,6 +6,7 @@
   scripts/report history add RESULTS.json... --db DB  record runs in a SQLite history
   scripts/report history plot --db DB -o DIR         trends over commits, change points
   scripts/report arch A.json B.json... -o DIR        one sweep from several machines
+  scripts/report fit RESULTS.json... [--json]        the scaling law of each curve, printed
 
 Exit status: 0 done (no regression); 1 a regression; 2 bad usage or an input
 that cannot be used (named, with why); 3 the report could not be written
@@ -15,12 +16,15 @@ point shared with the baseline, or none with enough history): no verdict.
 """
 
 import argparse
+import json
 import os
 import sqlite3
 import sys
 import traceback
 
-from reports.arch import write_arch
+from reports.arch import machine_names, write_arch
+from reports import fit_table
+from reports.fits import fit_curves
 from reports import history
 from reports.compare import write_comparison
 from reports.gate import MIN_HISTORY, GateSettings, write_history_gate
@@ -211,6 +215,24 @@ def run_arch(argv):
     return 0
 
 
+def run_fit(argv):
+    parser = argparse.ArgumentParser(
+        prog="scripts/report fit",
+        description="the Universal Scalability Law of each curve (a variant's throughput over "
+                    "threads within the CPUs), with 95%% intervals, its peak, and whether the "
+                    "law describes the curve (docs/scaling-laws.md)")
+    parser.add_argument("results", nargs="+")
+    parser.add_argument("--json", action="store_true", help="a JSON array, one object a curve")
+    args = parser.parse_args(argv)
+    result_sets = load_all(args.results)
+    curves = fit_curves(result_sets, machine_names(result_sets))
+    if args.json:
+        print(json.dumps(fit_table.as_json(curves), indent=1))
+    else:
+        print(fit_table.text(curves), end="")
+    return 0
+
+
 def run_report(argv):
     parser = argparse.ArgumentParser(prog="scripts/report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -224,7 +246,7 @@ def run_report(argv):
     return 0
 
 
-SUBCOMMANDS = {"compare": run_compare, "arch": run_arch, "history": run_history}
+SUBCOMMANDS = {"compare": run_compare, "arch": run_arch, "history": run_history, "fit": run_fit}
 
 
 def main(argv=None):
