@@ -37,6 +37,7 @@ from reports.points import collect_points
 from reports.scaling import family_figures
 from reports.summary import html_table, markdown
 from reports.trend import write_trends
+from reports.verdicts import html_sentences, sentences
 
 
 REGRESSION, BAD_INPUT, NOT_WRITTEN, NOTHING_COMPARED = 1, 2, 3, 4
@@ -50,23 +51,30 @@ def build_report(paths, out_dir):
 
 def write_report(result_sets, out_dir):
     points = collect_points(result_sets)
+    curves = fit_curves(result_sets, machine_names(result_sets))
     os.makedirs(out_dir, exist_ok=True)
     sections = []
     handoff_ns = fastest_handoff_ns(result_sets)
     boundaries = thread_boundaries(result_sets)
+    fits = {c.key: c for c in curves}
     for family in sorted({p.family for p in points}):
         sections += family_figures(family, [p for p in points if p.family == family], out_dir,
                                    family_report(result_sets, family),
                                    sources=file_names(result_sets), handoff_ns=handoff_ns,
-                                   boundaries=boundaries)
+                                   boundaries=boundaries, fits=fits)
     for i, rs in enumerate(result_sets):
         heatmap = handoff_figure(rs, out_dir, f"handoff-{i}")
         if heatmap:
             sections.append(heatmap)
+    told = sentences(points, curves).values()
     with open(os.path.join(out_dir, "summary.md"), "w", encoding="utf-8") as f:
-        f.write(markdown_summary(points) + "\n" + markdown(points))
+        f.write("".join(f"{s}\n\n" for s in told) + markdown_summary(points) + "\n"
+                + markdown(points))
+    laws = ("<h3>Scaling laws</h3><p>Each curve within the CPUs, fitted with the Universal "
+            "Scalability Law (95% intervals; docs/scaling-laws.md):</p>"
+            + fit_table.html_table(curves)) if curves else ""
     return write_page(out_dir, result_sets, sections, html_table(points),
-                      summary_html=html_summary(points))
+                      summary_html=html_sentences(points, curves) + laws + html_summary(points))
 
 
 def fraction(text):

@@ -79,7 +79,9 @@ def text(curves):
 
 def html_table(curves):
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["family"] + HEADER)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in [f] + r) + "</tr>"
+    # A curve's family once, on its own row, not on the rows under it.
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>"
+                                    for c in [f if r[0] else ""] + r) + "</tr>"
                    for f, r in rows(curves))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -16,8 +16,11 @@ from scipy import stats
 
 from reports import usl
 from reports.cli import main
+from reports.figures import Panel, panel_figure
 from reports.fits import fit_curves
 from reports.load import load_all
+from reports.points import collect_points
+from reports.scaling import FamilyPlot
 from tests.python import synthetic
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -162,6 +165,37 @@ class CurveTest(unittest.TestCase):
         self.assertEqual(lines[0], "spinlock")
         self.assertTrue(lines[1].startswith("variant"))
         self.assertTrue(any(line.startswith("mcs") and " threads, " in line for line in lines))
+
+    def test_the_run_report_opens_with_the_sentence_and_the_table(self):
+        out = os.path.join(self.dir, "report")
+        with redirect_stdout(io.StringIO()):
+            self.assertEqual(main([self.path, "-o", out]), 0)
+        with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+            page = f.read()
+        sentence = page.index("spinlock, 64 threads, compact: mcs beats ticket")
+        self.assertLess(sentence, page.index("<h3>Scaling laws</h3>"))
+        # The truth: ticket peaks at 13.2 threads and loses 40% at 48; mcs peaks at 43.6.
+        self.assertRegex(page, r"ticket stops scaling at 1[1-5] threads \(95% \d+-\d+\) "
+                               r"within one L3 cache and loses 3\d% \(95% \d+-\d+%\) "
+                               r"crossing one package, one NUMA node; "
+                               r"mcs stops scaling at 4[0-7] threads")
+        self.assertIn("the law does not describe it: throughput falls", page)
+        with open(os.path.join(out, "summary.md"), encoding="utf-8") as f:
+            self.assertTrue(f.read().startswith("spinlock, 64 threads, compact: mcs beats"))
+
+    def test_the_throughput_figure_draws_the_fitted_law_and_its_band(self):
+        plot = FamilyPlot("spinlock", collect_points(load_all([self.path])))
+        [axis] = plot.axes
+        lines = {c.label: c for c in plot.fit_lines(axis, {c.key: c
+                                                            for c in self.curves.values()})}
+        self.assertEqual(set(lines), {"mcs (scalable) (fit)", "ticket (global) (fit)"})
+        mcs = lines["mcs (scalable) (fit)"]
+        self.assertEqual((mcs.xs[0], round(mcs.xs[-1])), (1, 64))
+        low, high = mcs.band
+        self.assertTrue(np.all(low <= np.array(mcs.ys)) and np.all(np.array(mcs.ys) <= high))
+        self.assertTrue(np.all(high > low))
+        figure = panel_figure("throughput", "ops/s", [Panel("compact", [], fits=list(lines.values()))])
+        self.assertIsNone(figure)  # fits alone, without points, are no figure
 
     def test_exit_statuses_on_bad_input(self):
         missing = report("fit", os.path.join(self.dir, "missing.json"))
