@@ -86,6 +86,41 @@ def html_table(curves):
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def machines_table(curves, machines):
+    """Per family, variant, placement and settings: sigma, kappa and the
+    peak on each machine (its law within the first boundary where the whole
+    curve is not described, and why where there is none), to compare the
+    scaling of machines (arch)."""
+    by_curve = {}
+    for c in curves:
+        key = (c.family, c.variant, c.placement, c.params_text or "-")
+        by_curve.setdefault(key, {})[c.machine] = c
+    head = ["family", "variant", "placement", "parameters"] + [
+        f"{m}: {what}" for m in machines for what in ("sigma", "kappa", "peak")]
+    body = []
+    for key, per_machine in by_curve.items():
+        cells = list(key)
+        for machine in machines:
+            cells += _machine_cells(per_machine.get(machine))
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    head_html = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return f"<table><thead><tr>{head_html}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _machine_cells(curve):
+    if curve is None:
+        return ["not measured", "", ""]
+    if curve.fits:
+        law, counts, within = curve.law, curve.threads, ""
+    elif curve.inner:
+        law, within = curve.inner.law, f" (within {curve.inner.threads}: {curve.inner.what})"
+        counts = [t for t in curve.threads if t <= curve.inner.threads]
+    else:
+        return [curve.reason, "", ""]
+    return [with_interval(law.sigma, law.interval("sigma")) + within,
+            with_interval(law.kappa, law.interval("kappa")), peak_text(law, counts)]
+
+
 def _estimate(law, name, value):
     interval = law.interval(name) if law else None
     return {"value": value if law else None, "ci95": list(interval) if interval else None}

@@ -197,6 +197,22 @@ class CurveTest(unittest.TestCase):
         figure = panel_figure("throughput", "ops/s", [Panel("compact", [], fits=list(lines.values()))])
         self.assertIsNone(figure)  # fits alone, without points, are no figure
 
+    def test_the_arch_report_compares_the_laws_of_machines(self):
+        other = synthetic.results({("mcs", "scalable"): synthetic.law(9e6, 0.08, 1.2e-3)},
+                                  seed=6, host="arm-box")
+        other["context"]["lockbench"]["arch"] = "aarch64"
+        arm = synthetic.write(os.path.join(self.dir, "arm.json"), other)
+        out = os.path.join(self.dir, "arch")
+        with redirect_stdout(io.StringIO()):
+            self.assertEqual(main(["arch", self.path, arm, "-o", out]), 0)
+        with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+            page = f.read()
+        laws = page.index("Scaling laws per machine")
+        self.assertLess(page.index("arch-spinlock-normalised.png"), laws)
+        self.assertLess(laws, page.index("arch-spinlock-speedup.png"))
+        self.assertIn("<th>arm-box (aarch64): sigma</th>", page)
+        self.assertIn("<td>not measured</td>", page)  # ticket ran on one machine only
+
     def test_exit_statuses_on_bad_input(self):
         missing = report("fit", os.path.join(self.dir, "missing.json"))
         self.assertEqual(missing.returncode, 2)
