@@ -67,6 +67,16 @@ def scaling(curve):
     return text + "".join(f" and {_crossed(x)}" for x in telling)
 
 
+def scaling_told(curves):
+    """What the curves of a comparison say of their scaling; one clause when
+    none is fitted for the same reason (a machine with too few CPUs)."""
+    curves = [c for c in curves if c is not None]
+    reasons = {c.reason for c in curves if not c.fits and not c.inner}
+    if len(curves) > 1 and len(reasons) == 1 and all(not c.fits and not c.inner for c in curves):
+        return f"none is fitted: {reasons.pop()}"
+    return "; ".join(t for t in (scaling(c) for c in curves) if t)
+
+
 def sentences(points, curves):
     """{family: sentence} for the families with a scalable/global pair
     within the CPUs."""
@@ -84,9 +94,8 @@ def sentences(points, curves):
         where = ", ".join([f"{most} threads", first.placement] + [first.params_text] * bool(
             first.params_text))
         wins = "; ".join(winner(*pair) for pair in same)
-        curves_told = [scaling(by_key.get(point_key(p)))
-                       for p in [same[0][1]] + [pair[0] for pair in same]]
-        told = "; ".join(t for t in curves_told if t)
+        told = scaling_told([by_key.get(point_key(p))
+                             for p in [same[0][1]] + [pair[0] for pair in same]])
         out[family] = f"{family}, {where}: {wins}" + (f"; {told}." if told else ".")
     return out
 

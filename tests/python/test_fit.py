@@ -21,6 +21,7 @@ from reports.fits import fit_curves
 from reports.load import load_all
 from reports.points import collect_points
 from reports.scaling import FamilyPlot
+from reports.verdicts import sentences
 from tests.python import synthetic
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -132,6 +133,17 @@ class CurveTest(unittest.TestCase):
         self.assertFalse(curve.fits)
         self.assertEqual(curve.reason, "too few thread counts within the CPUs to fit (2)")
         self.assertEqual(curve.crossings, [])
+
+    def test_a_small_machine_says_once_why_nothing_is_fitted(self):
+        doc = synthetic.results({("ticket", "global"): synthetic.law(**TRUTH),
+                                 ("mcs", "scalable"): synthetic.law(**TRUTH)},
+                                threads=(1, 2, 4), cpus=2)
+        path = synthetic.write(os.path.join(self.dir, "small-pair.json"), doc)
+        result_sets = load_all([path])
+        [sentence] = sentences(collect_points(result_sets), fit_curves(result_sets)).values()
+        self.assertIn("; none is fitted: too few thread counts within the CPUs to fit (2).",
+                      sentence)
+        self.assertNotIn("mcs is not fitted", sentence)
 
     def test_json_shape(self):
         out = io.StringIO()
