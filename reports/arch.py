@@ -2,13 +2,16 @@
 
 Per family: absolute throughput, throughput relative to each machine's own
 single-thread throughput (so scaling shapes compare across machines of
-different speed), and the scalable/global speedup, each machine in its own
+different speed) with each curve's scaling law per machine (sigma, kappa,
+peak) under it, and the scalable/global speedup, each machine in its own
 line style; and a table of the machines' context.
 """
 
 import html
 import os
 
+from reports import fit_table
+from reports.fits import fit_curves
 from reports.load import family_report
 from reports.machine import thread_boundaries
 from reports.page import write_page
@@ -47,17 +50,29 @@ def context_table(result_sets):
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _laws_html(curves, sources):
+    return ("<p>Scaling laws per machine (Universal Scalability Law, 95% intervals; "
+            "docs/scaling-laws.md): sigma, contention; kappa, coherency; the peak.</p>"
+            + fit_table.machines_table(curves, list(dict.fromkeys(sources.values()))))
+
+
 def write_arch(result_sets, out_dir):
     """Writes the figures and index.html into out_dir; returns the page's path."""
     os.makedirs(out_dir, exist_ok=True)
     points = collect_points(result_sets)
     sources = machine_names(result_sets)
     boundaries = thread_boundaries(result_sets)
+    curves = fit_curves(result_sets, sources)
     figures = []
     for family in sorted({p.family for p in points}):
-        figures += family_figures(family, [p for p in points if p.family == family], out_dir,
-                                  family_report(result_sets, family), sources=sources,
-                                  kinds=("throughput", "normalised", "speedup"),
-                                  prefix="arch-", boundaries=boundaries)
+        drawn = family_figures(family, [p for p in points if p.family == family], out_dir,
+                               family_report(result_sets, family), sources=sources,
+                               kinds=("throughput", "normalised", "speedup"),
+                               prefix="arch-", boundaries=boundaries)
+        laws = [c for c in curves if c.family == family]
+        # The scaling laws under the normalised curves: shapes in numbers.
+        figures += [(caption, png, _laws_html(laws, sources))
+                    if png.endswith("-normalised.png") and laws else (caption, png)
+                    for caption, png in drawn]
     return write_page(out_dir, result_sets, figures, context_table(result_sets),
                       title="lockbench: machines compared", table_title="Machines")

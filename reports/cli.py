@@ -8,6 +8,7 @@
   scripts/report history plot --db DB -o DIR         trends over commits, change points
   scripts/report arch A.json B.json... -o DIR        one sweep from several machines
   scripts/report arch --history DB -o DIR [--config NAME]  the same, each machine's latest run
+  scripts/report fit RESULTS.json... [--json]        the scaling law of each curve, printed
 
 Exit status: 0 done (no regression); 1 a regression; 2 bad usage or an input
 that cannot be used (named, with why); 3 the report could not be written
@@ -17,12 +18,15 @@ point shared with the baseline, or none with enough history): no verdict.
 """
 
 import argparse
+import json
 import os
 import sqlite3
 import sys
 import traceback
 
-from reports.arch import write_arch
+from reports.arch import machine_names, write_arch
+from reports import fit_table
+from reports.fits import fit_curves
 from reports import history
 from reports.compare import write_comparison
 from reports.gate import MIN_HISTORY, GateSettings, write_history_gate
@@ -37,6 +41,7 @@ from reports.points import collect_points
 from reports.scaling import family_figures
 from reports.summary import html_table, markdown
 from reports.trend import write_trends
+from reports.verdicts import html_sentences, sentences
 
 
 REGRESSION, BAD_INPUT, NOT_WRITTEN, NOTHING_COMPARED = 1, 2, 3, 4
@@ -50,23 +55,30 @@ def build_report(paths, out_dir):
 
 def write_report(result_sets, out_dir):
     points = collect_points(result_sets)
+    curves = fit_curves(result_sets, machine_names(result_sets))
     os.makedirs(out_dir, exist_ok=True)
     sections = []
     handoff_ns = fastest_handoff_ns(result_sets)
     boundaries = thread_boundaries(result_sets)
+    fits = {c.key: c for c in curves}
     for family in sorted({p.family for p in points}):
         sections += family_figures(family, [p for p in points if p.family == family], out_dir,
                                    family_report(result_sets, family),
                                    sources=file_names(result_sets), handoff_ns=handoff_ns,
-                                   boundaries=boundaries)
+                                   boundaries=boundaries, fits=fits)
     for i, rs in enumerate(result_sets):
         heatmap = handoff_figure(rs, out_dir, f"handoff-{i}")
         if heatmap:
             sections.append(heatmap)
+    told = sentences(points, curves).values()
     with open(os.path.join(out_dir, "summary.md"), "w", encoding="utf-8") as f:
-        f.write(markdown_summary(points) + "\n" + markdown(points))
+        f.write("".join(f"{s}\n\n" for s in told) + markdown_summary(points) + "\n"
+                + markdown(points))
+    laws = ("<h3>Scaling laws</h3><p>Each curve within the CPUs, fitted with the Universal "
+            "Scalability Law (95% intervals; docs/scaling-laws.md):</p>"
+            + fit_table.html_table(curves)) if curves else ""
     return write_page(out_dir, result_sets, sections, html_table(points),
-                      summary_html=html_summary(points))
+                      summary_html=html_sentences(points, curves) + laws + html_summary(points))
 
 
 def fraction(text):
@@ -248,6 +260,24 @@ def run_arch(argv):
     return 0
 
 
+def run_fit(argv):
+    parser = argparse.ArgumentParser(
+        prog="scripts/report fit",
+        description="the Universal Scalability Law of each curve (a variant's throughput over "
+                    "threads within the CPUs), with 95%% intervals, its peak, and whether the "
+                    "law describes the curve (docs/scaling-laws.md)")
+    parser.add_argument("results", nargs="+")
+    parser.add_argument("--json", action="store_true", help="a JSON array, one object a curve")
+    args = parser.parse_args(argv)
+    result_sets = load_all(args.results)
+    curves = fit_curves(result_sets, machine_names(result_sets))
+    if args.json:
+        print(json.dumps(fit_table.as_json(curves), indent=1))
+    else:
+        print(fit_table.text(curves), end="")
+    return 0
+
+
 def run_report(argv):
     parser = argparse.ArgumentParser(prog="scripts/report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -261,7 +291,7 @@ def run_report(argv):
     return 0
 
 
-SUBCOMMANDS = {"compare": run_compare, "arch": run_arch, "history": run_history}
+SUBCOMMANDS = {"compare": run_compare, "arch": run_arch, "history": run_history, "fit": run_fit}
 
 
 def main(argv=None):

@@ -35,6 +35,7 @@ class Curve:
     ys: list
     err: list = None  # [(below, above)] per point, or None
     style: dict = field(default_factory=dict)
+    band: tuple = None  # (lows, highs) per x, shaded: a fitted curve's 95% band
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Panel:
     bound: Curve = None  # a limit drawn as a line (the hand-off bound)
     xlabel: str = "threads"
     boundaries: list = field(default_factory=list)  # [(threads, what)] to mark
+    fits: list = field(default_factory=list)  # fitted curves (with bands) over the points
 
 
 BOUNDARY_COLOR = "#6a3d9a"  # apart from the curves' colours and the grey shading
@@ -127,6 +129,22 @@ def _unclutter_ticks(fig, axes):
     return turned
 
 
+# Thin, dark and dashed over the points' thick coloured line, so the law
+# shows where it follows the points and where it parts from them.
+FIT_STYLE = dict(color="black", linestyle=(0, (3, 2)), linewidth=1.0, marker="", zorder=3)
+
+
+def _draw_fits(ax, fits):
+    """Each fitted curve over its band, shaded in its points' colour; one
+    legend entry says what they are."""
+    for c in fits:
+        if c.band:
+            ax.fill_between(c.xs, *c.band, color=c.style.get("color"), alpha=0.3, linewidth=0)
+        ax.plot(c.xs, c.ys, label="_nolegend_", **FIT_STYLE)
+    if fits:
+        ax.plot([], [], label="fitted scalability law (band: its 95% interval)", **FIT_STYLE)
+
+
 def _ticks(panel):
     return sorted({x for c in panel.curves for x in c.xs} | set(panel.failed_xs))
 
@@ -146,6 +164,7 @@ def panel_figure(title, ylabel, panels, ylim=None):
             yerr = list(zip(*c.err)) if c.err else None
             ax.errorbar(c.xs, c.ys, yerr=yerr, capsize=3 if yerr else 0, label=c.label,
                         **c.style)
+        _draw_fits(ax, panel.fits)
         for x in panel.failed_xs:
             ax.axvline(x, color="red", alpha=0.3, linestyle=":")
         if panel.bound:

@@ -22,8 +22,10 @@ def verdict(point):
     return f"{n} repetition{'s' if n != 1 else ''}: not judged"
 
 
-def speedup_rows(points):
-    """[(family, oversubscribed, row)] for every scalable/global pair."""
+def speedup_pairs(points):
+    """[(scalable point, global point, ratio, interval)] for every
+    scalable/global pair of valid points from checked builds, in the
+    headline's order (oversubscribed ones after those within the CPUs)."""
     headline = [p for p in points if p.valid and p.checked]
     globals_ = {(p.source, p.family, p.placement, p.threads, p.params_text): p
                 for p in headline if p.kind == "global"}
@@ -35,7 +37,14 @@ def speedup_rows(points):
         base = globals_.get((p.source, p.family, p.placement, p.threads, p.params_text))
         if base is None or base.median("ops_per_sec") <= 0:
             continue
-        ratio, interval = speedup(p, base)
+        out.append((p, base, *speedup(p, base)))
+    return out
+
+
+def speedup_rows(points):
+    """[(family, oversubscribed, row)] for every scalable/global pair."""
+    out = []
+    for p, base, ratio, interval in speedup_pairs(points):
         verdicts = [(q.variant, verdict(q)) for q in (p, base)]
         unstable = "; ".join(f"{variant}: {v}" for variant, v in verdicts if v != "stable")
         out.append((p.family, p.oversubscribed or base.oversubscribed,

@@ -51,7 +51,8 @@ def _machine_states(result_set):
 def write_page(out_dir, result_sets, sections, table_html, title="lockbench report", intro="",
                table_title="All points", summary_html=""):
     """index.html: the summary (when given) first, a table of contents, the
-    machines, the figures, then the table of points."""
+    machines, the figures, then the table of points. sections: (caption,
+    png) or (caption, png, html shown under the figure)."""
     header = ["file", "host", "arch", "CPU", "topology", "cache line", "relax", "commit",
               "config", "date", "hand-off probes (machine states)"]
     machines = "".join(
@@ -60,9 +61,10 @@ def write_page(out_dir, result_sets, sections, table_html, title="lockbench repo
     figures = "".join(
         f"<h2 id=\"figure-{i}\">{html.escape(caption)}</h2>"
         f"<img src=\"{html.escape(os.path.basename(png))}\" alt=\"{html.escape(caption)}\">"
-        for i, (caption, png) in enumerate(sections))
+        + "".join(after)
+        for i, (caption, png, *after) in enumerate(sections))
     contents = ([("summary", "Summary")] if summary_html else []) + [("machines", "Machines")]
-    contents += [(f"figure-{i}", caption) for i, (caption, _) in enumerate(sections)]
+    contents += [(f"figure-{i}", caption) for i, (caption, *_) in enumerate(sections)]
     contents += [("points", table_title)]
     toc = "".join(f"<li><a href=\"#{anchor}\">{html.escape(text)}</a></li>"
                   for anchor, text in contents)

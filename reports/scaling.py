@@ -10,8 +10,10 @@ import os
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from reports.figures import KIND_STYLE, Curve, Panel, draw_panels
+from reports.fits import point_key
 from reports.points import median_spread, varying_params
 from reports.uncertainty import ratio_interval
 
@@ -168,6 +170,26 @@ class FamilyPlot:
                                      bound=self.handoff_bound(axis, bound_ns)))
         return panels
 
+    def fit_lines(self, axis, fits):
+        """The fitted law of each curve of a panel over threads, from its
+        fewest threads to its most within the CPUs; where the law does not
+        describe a whole curve, the law within its first boundary, drawn on
+        over the counts past it, where the points part from it. fits:
+        {key: CurveFit}."""
+        if axis.x != "threads":
+            return []
+        lines = []
+        for curve in self.curves(axis).values():
+            fit = fits.get(point_key(curve[0]))
+            if fit is None or not (fit.fits or fit.inner):
+                continue
+            law = fit.law if fit.fits else fit.inner.law
+            xs = np.geomspace(fit.threads[0], fit.threads[-1], 64)
+            lines.append(Curve(self.label(curve[0]) + " (fit)", list(xs), list(law(xs)),
+                               style={"color": self.style(curve[0])["color"]},
+                               band=law.band(xs)))
+        return lines
+
     def handoff_bound(self, axis, bound_ns):
         """1e9 / bound_ns over the thread counts from 2 that fit the CPUs."""
         if not bound_ns or axis.x != "threads":
@@ -277,12 +299,13 @@ ALL_FIGURES = ("throughput", "scheduler", "speedup", "fairness", "latency", "cou
 
 
 def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGURES, prefix="",
-                   handoff_ns=None, boundaries=()):
+                   handoff_ns=None, boundaries=(), fits=None):
     """Draws the family's figures of the given kinds into out_dir; returns
     [(title, png)]. report: what the family declares for it (load.family_report);
     sources and boundaries as for FamilyPlot; prefix starts the file names;
     handoff_ns (the fastest one-way hand-off) bounds the throughput of a
-    family that says so. The scheduler figures, when a point has what they
+    family that says so; fits ({key: CurveFit}, reports.fits) are drawn
+    over the throughput points. The scheduler figures, when a point has what they
     draw, follow the throughput figure they explain."""
     plot = FamilyPlot(family, points, sources, boundaries)
     stem = os.path.join(out_dir, prefix + family)
@@ -295,8 +318,10 @@ def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGU
 
     if "throughput" in kinds:
         bound = handoff_ns if report.get("handoff_bound") else None
-        add("throughput", throughput_label(report.get("operation")),
-            plot.metric_panels(_throughput, bound_ns=bound), "throughput")
+        panels = plot.metric_panels(_throughput, bound_ns=bound)
+        for axis, panel in zip(plot.axes, panels):
+            panel.fits = plot.fit_lines(axis, fits or {})
+        add("throughput", throughput_label(report.get("operation")), panels, "throughput")
     if "scheduler" in kinds:
         for name, title, ylabel, values_of in SCHEDULER_FIGURES:
             add(title, ylabel, plot.metric_panels(values_of, only=_is_oversubscribed), name)

@@ -10,7 +10,7 @@ LOCKBENCH_BUILD=${LOCKBENCH_BUILD:-$LOCKBENCH_ROOT/build}
 LOCKBENCH_PACKAGES=(
   build-essential cmake pkg-config git
   libbenchmark-dev libbenchmark-tools libhwloc-dev hwloc nlohmann-json3-dev libgtest-dev libgmock-dev libck-dev
-  python3 python3-numpy python3-matplotlib python3-scipy
+  python3 python3-numpy python3-matplotlib python3-scipy python3-yaml
 )
 
 say() { printf 'lockbench: %s\n' "$*" >&2; }
@@ -42,6 +42,20 @@ install_packages() {
   apt-get update -q >&2
   # shellcheck disable=SC2086
   apt-get install -y -q --no-install-recommends $missing >&2
+}
+
+# The npm packages the tests use (tools/package.json; every version pinned by
+# tools/package-lock.json), installed into tools/node_modules, again only when
+# the lock changed. Debian's nodejs and npm are installed when there is no npm.
+install_node_tools() {
+  command -v npm >/dev/null || install_packages nodejs npm
+  local tools=$LOCKBENCH_ROOT/tools
+  [ "$tools/node_modules/.package-lock.json" -nt "$tools/package-lock.json" ] && return 0
+  say "installing the npm packages of $tools/package-lock.json"
+  npm ci --prefix "$tools" --no-audit --no-fund >&2 || {
+    say "could not install the npm packages of $tools/package-lock.json (is the npm registry reachable?)"
+    return 2
+  }
 }
 
 # Configures build/ (Release) and builds the named targets, or all of them,
