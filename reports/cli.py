@@ -198,7 +198,8 @@ def run_history(argv):
                 print(f"{path}: " + (", ".join(f"{n} {what}" for what, n in sorted(said.items()))
                                      or "no runs"))
         db = history.connect(args.out)
-        print(f"{args.out}: {history.run_count(db)} runs of {len(history.machines(db))} machines")
+        print(f"{args.out}: {history.run_count(db)} run(s) of "
+              + "; ".join(history.machines(db)))
         return 0
     db = history.connect(args.db)
     if args.machine and args.machine not in history.machines(db):

@@ -163,7 +163,8 @@ class MergeTest(Histories):
         r = report("history", "merge", x86, arm, "-o", out)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(f"{arm}: 1 added", r.stdout)
-        self.assertIn(f"{out}: 2 runs of 2 machines", r.stdout)
+        self.assertIn(f"{out}: 2 run(s) of vm / Intel(R) Xeon(R) Processor / aarch64; "
+                      "vm / Intel(R) Xeon(R) Processor / x86_64", r.stdout)
         r = report("history", "merge", x86, arm, "-o", out)
         self.assertIn(f"{x86}: 1 already in the history", r.stdout)
 
