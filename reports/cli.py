@@ -4,8 +4,10 @@
   scripts/report compare BASELINE CANDIDATE -o DIR   per-point changes; exit 1 on a regression
   scripts/report compare --history DB CANDIDATE -o DIR  the same against recent runs of the machine
   scripts/report history add RESULTS.json... --db DB  record runs in a SQLite history
+  scripts/report history merge A.db B.db... -o DB    join histories of several machines
   scripts/report history plot --db DB -o DIR         trends over commits, change points
   scripts/report arch A.json B.json... -o DIR        one sweep from several machines
+  scripts/report arch --history DB -o DIR [--config NAME]  the same, each machine's latest run
   scripts/report fit RESULTS.json... [--json]        the scaling law of each curve, printed
 
 Exit status: 0 done (no regression); 1 a regression; 2 bad usage or an input
@@ -29,6 +31,8 @@ from reports import history
 from reports.compare import write_comparison
 from reports.gate import MIN_HISTORY, GateSettings, write_history_gate
 from reports.headline import html_summary, markdown_summary
+from reports.history_merge import merge_histories
+from reports.history_results import latest_runs
 from reports.load import ReportError, family_report, file_names, load_all, load_results
 from reports.machine import fastest_handoff_ns, handoff_figure, thread_boundaries
 from reports.output import OutputError, report_dir
@@ -152,7 +156,8 @@ def run_compare(argv):
 def run_history(argv):
     parser = argparse.ArgumentParser(
         prog="scripts/report history",
-        description="a history of runs in SQLite: add results files, plot each point over them")
+        description="a history of runs in SQLite: add results files, merge the histories of "
+                    "several machines, plot each point over them")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="record results files (adding one twice adds nothing)")
     add.add_argument("results", nargs="+")
@@ -160,6 +165,12 @@ def run_history(argv):
     add.add_argument("--branch", default="", help="the branch the runs are of (e.g. main)")
     add.add_argument("--host", help="record this host name instead of the file's (an ephemeral "
                                     "CI runner's); CPU and arch still keep machines apart")
+    merge = commands.add_parser("merge", help="join histories of other machines into one "
+                                              "(merging one twice adds nothing)")
+    merge.add_argument("histories", nargs="+", metavar="HISTORY")
+    merge.add_argument("-o", "--out", required=True, metavar="DB",
+                       help="the history to merge into: made if absent, or added to (it may "
+                            "be one of the inputs)")
     plot = commands.add_parser("plot", help="trend figures and change points, index.html")
     plot.add_argument("--db", required=True)
     plot.add_argument("-o", "--out", required=True)
@@ -178,6 +189,17 @@ def run_history(argv):
         db = history.connect(args.db, create=True)
         for path in args.results:
             print(f"{path}: {history.add(db, path, args.branch, args.host)}")
+        return 0
+    if args.command == "merge":
+        for path, said in merge_histories(args.histories, args.out):
+            if said is None:
+                print(f"{path}: the history merged into; nothing to add")
+            else:
+                print(f"{path}: " + (", ".join(f"{n} {what}" for what, n in sorted(said.items()))
+                                     or "no runs"))
+        db = history.connect(args.out)
+        print(f"{args.out}: {history.run_count(db)} run(s) of "
+              + "; ".join(history.machines(db)))
         return 0
     db = history.connect(args.db)
     if args.machine and args.machine not in history.machines(db):
@@ -209,14 +231,30 @@ def run_history(argv):
 
 
 def run_arch(argv):
-    parser = argparse.ArgumentParser(prog="scripts/report arch",
-                                     description="one sweep from several machines, side by side")
-    parser.add_argument("results", nargs="+")
+    parser = argparse.ArgumentParser(
+        prog="scripts/report arch", description="one sweep from several machines, side by side",
+        usage="scripts/report arch (A.json B.json... | --history DB [--config NAME]) -o DIR")
+    parser.add_argument("results", nargs="*")
     parser.add_argument("-o", "--out", required=True)
+    parser.add_argument("--history", metavar="DB",
+                        help="draw each machine's latest run of a config in this history")
+    parser.add_argument("--config", help="with --history: the config whose runs to draw (needed "
+                                         "when the history holds runs of several)")
     args = parser.parse_args(argv)
-    if len(args.results) < 2:
-        parser.error("arch needs results files from at least two machines")
-    result_sets = load_all(args.results)
+    if args.history:
+        if args.results:
+            parser.error("give results files or --history DB, not both")
+        result_sets = latest_runs(history.connect(args.history), args.history, args.config)
+        if len(result_sets) < 2:
+            raise ReportError(f"{args.history}: runs of config "
+                              f"{history.config_of(result_sets[0])!r} from one machine; allowed: "
+                              "runs of at least two machines ('history merge' joins histories)")
+    else:
+        if args.config:
+            parser.error("--config goes with --history")
+        if len(args.results) < 2:
+            parser.error("arch needs results files from at least two machines")
+        result_sets = load_all(args.results)
     with report_dir(args.out) as staging:
         index = staging.final(write_arch(result_sets, staging.path))
     print(index)

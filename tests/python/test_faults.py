@@ -15,6 +15,8 @@ import tempfile
 import time
 import unittest
 
+from reports.history import HISTORY_VERSION
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("LOCKBENCH_BIN", os.path.join(ROOT, "build", "lockbench"))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "small.json")
@@ -254,7 +256,7 @@ class FaultTest(unittest.TestCase):
         made = self.path("made.db")
         sqlite3.connect(made).executescript(
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-            "INSERT INTO meta VALUES ('schema_version', '1');"
+            f"INSERT INTO meta VALUES ('schema_version', '{HISTORY_VERSION}');"
             "CREATE TABLE runs (id INTEGER PRIMARY KEY);")
         r = report("compare", "--history", made, self.results("c.json"), "-o", self.path("gate"))
         self.assertRefused(r, "a history without runs")
