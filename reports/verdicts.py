@@ -11,7 +11,7 @@ threads (95% 39-45)."
 
 import html
 
-from reports.fits import point_key
+from reports.fits import MATERIAL, point_key
 from reports.headline import speedup_pairs
 from reports.summary import fmt
 
@@ -62,8 +62,12 @@ def scaling(curve):
         text = _stops(curve.variant, curve.inner.law, inside, f" within {curve.inner.what}")
     else:
         return f"{curve.variant} is not fitted: {curve.reason}"
+    # A change the sentence names is told from none by its interval and is
+    # material, as a curve's departure from its law must be: an inner law
+    # extrapolated one count on is off by a few percent as often as not.
     telling = [x for x in curve.crossings
-               if x.interval and (x.interval[0] > 0 or x.interval[1] < 0)]
+               if x.interval and (x.interval[0] > 0 or x.interval[1] < 0)
+               and abs(x.change) > MATERIAL]
     return text + "".join(f" and {_crossed(x)}" for x in telling)
 
 

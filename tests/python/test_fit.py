@@ -134,6 +134,21 @@ class CurveTest(unittest.TestCase):
         self.assertEqual(curve.reason, "too few thread counts within the CPUs to fit (2)")
         self.assertEqual(curve.crossings, [])
 
+    def test_the_sentence_names_only_material_changes_across_a_boundary(self):
+        # No cliff here: the law within one L3 cache, carried on to 24
+        # threads, is 7% off (95% 2-12%), told from none but not material.
+        doc = synthetic.results({("ticket", "global"): synthetic.law(1.2e7, 0.40, 0.008),
+                                 ("mcs", "scalable"): synthetic.law(1.0e7, 0.03, 2.5e-4)},
+                                seed=11)
+        path = synthetic.write(os.path.join(self.dir, "smooth.json"), doc)
+        result_sets = load_all([path])
+        curves = fit_curves(result_sets)
+        [ticket] = [c for c in curves if c.variant == "ticket"]
+        [cache] = [x for x in ticket.crossings if x.threads == 16]
+        self.assertGreater(cache.interval[0], 0)  # what the sentence must not claim
+        [sentence] = sentences(collect_points(result_sets), curves).values()
+        self.assertNotIn("crossing one L3 cache", sentence)
+
     def test_a_small_machine_says_once_why_nothing_is_fitted(self):
         doc = synthetic.results({("ticket", "global"): synthetic.law(**TRUTH),
                                  ("mcs", "scalable"): synthetic.law(**TRUTH)},
