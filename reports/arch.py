@@ -75,4 +75,5 @@ def write_arch(result_sets, out_dir):
                     if png.endswith("-normalised.png") and laws else (caption, png)
                     for caption, png in drawn]
     return write_page(out_dir, result_sets, figures, context_table(result_sets),
-                      title="lockbench: machines compared", table_title="Machines")
+                      title="lockbench: machines compared",
+                      table_title="Machines as the figures name them")
