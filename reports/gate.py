@@ -14,8 +14,8 @@ in a state without a level are left out. A candidate measured only in such
 states is not judged, and says so.
 
 How unusual a candidate's value is: its robust z, the distance from the
-history runs' median value in units of their scatter (1.4826 times the
-median absolute deviation of the logarithms; never below MIN_SPREAD, so a
+history runs' median value in units of their scatter (the robust spread
+of the logarithms, uncertainty.robust_spread; never below MIN_SPREAD, so a
 very quiet history does not make noise look significant), widened by the
 uncertainty of a median of few runs. A point regressed when its change is
 both beyond the threshold and its z below -z_limit; a point that failed its
@@ -55,6 +55,7 @@ from reports.history import (config_of, machine_of, machine_states, repetitions_
 from reports.load import ReportError
 from reports.machine_state import MIN_RUNS, PointLevels
 from reports.points import collect_points
+from reports.uncertainty import robust_spread
 
 MIN_HISTORY = 5
 MIN_VALUED = 3  # history runs valued in states with a level
@@ -121,8 +122,7 @@ class PointHistory:
         self.levels = PointLevels(states, runs)
         self.values = [math.log(v) for v in map(self.levels.normalized, runs) if v]
         if self.values:
-            scatter = 1.4826 * float(np.median(np.abs(np.subtract(self.values,
-                                                                  np.median(self.values)))))
+            scatter = robust_spread(np.subtract(self.values, np.median(self.values)))
             # The median of n runs is itself uncertain: about pi/2n of a run's variance.
             self.spread = (max(scatter, MIN_SPREAD) *
                            math.sqrt(1 + math.pi / (2 * len(self.values))))
