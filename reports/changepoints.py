@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from reports.uncertainty import robust_spread
+
 MIN_SIZE = 3
 MIN_SIGMAS = 3  # a shift smaller than this many of the series' own scatter is noise
 
@@ -64,10 +66,9 @@ def _splits(x):
 
 
 def _noise(x, split):
-    """The series' scatter around its sides' medians (1.4826 MAD: a
-    standard deviation for normal noise)."""
+    """The series' scatter around its sides' medians."""
     residuals = np.r_[x[:split] - np.median(x[:split]), x[split:] - np.median(x[split:])]
-    return 1.4826 * float(np.median(np.abs(residuals)))
+    return robust_spread(residuals)
 
 
 def _segment(x, lo, hi, log_effect, alpha, found):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from reports.judgements import Outcome, Verdict
 from reports.load import family_report
 from reports.machine import thread_boundaries
 from reports.machine_state import UNPROBED, MachineStates
@@ -40,10 +41,6 @@ METRICS = [("throughput", lambda p: p.values("ops_per_sec"), True, False),
            ("p99 latency", lambda p: p.values("latency_ns", "p99"), False, True)]
 
 
-STATE_DIFFERS = "machine state differs"
-NOTHING_COMPARED = "nothing compared"
-
-
 @dataclass
 class Change:
     name: str
@@ -52,7 +49,7 @@ class Change:
     candidate: float
     change: float  # relative: candidate / baseline - 1
     p_value: float  # nan when the test cannot be made
-    verdict: str  # regression, improvement, inconclusive, same
+    verdict: Verdict
 
 
 def judge(baseline, candidate, higher_is_better, threshold, alpha, floor=0.0):
@@ -67,10 +64,10 @@ def judge(baseline, candidate, higher_is_better, threshold, alpha, floor=0.0):
     worse = change < -threshold if higher_is_better else change > threshold
     better = change > threshold if higher_is_better else change < -threshold
     if not (worse or better) or abs(cand - base) <= floor:
-        return change, p_value, "same"
+        return change, p_value, Verdict.SAME
     if not p_value < alpha:  # nan: too few repetitions to test
-        return change, p_value, "inconclusive"
-    return change, p_value, "regression" if worse else "improvement"
+        return change, p_value, Verdict.INCONCLUSIVE
+    return change, p_value, Verdict.REGRESSION if worse else Verdict.IMPROVEMENT
 
 
 @dataclass
@@ -82,11 +79,11 @@ class Comparison:
 
     @property
     def regressions(self):
-        return [c for c in self.changes if c.verdict == "regression"]
+        return [c for c in self.changes if c.verdict == Verdict.REGRESSION]
 
     @property
     def improvements(self):
-        return [c for c in self.changes if c.verdict == "improvement"]
+        return [c for c in self.changes if c.verdict == Verdict.IMPROVEMENT]
 
     @property
     def regressed(self):
@@ -95,7 +92,7 @@ class Comparison:
     @property
     def judged(self):
         """The points judged: compared in a shared machine state, or newly failing."""
-        return len({c.name for c in self.changes if c.verdict != STATE_DIFFERS} |
+        return len({c.name for c in self.changes if c.verdict != Verdict.STATE_DIFFERS} |
                    {name for name, _ in self.failed})
 
 
@@ -122,7 +119,7 @@ def compare_sets(baseline, candidate, threshold, alpha, latency_floor_ns=100.0):
                                                  latency_floor_ns if floored else 0.0)
             else:
                 change, p_value, verdict = (float(np.median(cv) / np.median(bv) - 1), math.nan,
-                                            STATE_DIFFERS)
+                                            Verdict.STATE_DIFFERS)
             changes.append(Change(name, metric, float(np.median(bv)), float(np.median(cv)),
                                   change, p_value, verdict))
     return Comparison(changes, failed, sorted(base.keys() - cand.keys()),
@@ -157,7 +154,7 @@ def markdown(comparison, threshold, alpha, latency_floor_ns):
     lines = [f"Regression check: a change beyond {threshold:.0%} (and, for latency, beyond "
              f"{latency_floor_ns:g} ns) with Mann-Whitney U p < {alpha} counts, between "
              "repetitions measured in the same machine state (hand-off probe).", ""]
-    notable = [c for c in comparison.changes if c.verdict != "same"]
+    notable = [c for c in comparison.changes if c.verdict != Verdict.SAME]
     if notable:
         lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
         lines += ["| " + " | ".join(_row(c)) + " |" for c in notable]
@@ -171,12 +168,12 @@ def markdown(comparison, threshold, alpha, latency_floor_ns):
             lines.append(f"- {len(names)} points {title}: " + ", ".join(names))
     if not comparison.judged:
         shared = len({c.name for c in comparison.changes})
-        lines += ["", f"**{NOTHING_COMPARED.upper()}**: no point of the candidate was judged: "
+        lines += ["", f"**{Outcome.NOTHING_COMPARED}**: no point of the candidate was judged: "
                   f"{shared} valid in both files"
                   f"{', none of them measured in a shared machine state' if shared else ''}."]
         return "\n".join(lines) + "\n"
-    verdict = "REGRESSION" if comparison.regressed else "no regression"
-    lines += ["", f"**{verdict}**: {len(comparison.regressions)} regressions "
+    outcome = Outcome.of(comparison.judged, comparison.regressed)
+    lines += ["", f"**{outcome}**: {len(comparison.regressions)} regressions "
               f"({len(comparison.failed)} newly failing points), "
               f"{len(comparison.improvements)} improvements; {comparison.judged} points judged."]
     return "\n".join(lines) + "\n"
@@ -216,7 +213,8 @@ def write_comparison(baseline, candidate, out_dir, threshold, alpha, latency_flo
 def _html_table(comparison):
     rows = []
     for c in comparison.changes:
-        cls = {"regression": ' class="failed"', "improvement": ' class="better"'}.get(c.verdict, "")
+        cls = {Verdict.REGRESSION: ' class="failed"',
+               Verdict.IMPROVEMENT: ' class="better"'}.get(c.verdict, "")
         rows.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(x)}</td>" for x in _row(c)) +
                     "</tr>")
     for name, error in comparison.failed:

@@ -19,6 +19,8 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from reports.figure_files import save_figure  # noqa: E402
+
 # Variant kinds are told apart by line style, so the design under test stands out.
 KIND_STYLE = {
     "global": dict(linestyle="-", marker="o", linewidth=2.2),
@@ -207,7 +209,4 @@ def draw_panels(title, ylabel, panels, path_stem, ylim=None):
     fig = panel_figure(title, ylabel, panels, ylim)
     if fig is None:
         return None
-    for ext in ("png", "svg"):
-        fig.savefig(f"{path_stem}.{ext}", dpi=110)
-    plt.close(fig)
-    return f"{path_stem}.png"
+    return save_figure(fig, path_stem)

@@ -14,8 +14,8 @@ in a state without a level are left out. A candidate measured only in such
 states is not judged, and says so.
 
 How unusual a candidate's value is: its robust z, the distance from the
-history runs' median value in units of their scatter (1.4826 times the
-median absolute deviation of the logarithms; never below MIN_SPREAD, so a
+history runs' median value in units of their scatter (the robust spread
+of the logarithms, uncertainty.robust_spread; never below MIN_SPREAD, so a
 very quiet history does not make noise look significant), widened by the
 uncertainty of a median of few runs. A point regressed when its change is
 both beyond the threshold and its z below -z_limit; a point that failed its
@@ -52,26 +52,27 @@ import numpy as np
 
 from reports.history import (config_of, machine_of, machine_states, repetitions_of, run_count,
                              series)
+from reports.judgements import Outcome, Unjudged, Verdict
 from reports.load import ReportError
 from reports.machine_state import MIN_RUNS, PointLevels
 from reports.points import collect_points
+from reports.uncertainty import robust_spread
 
 MIN_HISTORY = 5
 MIN_VALUED = 3  # history runs valued in states with a level
 MIN_SPREAD = 0.02  # in natural log units: about 2%
 JUDGED_ENOUGH = 0.8  # of the points within the CPUs; fewer is marked
-UNJUDGED = {
-    "too little history": f"have fewer than {MIN_HISTORY} valid runs in the history",
-    "oversubscribed": "are oversubscribed (scheduler-bound): not gated; see the trend plot, "
+UNJUDGED = {  # why not judged: what the summary says of such points
+    Unjudged.TOO_LITTLE_HISTORY: f"have fewer than {MIN_HISTORY} valid runs in the history",
+    Unjudged.OVERSUBSCRIBED: "are oversubscribed (scheduler-bound): not gated; see the trend plot, "
                       "or --oversubscribed",
-    "machine state not in the history": "were measured only in machine states (hand-off "
+    Unjudged.STATE_NOT_IN_HISTORY: "were measured only in machine states (hand-off "
                                         f"probe) fewer than {MIN_RUNS} of the point's "
                                         "history runs measured, or the history has fewer than "
                                         f"{MIN_VALUED} runs in states that did",
-    "failed here and in the history": "failed their invariants here and have no valid run in "
+    Unjudged.FAILED_IN_HISTORY_TOO: "failed their invariants here and have no valid run in "
                                       "the history",
 }
-NOT_CONFIRMED = "not confirmed"
 
 
 @dataclass
@@ -92,14 +93,14 @@ class Judged:
     candidate: float  # likewise
     change: float
     z: float
-    verdict: str  # regression, improvement, same, NOT_CONFIRMED, or why not judged (UNJUDGED)
+    verdict: Verdict | Unjudged
     selection: list  # lockbench run arguments that measure the point again
     oversubscribed: bool = False
     again: float = None  # the change measured again (rechecks); None: not, or in no known state
 
     @property
     def judged(self):
-        return self.verdict not in UNJUDGED
+        return not isinstance(self.verdict, Unjudged)
 
 
 @dataclass
@@ -121,8 +122,7 @@ class PointHistory:
         self.levels = PointLevels(states, runs)
         self.values = [math.log(v) for v in map(self.levels.normalized, runs) if v]
         if self.values:
-            scatter = 1.4826 * float(np.median(np.abs(np.subtract(self.values,
-                                                                  np.median(self.values)))))
+            scatter = robust_spread(np.subtract(self.values, np.median(self.values)))
             # The median of n runs is itself uncertain: about pi/2n of a run's variance.
             self.spread = (max(scatter, MIN_SPREAD) *
                            math.sqrt(1 + math.pi / (2 * len(self.values))))
@@ -152,10 +152,10 @@ def selection_args(point):
 
 def _verdict(shift, settings):
     if shift.change < -settings.threshold and shift.z < -settings.z_limit:
-        return "regression"
+        return Verdict.REGRESSION
     if shift.change > settings.threshold and shift.z > settings.z_limit:
-        return "improvement"
-    return "same"
+        return Verdict.IMPROVEMENT
+    return Verdict.SAME
 
 
 def judge_against_history(db, candidate, settings, rechecks=()):
@@ -180,7 +180,7 @@ def judge_against_history(db, candidate, settings, rechecks=()):
                 failed.append((p.name, p.error))
             else:
                 judged.append(Judged(p.name, math.nan, 0, math.nan, math.nan, math.nan,
-                                     "failed here and in the history", selection_args(p),
+                                     Unjudged.FAILED_IN_HISTORY_TOO, selection_args(p),
                                      p.oversubscribed))
             continue
         past = PointHistory(states, [e.repetitions for e in entries])
@@ -188,24 +188,24 @@ def judge_against_history(db, candidate, settings, rechecks=()):
                    math.nan, "", selection_args(p), p.oversubscribed)
         shift = past.shift(repetitions_of(p))
         if p.oversubscribed and not settings.oversubscribed:
-            j.verdict = "oversubscribed"
+            j.verdict = Unjudged.OVERSUBSCRIBED
         elif past.recorded < MIN_HISTORY:
-            j.verdict = "too little history"
+            j.verdict = Unjudged.TOO_LITTLE_HISTORY
         elif shift is None:
-            j.verdict = "machine state not in the history"
+            j.verdict = Unjudged.STATE_NOT_IN_HISTORY
         else:
             j.history_median, j.candidate, j.change, j.z = (shift.history_median, shift.value,
                                                             shift.change, shift.z)
             j.verdict = _verdict(shift, settings)
-        if j.verdict == "regression" and p.name in again:
+        if j.verdict == Verdict.REGRESSION and p.name in again:
             second = again[p.name]
             if not second.valid:
                 failed.append((p.name, f"measured again: {second.error}"))
                 continue
             second_shift = past.shift(repetitions_of(second))
             j.again = second_shift and second_shift.change
-            if second_shift is None or _verdict(second_shift, settings) != "regression":
-                j.verdict = NOT_CONFIRMED
+            if second_shift is None or _verdict(second_shift, settings) != Verdict.REGRESSION:
+                j.verdict = Verdict.NOT_CONFIRMED
         judged.append(j)
     return judged, failed, machine, states
 
@@ -232,7 +232,8 @@ def write_history_gate(db, db_name, candidate, out_dir, settings, rechecks=()):
              f"{', if measuring it again confirms it' if rechecks else ''}. Values as if measured "
              f"in each point's usual machine state; the candidate's hand-off probes: "
              f"{states.describe(probes) or 'none'}.", ""]
-    notable = [j for j in judged if j.verdict in ("regression", "improvement", NOT_CONFIRMED)]
+    notable = [j for j in judged if j.verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT,
+                                                Verdict.NOT_CONFIRMED)]
     if notable:
         lines += ["| point | history median (runs) | candidate | change | robust z | "
                   "measured again | verdict |", "|---|---|---|---|---|---|---|"]
@@ -240,29 +241,27 @@ def write_history_gate(db, db_name, candidate, out_dir, settings, rechecks=()):
                   f" {j.change:+.1%} | {j.z:+.1f} | "
                   f"{'-' if j.again is None else f'{j.again:+.1%}'} |"
                   f" {j.verdict} |" for j in notable]
-    for verdict, why in UNJUDGED.items():
-        count = sum(j.verdict == verdict for j in judged)
+    for reason, why in UNJUDGED.items():
+        count = sum(j.verdict == reason for j in judged)
         if count:
             lines.append(f"- {count} points {why}: not judged")
     for name, error in failed:
         lines.append(f"- FAILED in the candidate: {name}: {error}")
-    regressions = [j for j in judged if j.verdict == "regression"]
+    regressions = [j for j in judged if j.verdict == Verdict.REGRESSION]
     regressed = bool(regressions or failed)
     coverage, few = _coverage(judged, failed)
     count = sum(j.judged for j in judged) + len(failed)
-    if not count:
-        verdict = "NOTHING COMPARED"
-    else:
-        verdict = "REGRESSION" if regressed else "no regression"
-    lines += ["", f"**{verdict}**; {'🔴 ' if few else ''}**{coverage}**: {len(regressions)} "
+    outcome = Outcome.of(count, regressed)
+    counts = {v: sum(j.verdict == v for j in judged) for v in Verdict}
+    lines += ["", f"**{outcome}**; {'🔴 ' if few else ''}**{coverage}**: {len(regressions)} "
               f"regressions ({len(failed)} newly failing points), "
-              f"{sum(j.verdict == NOT_CONFIRMED for j in judged)} not confirmed when measured "
-              f"again, {sum(j.verdict == 'improvement' for j in judged)} improvements."]
+              f"{counts[Verdict.NOT_CONFIRMED]} not confirmed when measured again, "
+              f"{counts[Verdict.IMPROVEMENT]} improvements."]
     text = "\n".join(lines) + "\n"
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "compare.md"), "w", encoding="utf-8") as f:
         f.write(text)
-    _write_page(out_dir, verdict, coverage, few, text)
+    _write_page(out_dir, outcome, coverage, few, text)
     with open(os.path.join(out_dir, "recheck.txt"), "w", encoding="utf-8") as f:
         f.writelines(" ".join(j.selection) + "\n" for j in regressions)
     return Gate(text, count, regressed)
@@ -279,12 +278,13 @@ def _coverage(judged, failed):
             counted / total < JUDGED_ENOUGH)
 
 
-def _write_page(out_dir, verdict, coverage, few, text):
-    colour = "#c00" if few or verdict != "no regression" else "#070"
+def _write_page(out_dir, outcome, coverage, few, text):
+    heading = "#c00" if outcome != Outcome.NO_REGRESSION else "#070"
+    colour = "#c00" if few else heading
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>lockbench history check</title></head>
 <body style="font-family:sans-serif;margin:2em;max-width:1200px">
-<h1 style="color:{'#c00' if verdict != 'no regression' else '#070'}">{html.escape(verdict)}</h1>
+<h1 style="color:{heading}">{html.escape(outcome)}</h1>
 <p style="font-size:1.4em;color:{colour}"><b>{html.escape(coverage)}</b>
 {'(fewer than ' + format(JUDGED_ENOUGH, '.0%') + ': the verdict says little)' if few else ''}</p>
 <pre>{html.escape(text)}</pre></body></html>

@@ -9,6 +9,7 @@ not all judged, so they are said to be there and left out."""
 import html
 import os
 
+from reports.judgements import Stability
 from reports.scaling import speedup
 from reports.summary import fmt
 
@@ -46,12 +47,13 @@ def speedup_rows(points):
     out = []
     for p, base, ratio, interval in speedup_pairs(points):
         verdicts = [(q.variant, verdict(q)) for q in (p, base)]
-        unstable = "; ".join(f"{variant}: {v}" for variant, v in verdicts if v != "stable")
+        unstable = "; ".join(f"{variant}: {v}" for variant, v in verdicts
+                             if v != Stability.STABLE)
         out.append((p.family, p.oversubscribed or base.oversubscribed,
                     [f"{p.variant} / {base.variant}", p.params_text or "-", p.placement,
                      str(p.threads), f"{fmt(ratio)}x",
                      f"{fmt(interval[0])} - {fmt(interval[1])}" if interval else "-",
-                     unstable or "stable"]))
+                     unstable or Stability.STABLE]))
     return out
 
 

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from reports.figure_files import save_figure
 from reports.figures import plt
 
 
@@ -76,8 +77,4 @@ def handoff_figure(result_set, out_dir, stem):
     title = f"core-to-core cache-line hand-off ({host})"
     ax.set_title(title)
     fig.tight_layout()
-    path = os.path.join(out_dir, stem)
-    for ext in ("png", "svg"):
-        fig.savefig(f"{path}.{ext}", dpi=110)
-    plt.close(fig)
-    return title, f"{path}.png"
+    return title, save_figure(fig, os.path.join(out_dir, stem))

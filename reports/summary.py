@@ -2,6 +2,7 @@
 
 import html
 
+from reports.judgements import Stability
 from reports.uncertainty import relative_half_width
 
 
@@ -27,7 +28,7 @@ def rows(points):
         if p.valid:
             out.append(head + [fmt(p.median("ops_per_sec")), interval_text(p),
                                fmt(p.median("fairness")), fmt(p.median("latency_ns", "p99")),
-                               str(len(p.runs)), p.stability or "-", "ok"])
+                               str(len(p.runs)), p.stability or Stability.NOT_GIVEN, "ok"])
         else:
             out.append(head + ["-", "-", "-", "-", str(len(p.runs)), "-", "FAILED: " + p.error])
     return out
@@ -48,7 +49,7 @@ def html_table(points):
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
     body = []
     for r in rows(points):
-        unstable = r[-2] not in ("stable", "-")
+        unstable = r[-2] not in (Stability.STABLE, Stability.NOT_GIVEN)
         cls = ' class="failed"' if r[-1] != "ok" else (' class="unstable"' if unstable else "")
         body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from reports.changepoints import change_points  # noqa: E402
+from reports.figure_files import save_figure  # noqa: E402
 from reports.machine_state import MIN_RUNS, PointLevels  # noqa: E402
 from reports.page import STYLE  # noqa: E402
 
@@ -147,11 +148,7 @@ def _draw_family(family, history, normalized, shifts, out_dir, by_date):
                  f"machine state, dots: as measured, hollow: a state of fewer than {MIN_RUNS} "
                  "runs")
     fig.tight_layout()
-    png = os.path.join(out_dir, f"history-{family}.png")
-    fig.savefig(png, dpi=100)
-    fig.savefig(png[:-4] + ".svg")
-    plt.close(fig)
-    return png
+    return save_figure(fig, os.path.join(out_dir, f"history-{family}"))
 
 
 def write_trends(history, out_dir, min_effect, alpha, states, by_date=False):

@@ -12,6 +12,17 @@ from scipy import stats
 
 CONFIDENCE = 0.95
 
+# The median absolute deviation times this estimates a standard deviation
+# for normal noise (it is 1 / the normal's 75th percentile); unlike one, a
+# few outliers cannot move it.
+MAD_TO_SIGMA = 1.4826
+
+
+def robust_spread(deviations):
+    """The scatter of deviations from a centre (a median), in the units of a
+    standard deviation: MAD_TO_SIGMA times their median absolute value."""
+    return MAD_TO_SIGMA * float(np.median(np.abs(deviations)))
+
 
 def median_interval(values, confidence=CONFIDENCE):
     """(low, high) of the median, or None when even (min, max) covers less."""
