@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 
+#include "harness/driver/exit_status.h"
 #include "harness/driver/result_entry.h"
 #include "harness/driver/results.h"
 #include "harness/driver/schedule.h"
@@ -337,7 +338,7 @@ int run_sweep(const Sweep& sweep, const Topology& topology, ResultsTarget target
   reporter.finish();
   benchmark::Shutdown();
   if (const int signal = interrupt_signal()) return 128 + signal;
-  return reporter.failed() == 0 ? 0 : 1;
+  return reporter.failed() == 0 ? kSuccess : kPointFailed;
 }
 
 }  // namespace lockbench

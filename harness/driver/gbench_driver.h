@@ -32,11 +32,11 @@ Sweep apply_benchmark_filter(const Sweep& sweep, std::vector<std::string>& gbenc
 // claimed (results_target.h). gbench_args: Google Benchmark's own flags
 // (--benchmark_...), passed through. kept_entries:
 // results of points measured by an earlier run (see resume_from), written
-// first. Returns the process exit status: 0 all points valid, 1 a point
-// failed, 128 + the signal when Ctrl-C or SIGTERM stopped the sweep (the file
-// then holds every point that finished). Throws UsageError for flags Google
-// Benchmark does not know, IoError when the results cannot be written (the
-// file keeps what was written before).
+// first. Returns the process exit status: kSuccess when all points were
+// valid, kPointFailed when one failed (exit_status.h), 128 + the signal when Ctrl-C or SIGTERM
+// stopped the sweep (the file then holds every point that finished). Throws UsageError for flags
+// Google Benchmark does not know, IoError when the results cannot be written (the file keeps what
+// was written before).
 int run_sweep(const Sweep& sweep, const Topology& topology, ResultsTarget target,
               std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries = {});
 
