@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "harness/driver/exit_status.h"
-#include "harness/driver/gbench_driver.h"
+#include "harness/driver/gbench_replay.h"
 #include "harness/driver/memory_check.h"
 #include "harness/driver/results.h"
 #include "harness/driver/sweep.h"

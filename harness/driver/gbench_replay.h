@@ -1,7 +1,11 @@
-// Runs a sweep through Google Benchmark: one registered benchmark per point,
-// manual time, one fixed-duration run per repetition, Google Benchmark's
-// aggregates; a reporter of our own writes the results file and a readable
-// table with progress.
+// Runs a sweep and reports it through Google Benchmark. lockbench's own
+// runner measures the points: the variants of a group round by round
+// (schedule.h), each repetition a fixed-duration run in a process of its
+// own (run_point_isolated). Google Benchmark measures nothing: once a
+// group is done, each point is registered as a benchmark whose repetitions
+// replay the finished runs (manual time, the figures as counters), so that
+// its aggregates, filters and JSON conventions apply to them; a reporter of
+// our own writes the results file and a readable table with progress.
 #pragma once
 
 #include <map>
