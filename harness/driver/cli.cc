@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -88,17 +89,32 @@ std::vector<std::string> split_placements(const std::string& text) {
   return placements;
 }
 
-long long number_option(const Options& o, const std::string& key, long long min, long long max) {
+// The integer an option gives, within min..max; nullopt when not given.
+std::optional<int> number_option(const Options& o, const std::string& key, int min, int max) {
   const std::string text = o.get(key);
-  if (text.empty()) return -1;
+  if (text.empty()) return std::nullopt;
   try {
     std::size_t used = 0;
     const long long n = std::stoll(text, &used);
-    if (used == text.size() && n >= min && n <= max) return n;
+    if (used == text.size() && n >= min && n <= max) return static_cast<int>(n);
   } catch (const std::logic_error&) {
   }
   throw UsageError("option " + key + ": value '" + text + "' is not allowed; allowed: an integer " +
                    std::to_string(min) + ".." + std::to_string(max));
+}
+
+// --target-ci's percentage of the median; nullopt when not given.
+std::optional<double> target_ci_option(const Options& o) {
+  const std::string text = o.get("--target-ci");
+  if (text.empty()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const double pct = std::stod(text, &used);
+    if (used == text.size() && pct >= 0.1 && pct <= 100) return pct;
+  } catch (const std::logic_error&) {
+  }
+  throw UsageError("option --target-ci: value '" + text +
+                   "' is not allowed; allowed: a percentage of the median 0.1..100");
 }
 
 Selection selection_of(const Options& o) {
@@ -114,26 +130,15 @@ Selection selection_of(const Options& o) {
     s.repetitions_auto = true;
   } else {
     try {
-      s.repetitions = static_cast<int>(number_option(o, "--repetitions", 1, 1000));
+      s.repetitions = number_option(o, "--repetitions", 1, 1000);
     } catch (const UsageError&) {
       throw UsageError("option --repetitions: value '" + o.get("--repetitions") +
                        "' is not allowed; allowed: an integer 1..1000 or 'auto'");
     }
   }
-  s.max_repetitions = static_cast<int>(
-      number_option(o, "--max-repetitions", RunSettings::kMinAdaptiveRepetitions, 1000));
-  if (const std::string text = o.get("--target-ci"); !text.empty()) {
-    try {
-      std::size_t used = 0;
-      s.target_ci_pct = std::stod(text, &used);
-      if (used != text.size()) s.target_ci_pct = -1;
-    } catch (const std::logic_error&) {
-    }
-    if (!(s.target_ci_pct >= 0.1 && s.target_ci_pct <= 100)) {
-      throw UsageError("option --target-ci: value '" + text +
-                       "' is not allowed; allowed: a percentage of the median 0.1..100");
-    }
-  }
+  s.max_repetitions =
+      number_option(o, "--max-repetitions", RunSettings::kMinAdaptiveRepetitions, 1000);
+  s.target_ci_pct = target_ci_option(o);
   s.sets = o.sets;
   return s;
 }
