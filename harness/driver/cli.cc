@@ -171,7 +171,7 @@ void delay_loops_per_ns() {
 
 int cmd_list(const Options& o) {
   nlohmann::json families = nlohmann::json::array();
-  for (const Family* f : all_families()) families.push_back(describe(f->info()));
+  for (const Family* f : all_families()) families.push_back(family_json(f->info()));
   if (o.json) {
     std::cout << nlohmann::json{{"families", families}}.dump(2) << "\n";
     return 0;
