@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/driver/gbench_driver.h"
+#include "harness/driver/gbench_replay.h"
 #include "harness/driver/result_entry.h"
 #include "harness/driver/sweep.h"
 #include "harness/runner/run_point.h"

@@ -9,10 +9,12 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
-#include "harness/driver/gbench_driver.h"
+#include "harness/driver/exit_status.h"
+#include "harness/driver/gbench_replay.h"
 #include "harness/driver/memory_check.h"
 #include "harness/driver/results.h"
 #include "harness/driver/sweep.h"
@@ -26,27 +28,9 @@ namespace lockbench {
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: lockbench <command> [options]
-
-commands:
-  list [--json]                      families, variants (with kinds), parameters
-  topology [--topology SPEC] [--json]
-                                     packages, NUMA nodes, cores, PUs, caches
-  calibrate [--placement P] [--json] the clock's read cost, the delay loop's
-                                     error under load, and the one-way
-                                     cache-line hand-off between each pair of
-                                     CPUs (the placement's; every PU by default)
-  plan --config FILE [--topology SPEC] [--json] [selection]
-                                     every point, the CPU of each thread, the
-                                     estimated duration; runs nothing
-  run --config FILE --out FILE [selection] [--benchmark_* ...]
-                                     run the sweep, write results as points finish
-  run --config FILE --resume FILE [--out FILE] [selection]
-                                     the same, skipping the points FILE measured
-                                     and keeping every one of them (Ctrl-C or
-                                     SIGTERM stop a sweep and keep them)
-
-selection (narrows the config's sweep; lists are comma-separated):
+// What the commands that take them say of a selection and of SPEC.
+constexpr const char* kSelectionHelp =
+    R"(selection (narrows the config's sweep; lists are comma-separated):
   --family F   --variant V   --threads LIST   --placement P   --home H
   --sched S   --duration-ms N   --set key=value (repeatable)
   threads: N, cores, pus, 2x (a multiple of the PUs), ladder (doubling to the
@@ -57,12 +41,11 @@ selection (narrows the config's sweep; lists are comma-separated):
   --repetitions N|auto   auto: at least 3, more until the median's 95% interval
                          is within --target-ci PCT of it (default 5) or
                          --max-repetitions N (default 10) are done
+)";
 
-SPEC: 'synthetic:<hwloc synthetic description>' (e.g. 'synthetic:pack:2 core:8 pu:2')
+constexpr const char* kTopologySpecHelp =
+    R"(SPEC: 'synthetic:<hwloc synthetic description>' (e.g. 'synthetic:pack:2 core:8 pu:2')
       or the path of an hwloc XML file; without it, this machine.
-exit status: 0 all points valid, 1 a point failed, 2 bad usage or config,
-             3 the machine failed (writing results: a full disk, an I/O error),
-             130/143 stopped by SIGINT/SIGTERM
 )";
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -81,6 +64,7 @@ struct Options {
   std::map<std::string, std::string> values;
   std::vector<std::string> sets;
   bool json = false;
+  bool help = false;  // --help or -h: the command's usage, and nothing else
   std::vector<std::string> gbench;
 
   std::string get(const std::string& key) const {
@@ -105,41 +89,32 @@ std::vector<std::string> split_placements(const std::string& text) {
   return placements;
 }
 
-Options parse_options(const std::vector<std::string>& args,
-                      const std::vector<std::string>& takes_value, bool allow_gbench) {
-  Options o;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--json") {
-      o.json = true;
-    } else if (allow_gbench && a.rfind("--benchmark_", 0) == 0) {
-      o.gbench.push_back(a);
-    } else if (std::count(takes_value.begin(), takes_value.end(), a)) {
-      if (i + 1 >= args.size()) throw UsageError("option " + a + " needs a value");
-      if (a == "--set") {
-        o.sets.push_back(args[++i]);
-      } else {
-        o.values[a] = args[++i];
-      }
-    } else {
-      throw UsageError("unknown option '" + a + "' for 'lockbench " + args[0] +
-                       "'; see lockbench --help");
-    }
-  }
-  return o;
-}
-
-long long number_option(const Options& o, const std::string& key, long long min, long long max) {
+// The integer an option gives, within min..max; nullopt when not given.
+std::optional<int> number_option(const Options& o, const std::string& key, int min, int max) {
   const std::string text = o.get(key);
-  if (text.empty()) return -1;
+  if (text.empty()) return std::nullopt;
   try {
     std::size_t used = 0;
     const long long n = std::stoll(text, &used);
-    if (used == text.size() && n >= min && n <= max) return n;
+    if (used == text.size() && n >= min && n <= max) return static_cast<int>(n);
   } catch (const std::logic_error&) {
   }
   throw UsageError("option " + key + ": value '" + text + "' is not allowed; allowed: an integer " +
                    std::to_string(min) + ".." + std::to_string(max));
+}
+
+// --target-ci's percentage of the median; nullopt when not given.
+std::optional<double> target_ci_option(const Options& o) {
+  const std::string text = o.get("--target-ci");
+  if (text.empty()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const double pct = std::stod(text, &used);
+    if (used == text.size() && pct >= 0.1 && pct <= 100) return pct;
+  } catch (const std::logic_error&) {
+  }
+  throw UsageError("option --target-ci: value '" + text +
+                   "' is not allowed; allowed: a percentage of the median 0.1..100");
 }
 
 Selection selection_of(const Options& o) {
@@ -155,33 +130,26 @@ Selection selection_of(const Options& o) {
     s.repetitions_auto = true;
   } else {
     try {
-      s.repetitions = static_cast<int>(number_option(o, "--repetitions", 1, 1000));
+      s.repetitions = number_option(o, "--repetitions", 1, 1000);
     } catch (const UsageError&) {
       throw UsageError("option --repetitions: value '" + o.get("--repetitions") +
                        "' is not allowed; allowed: an integer 1..1000 or 'auto'");
     }
   }
-  s.max_repetitions = static_cast<int>(
-      number_option(o, "--max-repetitions", RunSettings::kMinAdaptiveRepetitions, 1000));
-  if (const std::string text = o.get("--target-ci"); !text.empty()) {
-    try {
-      std::size_t used = 0;
-      s.target_ci_pct = std::stod(text, &used);
-      if (used != text.size()) s.target_ci_pct = -1;
-    } catch (const std::logic_error&) {
-    }
-    if (!(s.target_ci_pct >= 0.1 && s.target_ci_pct <= 100)) {
-      throw UsageError("option --target-ci: value '" + text +
-                       "' is not allowed; allowed: a percentage of the median 0.1..100");
-    }
-  }
+  s.max_repetitions =
+      number_option(o, "--max-repetitions", RunSettings::kMinAdaptiveRepetitions, 1000);
+  s.target_ci_pct = target_ci_option(o);
   s.sets = o.sets;
   return s;
 }
 
-const std::vector<std::string> kSelectionFlags = {
-    "--family",      "--variant",     "--threads",         "--placement", "--home", "--sched",
-    "--duration-ms", "--repetitions", "--max-repetitions", "--target-ci", "--set"};
+// The options plan and run take besides the selection's.
+std::vector<std::string> with_selection_flags(std::vector<std::string> flags) {
+  flags.insert(flags.end(),
+               {"--family", "--variant", "--threads", "--placement", "--home", "--sched",
+                "--duration-ms", "--repetitions", "--max-repetitions", "--target-ci", "--set"});
+  return flags;
+}
 
 Topology load_topology(const std::string& spec) {
   try {
@@ -201,10 +169,9 @@ void delay_loops_per_ns() {
   }
 }
 
-int cmd_list(const std::vector<std::string>& args) {
-  const Options o = parse_options(args, {}, false);
+int cmd_list(const Options& o) {
   nlohmann::json families = nlohmann::json::array();
-  for (const Family* f : all_families()) families.push_back(describe(f->info()));
+  for (const Family* f : all_families()) families.push_back(family_json(f->info()));
   if (o.json) {
     std::cout << nlohmann::json{{"families", families}}.dump(2) << "\n";
     return 0;
@@ -236,8 +203,7 @@ int cmd_list(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_topology(const std::vector<std::string>& args) {
-  const Options o = parse_options(args, {"--topology"}, false);
+int cmd_topology(const Options& o) {
   const Topology topology = load_topology(o.get("--topology"));
   const nlohmann::json d = topology.describe();
   if (o.json) {
@@ -263,8 +229,7 @@ int cmd_topology(const std::vector<std::string>& args) {
 // The machine's figures (harness/runner/calibration.h): the clock, the delay loop
 // and the hand-off latency between each pair of the placement's CPUs (every
 // PU by default).
-int cmd_calibrate(const std::vector<std::string>& args) {
-  const Options o = parse_options(args, {"--placement"}, false);
+int cmd_calibrate(const Options& o) {
   const Topology topology = Topology::load("");
   std::vector<int> cpus;
   if (const std::string placement = o.get("--placement"); !placement.empty()) {
@@ -382,10 +347,7 @@ void check_sched(const Sweep& sweep) {
                    "; allowed here: \"other\"");
 }
 
-int cmd_plan(const std::vector<std::string>& args) {
-  std::vector<std::string> flags = kSelectionFlags;
-  flags.insert(flags.end(), {"--config", "--topology"});
-  const Options o = parse_options(args, flags, false);
+int cmd_plan(const Options& o) {
   if (o.get("--config").empty()) throw UsageError("plan needs --config FILE");
   const Topology topology = load_topology(o.get("--topology"));
   const Sweep sweep = expand_sweep(read_config_file(o.get("--config")), selection_of(o), topology);
@@ -434,10 +396,7 @@ int cmd_plan(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
-  std::vector<std::string> flags = kSelectionFlags;
-  flags.insert(flags.end(), {"--config", "--out", "--resume"});
-  const Options o = parse_options(args, flags, true);
+int cmd_run(const Options& o) {
   if (o.get("--config").empty()) throw UsageError("run needs --config FILE");
   const std::string out = o.get("--out").empty() ? o.get("--resume") : o.get("--out");
   if (out.empty()) throw UsageError("run needs --out FILE (or --resume FILE)");
@@ -469,31 +428,165 @@ int cmd_run(const std::vector<std::string>& args) {
   return run_sweep(sweep, topology, std::move(target), gbench, std::move(resumed.entries));
 }
 
+// One command of the command line: how it is called, what it does, the
+// options it takes, and the function that runs it.
+struct Command {
+  std::string name;
+  std::vector<std::string> forms;        // how it is called, after "lockbench "
+  std::string what;                      // what it does, one or more lines
+  std::vector<std::string> value_flags;  // options followed by a value
+  bool passes_gbench_flags;              // --benchmark_* go to Google Benchmark
+  std::vector<const char*> sections;     // shared help: selection, SPEC
+  int (*run)(const Options&);
+};
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"list",
+       {"list [--json]"},
+       "families, variants (with kinds), parameters",
+       {},
+       false,
+       {},
+       cmd_list},
+      {"topology",
+       {"topology [--topology SPEC] [--json]"},
+       "packages, NUMA nodes, cores, PUs, caches",
+       {"--topology"},
+       false,
+       {kTopologySpecHelp},
+       cmd_topology},
+      {"calibrate",
+       {"calibrate [--placement P] [--json]"},
+       "the clock's read cost, the delay loop's error under load, and the one-way\n"
+       "cache-line hand-off between each pair of CPUs (the placement's; every PU by\n"
+       "default)",
+       {"--placement"},
+       false,
+       {},
+       cmd_calibrate},
+      {"plan",
+       {"plan --config FILE [--topology SPEC] [--json] [selection]"},
+       "every point, the CPU of each thread, the estimated duration; runs nothing",
+       with_selection_flags({"--config", "--topology"}),
+       false,
+       {kSelectionHelp, kTopologySpecHelp},
+       cmd_plan},
+      {"run",
+       {"run --config FILE --out FILE [selection] [--benchmark_* ...]",
+        "run --config FILE --resume FILE [--out FILE] [selection]"},
+       "run the sweep, write results as points finish; with --resume, skip the\n"
+       "points FILE measured and keep every one of them (Ctrl-C or SIGTERM stop a\n"
+       "sweep and keep them)",
+       with_selection_flags({"--config", "--out", "--resume"}),
+       true,
+       {kSelectionHelp},
+       cmd_run},
+  };
+  return table;
+}
+
+// "list, topology, calibrate, plan, run": the commands, in the table's order.
+std::string command_names() {
+  std::string names;
+  for (const Command& c : commands()) names += (names.empty() ? "" : ", ") + c.name;
+  return names;
+}
+
+// Each line of text, after prefix.
+std::string indented(const std::string& text, const std::string& prefix) {
+  std::istringstream lines(text);
+  std::string out, line;
+  while (std::getline(lines, line)) out += prefix + line + "\n";
+  return out;
+}
+
+std::string exit_status_help() {
+  std::string text = "exit status:\n";
+  for (const auto& [status, meaning] : kExitStatusMeanings) {
+    text += "  " + std::to_string(status) + "    " + meaning + "\n";
+  }
+  return text + "  130  stopped by SIGINT (143: SIGTERM); a sweep keeps every finished point\n";
+}
+
+// `lockbench --help`: every command, then what they share.
+std::string overview_help() {
+  std::string text = "usage: lockbench <command> [options]   (lockbench <command> --help)\n\n";
+  text += "commands:\n";
+  for (const Command& c : commands()) {
+    for (const std::string& form : c.forms) text += "  " + form + "\n";
+    text += indented(c.what, "      ");
+  }
+  text += std::string("\n") + kSelectionHelp + "\n" + kTopologySpecHelp;
+  return text + "\n" + exit_status_help();
+}
+
+// `lockbench <command> --help`: how it is called, and the sections it uses.
+std::string command_help(const Command& c) {
+  std::string text;
+  for (std::size_t i = 0; i < c.forms.size(); ++i) {
+    text += (i == 0 ? "usage: lockbench " : "       lockbench ") + c.forms[i] + "\n";
+  }
+  text += '\n';
+  text += indented(c.what, "  ");
+  for (const char* section : c.sections) text += std::string("\n") + section;
+  return text + '\n' + exit_status_help();
+}
+
+Options parse_options(const Command& c, const std::vector<std::string>& args) {
+  Options o;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      o.help = true;
+      return o;
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (c.passes_gbench_flags && a.rfind("--benchmark_", 0) == 0) {
+      o.gbench.push_back(a);
+    } else if (std::count(c.value_flags.begin(), c.value_flags.end(), a)) {
+      if (i + 1 >= args.size()) throw UsageError("option " + a + " needs a value");
+      if (a == "--set") {
+        o.sets.push_back(args[++i]);
+      } else {
+        o.values[a] = args[++i];
+      }
+    } else {
+      throw UsageError("unknown option '" + a + "' for 'lockbench " + c.name + "'; see lockbench " +
+                       c.name + " --help");
+    }
+  }
+  return o;
+}
+
+int run_command(const std::vector<std::string>& args) {
+  const auto& table = commands();
+  const auto c = std::find_if(table.begin(), table.end(),
+                              [&](const Command& command) { return command.name == args[0]; });
+  if (c == table.end()) {
+    throw UsageError("unknown command '" + args[0] + "'; allowed: " + command_names() +
+                     " (lockbench --help)");
+  }
+  const Options o = parse_options(*c, args);
+  if (o.help) {
+    std::cout << command_help(*c);
+    return kSuccess;
+  }
+  return c->run(o);
+}
+
 }  // namespace
 
 int cli_main(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
+    std::cout << overview_help();
+    return args.empty() ? kBadUsage : kSuccess;
   }
-  const std::map<std::string, int (*)(const std::vector<std::string>&)> commands = {
-      {"list", cmd_list}, {"topology", cmd_topology}, {"calibrate", cmd_calibrate},
-      {"plan", cmd_plan}, {"run", cmd_run}};
-  const auto it = commands.find(args[0]);
   try {
-    if (it == commands.end()) {
-      throw UsageError("unknown command '" + args[0] + "'; allowed: list, topology, plan, run");
-    }
-    return it->second(args);
-  } catch (const UsageError& e) {
-    std::cerr << "lockbench: " << e.what() << "\n";
-    return 2;
-  } catch (const IoError& e) {
-    std::cerr << "lockbench: " << e.what() << "\n";
-    return kIoFailureExit;
+    return run_command(args);
   } catch (const std::exception& e) {
     std::cerr << "lockbench: " << e.what() << "\n";
-    return 2;
+    return exit_status_of(e);
   }
 }
 

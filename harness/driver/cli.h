@@ -1,4 +1,5 @@
-// The lockbench command line: list, topology, plan, run.
+// The lockbench command line: list, topology, calibrate, plan, run (the
+// command table in cli.cc), each with --help.
 #pragma once
 
 #include <string>
@@ -6,7 +7,7 @@
 
 namespace lockbench {
 
-// Returns the exit status: 0 success, 1 a point failed, 2 bad usage or config.
+// Returns the exit status (exit_status.h).
 int cli_main(const std::vector<std::string>& args);
 
 }  // namespace lockbench

@@ -36,7 +36,7 @@ nlohmann::json settings_json(const RunSettings& settings) {
 nlohmann::json lockbench_context(const Sweep& sweep, const Topology& topology) {
   // What the report needs to tell each family's story, from the families.
   nlohmann::json families = nlohmann::json::object();
-  for (const Point& p : sweep.points) families[p.family->name()] = describe(p.family->info());
+  for (const Point& p : sweep.points) families[p.family->name()] = family_json(p.family->info());
   // Said by whoever runs lockbench in an emulator (scripts/test-vm's guests):
   // their timings are no measurement, and the report says so.
   const char* emulated = std::getenv("LOCKBENCH_EMULATED");

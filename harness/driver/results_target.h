@@ -23,12 +23,11 @@
 namespace lockbench {
 
 // A failure of the machine rather than of the user's input (a full disk, an
-// I/O error): lockbench exits with kIoFailureExit.
+// I/O error): lockbench exits with kRuntimeFailure (exit_status.h).
 class IoError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-inline constexpr int kIoFailureExit = 3;
 
 class ResultsTarget {
  public:

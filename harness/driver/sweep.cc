@@ -414,14 +414,14 @@ RunSettings read_settings(const nlohmann::json& config, const Selection& selecti
   } catch (const std::invalid_argument&) {
     refuse("overflow", overflow, "\"wrap\" or \"unpinned\"");
   }
-  if (selection.duration_ms > 0) s.duration_ms = static_cast<std::uint64_t>(selection.duration_ms);
-  if (selection.repetitions > 0) {
-    s.repetitions = selection.repetitions;
+  if (selection.duration_ms) s.duration_ms = static_cast<std::uint64_t>(*selection.duration_ms);
+  if (selection.repetitions) {
+    s.repetitions = *selection.repetitions;
     s.adaptive = false;
   }
   if (selection.repetitions_auto) s.adaptive = true;
-  if (selection.target_ci_pct > 0) s.target_ci = selection.target_ci_pct / 100;
-  if (selection.max_repetitions > 0) s.max_repetitions = selection.max_repetitions;
+  if (selection.target_ci_pct) s.target_ci = *selection.target_ci_pct / 100;
+  if (selection.max_repetitions) s.max_repetitions = *selection.max_repetitions;
   return s;
 }
 

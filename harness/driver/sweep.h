@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -74,11 +75,12 @@ struct Selection {
   std::vector<std::string> placements;
   std::vector<std::string> homes;
   std::vector<std::string> scheds;
-  std::int64_t duration_ms = -1;
-  int repetitions = -1;
+  // Each set overrides the config's; unset, the config's stands.
+  std::optional<std::int64_t> duration_ms;
+  std::optional<int> repetitions;
   bool repetitions_auto = false;
-  double target_ci_pct = -1;
-  int max_repetitions = -1;
+  std::optional<double> target_ci_pct;
+  std::optional<int> max_repetitions;
   std::vector<std::string> sets;  // "key=value": one value for a parameter
 };
 

@@ -131,7 +131,7 @@ const char* to_string(CounterFigure::Scale scale) {
 
 }  // namespace
 
-nlohmann::json describe(const FamilyInfo& info) {
+nlohmann::json family_json(const FamilyInfo& info) {
   nlohmann::json variants = nlohmann::json::array(), params = nlohmann::json::array();
   for (const VariantInfo& v : info.variants) {
     variants.push_back({{"name", v.name},

@@ -202,7 +202,7 @@ std::vector<std::string> names_by_index(Enum end,
 }
 
 // The family as `lockbench list --json` and the results' context describe it.
-nlohmann::json describe(const FamilyInfo& info);
+nlohmann::json family_json(const FamilyInfo& info);
 
 class Family {
  public:

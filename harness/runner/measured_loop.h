@@ -48,10 +48,10 @@ void run_measured_loop(ThreadContext& ctx, const std::atomic<int>& phase, Step&&
     }
     // The sampling branches are taken about once in a hundred operations.
     if (untimed == 0 && seen == kMeasure) [[unlikely]]
-      ctx.start_sample();
+      ctx.sampler.begin_sample();
     ops += step(ctx);
     if (untimed == 0) [[unlikely]] {
-      untimed = seen == kMeasure ? ctx.end_sample() : ~0u;
+      untimed = seen == kMeasure ? ctx.sampler.end_sample() : ~0u;
     } else {
       --untimed;
     }

@@ -1,10 +1,9 @@
 // Which measured operations a thread times. The measured loop
 // (measured_loop.h) asks the sampler after each timed operation how many to
-// leave untimed, counts them down in a register and raises a flag in the
-// thread's context for the next timed one: an untimed operation reads a flag
-// and writes nothing. (A countdown kept in memory and decremented by every
-// operation cost a quarter of an uncontended ticket-lock acquisition: the
-// next locked instruction waits for that store.)
+// leave untimed, counts them down in a register and raises a flag here for
+// the next timed one: an untimed operation reads a flag and writes nothing. (A countdown kept in
+// memory and decremented by every operation cost a quarter of an uncontended ticket-lock
+// acquisition: the next locked instruction waits for that store.)
 //
 // The first kMinSamples operations of the window are all timed, so slow,
 // collapsed points still get percentiles; then one in `gap` on average,
@@ -64,6 +63,21 @@ class Sampler {
     return geometric_gap() - 1;
   }
 
+  // The measured loop's calls around an operation it samples: begin raises
+  // the flag of what the operation times, end lowers it and says how many
+  // operations to leave untimed before the next sample.
+  void begin_sample() {
+    (next_target() == Target::operation ? timing_operation_ : timing_locks_) = true;
+  }
+  std::uint32_t end_sample() {
+    timing_operation_ = timing_locks_ = false;
+    return untimed_after_sample();
+  }
+  // Whether the operation in progress is timed, or its lock acquisitions:
+  // one flag read, all an untimed operation pays for sampling.
+  bool timing_operation() const { return timing_operation_; }
+  bool timing_locks() const { return timing_locks_; }
+
   // The operations one timed operation stands for: 1 while learning, then
   // twice the gap (every other sample times the operation).
   std::uint32_t weight() const { return learning() ? 1 : 2 * gap_; }
@@ -92,6 +106,8 @@ class Sampler {
     return static_cast<std::uint32_t>(std::clamp(gap, 1.0, 1e9));
   }
 
+  bool timing_operation_ = false;
+  bool timing_locks_ = false;
   const std::uint32_t sample_every_;
   const double cost_ticks_;
   Rng rng_;

@@ -57,25 +57,14 @@ struct alignas(kCacheLine) ThreadContext {
   // judged at quiescence count against, so they need no count of their own.
   std::uint64_t all_ops = 0;
 
-  // Set by the measured loop for the operations the sampler picks; reading
-  // a flag is all an untimed operation pays for sampling (sampler.h).
+  // Which operations are timed; the measured loop drives it, the workload
+  // asks it through sample_now() and sample_lock().
   Sampler sampler;
-  bool time_operation = false;
-  bool time_locks = false;
 
-  // The measured loop's calls around an operation the sampler picks;
-  // end_sample returns how many operations to leave untimed next.
-  void start_sample() {
-    (sampler.next_target() == Sampler::Target::operation ? time_operation : time_locks) = true;
-  }
-  std::uint32_t end_sample() {
-    time_operation = time_locks = false;
-    return sampler.untimed_after_sample();
-  }
-
-  bool sample_now() const { return time_operation; }
+  // Whether this operation is timed (sampler.h).
+  bool sample_now() const { return sampler.timing_operation(); }
   // Whether the profiled lock acquisitions of this operation are timed.
-  bool sample_lock() const { return time_locks; }
+  bool sample_lock() const { return sampler.timing_locks(); }
   // Records the latency of an operation sample_now() chose, with its weight.
   void record_latency(std::uint64_t ns) { latency.record(ns, sample_weight()); }
   // The operations a sample taken now stands for.
@@ -114,7 +103,6 @@ struct alignas(kCacheLine) ThreadContext {
   void count(int counter, std::uint64_t n = 1) {
     if (measuring) counters[static_cast<std::size_t>(counter)] += n;
   }
-
 };
 
 }  // namespace lockbench

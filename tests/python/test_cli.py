@@ -331,6 +331,32 @@ class CliTest(unittest.TestCase):
         r = lockbench("run", "--config", QUICK, "--out", "/dev/null", "--bogus")
         self.assertEqual(r.returncode, 2)
 
+    def commands(self):
+        """The commands an unknown one is told of: the command table's."""
+        r = lockbench("frobnicate")
+        self.assertEqual(r.returncode, 2)
+        return r.stderr.split("allowed: ")[1].split(" (")[0].split(", ")
+
+    def test_unknown_command_lists_every_command(self):
+        self.assertEqual(self.commands(), ["list", "topology", "calibrate", "plan", "run"])
+
+    def test_every_command_answers_help_with_its_usage(self):
+        overview = lockbench("--help")
+        self.assertEqual(overview.returncode, 0, overview.stderr)
+        for command in self.commands():
+            self.assertIn(f"\n  {command}", overview.stdout)
+            for flag in ["--help", "-h"]:
+                # After other options too: the usage, and nothing run.
+                r = lockbench(command, "--json", flag)
+                self.assertEqual(r.returncode, 0, f"{command} {flag}: {r.stderr}")
+                self.assertTrue(r.stdout.startswith(f"usage: lockbench {command}"), r.stdout)
+                self.assertIn("exit status:", r.stdout)
+
+    def test_help_lists_the_exit_statuses(self):
+        statuses = lockbench("--help").stdout.split("exit status:\n")[1]
+        codes = [line.split()[0] for line in statuses.splitlines()]
+        self.assertEqual(codes, ["0", "1", "2", "3", "130"])
+
     def test_list_json_shape(self):
         listing = json.loads(lockbench("list", "--json").stdout)
         spinlock = [f for f in listing["families"] if f["name"] == "spinlock"][0]

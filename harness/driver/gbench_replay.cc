@@ -1,4 +1,4 @@
-#include "harness/driver/gbench_driver.h"
+#include "harness/driver/gbench_replay.h"
 
 #include <benchmark/benchmark.h>
 
@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 
+#include "harness/driver/exit_status.h"
 #include "harness/driver/result_entry.h"
 #include "harness/driver/results.h"
 #include "harness/driver/schedule.h"
@@ -82,8 +83,8 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
     std::printf("lockbench: %zu points x %s on %s, %s; results in %s\n", sweep.points.size(),
                 sweep.settings.repetitions_text().c_str(), topology.summary().c_str(),
                 sweep.estimate_text().c_str(), path_.c_str());
-    std::printf("%-64s %14s %8s %9s %12s  %s\n", "point", "ops/s", "95% CI", "fairness",
-                "p99 ns", "status");
+    std::printf("%-64s %14s %8s %9s %12s  %s\n", "point", "ops/s", "95% CI", "fairness", "p99 ns",
+                "status");
   }
 
   // Called once per group of points (each is a Google Benchmark run): the
@@ -178,8 +179,8 @@ class ResultsReporter final : public benchmark::BenchmarkReporter {
       std::printf("%-64s %14.4g %8s %9.3f %12s  ok%s%s%s\n", name.c_str(),
                   shown->at("ops_per_sec").get<double>(), interval,
                   shown->at("fairness").get<double>(), p99,
-                  point.oversubscribed ? ", oversubscribed" : "",
-                  shown_verdict ? "; " : "", shown_verdict ? verdict.text.c_str() : "");
+                  point.oversubscribed ? ", oversubscribed" : "", shown_verdict ? "; " : "",
+                  shown_verdict ? verdict.text.c_str() : "");
     }
     std::fprintf(stderr, "[point %zu of %zu, %.0f s elapsed, about %.0f s remaining]\n", done_,
                  sweep_.points.size(), elapsed, remaining);
@@ -337,7 +338,7 @@ int run_sweep(const Sweep& sweep, const Topology& topology, ResultsTarget target
   reporter.finish();
   benchmark::Shutdown();
   if (const int signal = interrupt_signal()) return 128 + signal;
-  return reporter.failed() == 0 ? 0 : 1;
+  return reporter.failed() == 0 ? kSuccess : kPointFailed;
 }
 
 }  // namespace lockbench

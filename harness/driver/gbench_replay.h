@@ -1,7 +1,11 @@
-// Runs a sweep through Google Benchmark: one registered benchmark per point,
-// manual time, one fixed-duration run per repetition, Google Benchmark's
-// aggregates; a reporter of our own writes the results file and a readable
-// table with progress.
+// Runs a sweep and reports it through Google Benchmark. lockbench's own
+// runner measures the points: the variants of a group round by round
+// (schedule.h), each repetition a fixed-duration run in a process of its
+// own (run_point_isolated). Google Benchmark measures nothing: once a
+// group is done, each point is registered as a benchmark whose repetitions
+// replay the finished runs (manual time, the figures as counters), so that
+// its aggregates, filters and JSON conventions apply to them; a reporter of
+// our own writes the results file and a readable table with progress.
 #pragma once
 
 #include <map>
@@ -32,11 +36,11 @@ Sweep apply_benchmark_filter(const Sweep& sweep, std::vector<std::string>& gbenc
 // claimed (results_target.h). gbench_args: Google Benchmark's own flags
 // (--benchmark_...), passed through. kept_entries:
 // results of points measured by an earlier run (see resume_from), written
-// first. Returns the process exit status: 0 all points valid, 1 a point
-// failed, 128 + the signal when Ctrl-C or SIGTERM stopped the sweep (the file
-// then holds every point that finished). Throws UsageError for flags Google
-// Benchmark does not know, IoError when the results cannot be written (the
-// file keeps what was written before).
+// first. Returns the process exit status: kSuccess when all points were
+// valid, kPointFailed when one failed (exit_status.h), 128 + the signal when Ctrl-C or SIGTERM
+// stopped the sweep (the file then holds every point that finished). Throws UsageError for flags
+// Google Benchmark does not know, IoError when the results cannot be written (the file keeps what
+// was written before).
 int run_sweep(const Sweep& sweep, const Topology& topology, ResultsTarget target,
               std::vector<std::string> gbench_args, std::vector<nlohmann::json> kept_entries = {});
 
