@@ -541,42 +541,27 @@ std::vector<PlacementSpec> entry_placements(const nlohmann::json& entry, const s
   return placements;
 }
 
-// --home's, else the entry's, else "first".
-std::vector<MemoryHome> entry_homes(const nlohmann::json& entry, const std::string& where,
-                                    const Selection& selection) {
-  std::vector<nlohmann::json> texts = list_in(entry, "home", where);
-  if (!selection.homes.empty()) texts.assign(selection.homes.begin(), selection.homes.end());
-  if (texts.empty()) texts = {"first"};
-  std::vector<MemoryHome> homes;
+// The command line's values of a key (--home, --sched), else the entry's,
+// else `fallback`; each parsed, and one that does not parse refused naming
+// where it came from.
+template <typename Parse>
+auto entry_choices(const nlohmann::json& entry, const std::string& where, const std::string& key,
+                   const std::vector<std::string>& given, const char* fallback, const char* allowed,
+                   Parse parse) {
+  std::vector<nlohmann::json> texts = list_in(entry, key, where);
+  if (!given.empty()) texts.assign(given.begin(), given.end());
+  if (texts.empty()) texts = {fallback};
+  const std::string named = given.empty() ? where + key : "--" + key;
+  std::vector<decltype(parse(std::string{}))> choices;
   for (const nlohmann::json& text : texts) {
-    const std::string key = selection.homes.empty() ? where + "home" : "--home";
-    if (!text.is_string()) refuse(key, text, MemoryHome::kAllowed);
+    if (!text.is_string()) refuse(named, text, allowed);
     try {
-      homes.push_back(MemoryHome::parse(text.get<std::string>()));
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(key + ": " + e.what());
-    }
-  }
-  return homes;
-}
-
-// --sched's, else the entry's, else "other".
-std::vector<SchedPolicy> entry_scheds(const nlohmann::json& entry, const std::string& where,
-                                      const Selection& selection) {
-  std::vector<nlohmann::json> texts = list_in(entry, "sched", where);
-  if (!selection.scheds.empty()) texts.assign(selection.scheds.begin(), selection.scheds.end());
-  if (texts.empty()) texts = {"other"};
-  std::vector<SchedPolicy> scheds;
-  for (const nlohmann::json& text : texts) {
-    const std::string key = selection.scheds.empty() ? where + "sched" : "--sched";
-    if (!text.is_string()) refuse(key, text, kSchedAllowed);
-    try {
-      scheds.push_back(parse_sched(text.get<std::string>()));
+      choices.push_back(parse(text.get<std::string>()));
     } catch (const std::invalid_argument&) {
-      refuse(key, text, kSchedAllowed);
+      refuse(named, text, allowed);
     }
   }
-  return scheds;
+  return choices;
 }
 
 // One point, its roles, CPUs and home planned. A point whose roles cannot
@@ -678,8 +663,10 @@ Sweep expand_sweep(const nlohmann::json& config, const Selection& selection,
     const std::vector<ThreadCount> thread_counts =
         entry_thread_counts(entry, where, selection, topology);
     const std::vector<PlacementSpec> placements = entry_placements(entry, where, selection);
-    const std::vector<MemoryHome> homes = entry_homes(entry, where, selection);
-    const std::vector<SchedPolicy> scheds = entry_scheds(entry, where, selection);
+    const std::vector<MemoryHome> homes = entry_choices(
+        entry, where, "home", selection.homes, "first", MemoryHome::kAllowed, MemoryHome::parse);
+    const std::vector<SchedPolicy> scheds =
+        entry_choices(entry, where, "sched", selection.scheds, "other", kSchedAllowed, parse_sched);
     const std::string home_key = selection.homes.empty() ? where + "home" : "--home";
     for (const auto& [key, value] : sets) {
       if (family->find_param(key)) sets_used.insert(key);
