@@ -1,5 +1,6 @@
 // The registry of families, from the list in benchmarks/CMakeLists.txt.
-#include "harness/runner/family.h"
+#include "benchmarks/families.h"
+
 #include "registry.h"
 
 namespace lockbench {

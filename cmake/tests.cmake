@@ -18,7 +18,7 @@ function(lockbench_add_test source)
     return()
   endif()
   add_executable(${name} ${source})
-  target_link_libraries(${name} PRIVATE lockbench_driver GTest::gmock GTest::gtest_main)
+  target_link_libraries(${name} PRIVATE lockbench_sweep GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE LOCKBENCH_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   # PRE_TEST: discover when ctest runs, so a build never runs test binaries.
   # NO_PRETTY_VALUES: parameterised tests are named by their name generators

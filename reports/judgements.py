@@ -44,7 +44,7 @@ class Outcome(enum.StrEnum):
 
 class Stability(enum.StrEnum):
     """The harness's verdict on whether a point's repetitions support its
-    median (the median entry's "stability", harness/driver/stats.cc): STABLE,
+    median (the median entry's "stability", harness/sweep/stats.cc): STABLE,
     or else the harness's reason (bimodal, no interval, interval too wide),
     shown as written. NOT_GIVEN: a point without a median entry."""
 

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "harness/driver/memory_check.h"
-#include "harness/driver/sweep.h"
-#include "harness/runner/family.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/family.h"
+#include "harness/measure/topology.h"
+#include "harness/sweep/memory_check.h"
+#include "harness/sweep/sweep.h"
 
 namespace lockbench {
 namespace {

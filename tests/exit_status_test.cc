@@ -1,6 +1,6 @@
 // Which exit status an error that ends a command gets: the user's mistakes
 // apart from the machine's failures.
-#include "harness/driver/exit_status.h"
+#include "harness/sweep/exit_status.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "harness/driver/results_target.h"
-#include "harness/driver/sweep.h"
+#include "harness/sweep/results_target.h"
+#include "harness/sweep/sweep.h"
 
 namespace lockbench {
 namespace {

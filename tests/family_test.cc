@@ -2,7 +2,7 @@
 // declarations it could not run (more counters or lock classes than a
 // ThreadContext holds, a name twice, an override of no parameter); and the
 // producer:consumer split refuses a point that cannot have both.
-#include "harness/runner/family.h"
+#include "harness/measure/family.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Histogram: bucket layout, percentiles on known data, merging, weights.
-#include "harness/runner/histogram.h"
+#include "harness/measure/histogram.h"
 
 #include <gtest/gtest.h>
 

@@ -14,15 +14,15 @@
 #include <thread>
 #include <vector>
 
-#include "benchmarks/common/lock_api.h"
-#include "benchmarks/common/ticket_lock.h"
-#include "benchmarks/spinlock/std_mutex_lock.h"
+#include "benchmarks/locks/lock_api.h"
+#include "benchmarks/locks/std_mutex_lock.h"
+#include "benchmarks/locks/ticket_lock.h"
 #include "benchmarks/spinlock/workload.h"
-#include "harness/runner/family.h"
-#include "harness/runner/placement.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/thread_context.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/family.h"
+#include "harness/measure/placement.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/thread_context.h"
+#include "harness/measure/topology.h"
 #include "tests/run_spec.h"
 
 namespace lockbench::spinlock {

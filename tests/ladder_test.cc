@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/driver/sweep.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/topology.h"
+#include "harness/sweep/sweep.h"
 
 namespace lockbench {
 namespace {

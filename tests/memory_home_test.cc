@@ -1,7 +1,7 @@
 // Memory homes: parsing, resolving on NUMA topologies (planning), refusing
 // what a box cannot give, and on this machine, binding the shared state and
 // recording where each repetition's memory really was.
-#include "harness/runner/memory_home.h"
+#include "harness/measure/memory_home.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/driver/sweep.h"
-#include "harness/runner/placement.h"
-#include "harness/runner/run_point.h"
+#include "harness/measure/placement.h"
+#include "harness/measure/run_point.h"
+#include "harness/sweep/sweep.h"
 #include "tests/run_spec.h"
 
 namespace lockbench {

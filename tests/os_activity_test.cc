@@ -1,14 +1,14 @@
 // What the OS did to a point's threads: each valid repetition carries its
 // scheduler record (hardware counts where the kernel gives them), counted
 // on either side of the window.
-#include "harness/runner/os_activity.h"
+#include "harness/measure/os_activity.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "harness/runner/run_point.h"
+#include "harness/measure/run_point.h"
 #include "tests/run_spec.h"
 
 namespace lockbench {

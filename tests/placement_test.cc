@@ -1,7 +1,7 @@
 // plan_cpus and PlacementSpec on hwloc synthetic topologies: each policy is
 // checked against concrete layouts and against properties computed from the
 // topology's own PU list.
-#include "harness/runner/placement.h"
+#include "harness/measure/placement.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runner/topology.h"
+#include "harness/measure/topology.h"
 
 namespace lockbench {
 namespace {

@@ -1,6 +1,6 @@
 // Where results are written: only regular files and new paths, never an
 // input, through symbolic links, atomically, by one run at a time.
-#include "harness/driver/results_target.h"
+#include "harness/sweep/results_target.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/driver/sweep.h"
+#include "harness/sweep/sweep.h"
 #include "tests/temp_dir.h"
 
 namespace lockbench {

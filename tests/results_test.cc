@@ -1,5 +1,5 @@
 // RunResult's JSON form, the results file, and Jain's fairness index.
-#include "harness/driver/results.h"
+#include "harness/sweep/results.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "harness/driver/gbench_replay.h"
-#include "harness/driver/result_entry.h"
-#include "harness/driver/sweep.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/topology.h"
+#include "harness/sweep/gbench_replay.h"
+#include "harness/sweep/result_entry.h"
+#include "harness/sweep/sweep.h"
 #include "tests/temp_dir.h"
 
 namespace lockbench {

@@ -10,10 +10,11 @@
 #include <string>
 #include <utility>
 
-#include "harness/runner/family.h"
-#include "harness/runner/placement.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/topology.h"
+#include "benchmarks/families.h"
+#include "harness/measure/family.h"
+#include "harness/measure/placement.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/topology.h"
 
 namespace lockbench {
 

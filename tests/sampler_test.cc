@@ -2,7 +2,7 @@
 // geometric gaps of the asked mean (wider where timing would cost over its
 // budget), operations and lock acquisitions in turn; and the measured loop
 // raising exactly one flag for each operation it samples.
-#include "harness/runner/sampler.h"
+#include "harness/measure/sampler.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include <set>
 #include <vector>
 
-#include "harness/runner/measured_loop.h"
-#include "harness/runner/thread_context.h"
+#include "harness/measure/measured_loop.h"
+#include "harness/measure/thread_context.h"
 
 namespace lockbench {
 namespace {

@@ -1,4 +1,4 @@
-// `sched: rr` (harness/runner/sched_policy.h): the measured threads run as
+// `sched: rr` (harness/measure/sched_policy.h): the measured threads run as
 // the point says before its window opens, each repetition records the
 // slice, the coordinator and the watchdog stay on time above spinners that
 // outnumber the CPUs, and a process that may not use real-time policies is
@@ -29,12 +29,12 @@
 #include <utility>
 #include <vector>
 
-#include "harness/runner/family.h"
-#include "harness/runner/placement.h"
-#include "harness/runner/platform.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/sched_policy.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/family.h"
+#include "harness/measure/placement.h"
+#include "harness/measure/platform.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/sched_policy.h"
+#include "harness/measure/topology.h"
 #include "tests/run_spec.h"
 #include "tests/temp_dir.h"
 

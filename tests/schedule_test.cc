@@ -1,7 +1,7 @@
 // The order of a sweep's repetitions: variants of one group interleaved in
 // rounds, adaptive repetitions stopping when the median is known, and an
 // interruption keeping only the points that were done.
-#include "harness/driver/schedule.h"
+#include "harness/sweep/schedule.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

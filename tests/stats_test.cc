@@ -1,7 +1,7 @@
 // The interval and stability decisions on samples with known answers.
 // Coverages are exact binomial sums (1 - 2 P(X <= k-1), X ~ Bin(n, 1/2)),
 // as scipy.stats.binom.cdf gives them.
-#include "harness/driver/stats.h"
+#include "harness/sweep/stats.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

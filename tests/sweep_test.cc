@@ -1,6 +1,6 @@
 // expand_sweep and resolve_threads: config validation (every error names the
 // key and the value) and the expansion of a valid config into points.
-#include "harness/driver/sweep.h"
+#include "harness/sweep/sweep.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,8 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/runner/placement.h"
-#include "harness/runner/topology.h"
+#include "benchmarks/families.h"
+#include "harness/measure/placement.h"
+#include "harness/measure/topology.h"
 
 namespace lockbench {
 namespace {

@@ -1,17 +1,17 @@
 // First touch: run_point calls Workload::setup_thread on each thread after
 // pinning it, and ThreadSlots gives each thread its own record, found again
 // through the thread's context.
-#include "harness/runner/thread_slots.h"
+#include "harness/measure/thread_slots.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "harness/runner/family.h"
-#include "harness/runner/placement.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/family.h"
+#include "harness/measure/placement.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/topology.h"
 #include "tests/run_spec.h"
 
 namespace lockbench {

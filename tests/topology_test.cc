@@ -1,5 +1,5 @@
 // Topology::load on hwloc synthetic descriptions: what placement plans from.
-#include "harness/runner/topology.h"
+#include "harness/measure/topology.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -9,10 +9,10 @@
 #include <string>
 #include <thread>
 
-#include "harness/runner/family.h"
-#include "harness/runner/placement.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/family.h"
+#include "harness/measure/placement.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/topology.h"
 #include "tests/run_spec.h"
 
 namespace lockbench {

@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
-#include "benchmarks/common/ticket_lock.h"
-#include "harness/runner/platform.h"
-#include "harness/runner/topology.h"
+#include "benchmarks/locks/ticket_lock.h"
+#include "harness/measure/platform.h"
+#include "harness/measure/topology.h"
 
 namespace {
 

@@ -11,8 +11,9 @@
 
 #include "benchmarks/evtchn/fifo_events.h"
 #include "benchmarks/evtchn/twolevel_events.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/topology.h"
+#include "benchmarks/families.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/topology.h"
 #include "tests/run_spec.h"
 
 namespace lockbench {

@@ -6,12 +6,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "benchmarks/common/ticket_lock.h"
-#include "benchmarks/common/xen_byte_lock.h"
-#include "benchmarks/common/xen_lock_choice.h"
 #include "benchmarks/evtchn/fifo_events.h"
 #include "benchmarks/evtchn/twolevel_events.h"
 #include "benchmarks/evtchn/workload.h"
+#include "benchmarks/locks/ticket_lock.h"
+#include "benchmarks/locks/xen_byte_lock.h"
+#include "benchmarks/locks/xen_lock_choice.h"
 
 namespace lockbench::evtchn {
 

@@ -56,11 +56,11 @@
 #include <utility>
 #include <vector>
 
-#include "benchmarks/common/lock_api.h"
-#include "benchmarks/common/profiled_lock.h"
 #include "benchmarks/evtchn/events.h"
-#include "harness/runner/checks.h"
-#include "harness/runner/thread_slots.h"
+#include "benchmarks/locks/lock_api.h"
+#include "benchmarks/locks/profiled_lock.h"
+#include "harness/measure/checks.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::evtchn {
 

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "benchmarks/evtchn/events.h"
-#include "harness/runner/platform.h"
-#include "harness/runner/thread_context.h"
-#include "harness/runner/thread_slots.h"
+#include "harness/measure/platform.h"
+#include "harness/measure/thread_context.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::evtchn {
 

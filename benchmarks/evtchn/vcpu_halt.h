@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "harness/runner/futex.h"
+#include "harness/measure/futex.h"
 
 namespace lockbench::evtchn {
 

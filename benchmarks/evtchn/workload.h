@@ -22,7 +22,7 @@
 //   INV3 a masked event is never handled;
 //   INV4 nothing is left pending or linked.
 // INV1-INV3 are counted inside the window and compile out with the checks
-// (harness/runner/checks.h); INV4 is judged at quiescence.
+// (harness/measure/checks.h); INV4 is judged at quiescence.
 #pragma once
 
 #include <algorithm>
@@ -35,14 +35,14 @@
 #include <utility>
 #include <vector>
 
-#include "benchmarks/common/lock_api.h"
 #include "benchmarks/evtchn/events.h"
 #include "benchmarks/evtchn/vcpu_halt.h"
-#include "harness/runner/checks.h"
-#include "harness/runner/delay.h"
-#include "harness/runner/family.h"
-#include "harness/runner/histogram.h"
-#include "harness/runner/thread_slots.h"
+#include "benchmarks/locks/lock_api.h"
+#include "harness/measure/checks.h"
+#include "harness/measure/delay.h"
+#include "harness/measure/family.h"
+#include "harness/measure/histogram.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::evtchn {
 

@@ -35,7 +35,7 @@
 #include <memory>
 #include <vector>
 
-#include "harness/runner/platform.h"
+#include "harness/measure/platform.h"
 
 namespace lockbench::ioworker {
 

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/common/profiled_lock.h"
-#include "benchmarks/common/pv_qspinlock.h"
 #include "benchmarks/ioworker/ioworker.h"
 #include "benchmarks/ioworker/wake.h"
 #include "benchmarks/ioworker/work_list.h"
+#include "benchmarks/locks/profiled_lock.h"
+#include "benchmarks/locks/pv_qspinlock.h"
 
 namespace lockbench::ioworker {
 

@@ -18,9 +18,9 @@
 #include "benchmarks/ioworker/socket.h"
 #include "benchmarks/ioworker/wake.h"
 #include "benchmarks/ioworker/workload.h"
-#include "harness/driver/sweep.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/topology.h"
+#include "harness/sweep/sweep.h"
 #include "tests/run_spec.h"
 
 namespace lockbench {

@@ -46,13 +46,13 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/common/profiled_lock.h"
-#include "benchmarks/common/pv_qspinlock.h"
 #include "benchmarks/ioworker/ioworker.h"
 #include "benchmarks/ioworker/wake.h"
 #include "benchmarks/ioworker/work_list.h"
 #include "benchmarks/ioworker/workqueue.h"
-#include "harness/runner/platform.h"
+#include "benchmarks/locks/profiled_lock.h"
+#include "benchmarks/locks/pv_qspinlock.h"
+#include "harness/measure/platform.h"
 
 namespace lockbench::ioworker {
 

@@ -21,8 +21,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "harness/runner/futex.h"
-#include "harness/runner/platform.h"
+#include "harness/measure/futex.h"
+#include "harness/measure/platform.h"
 
 namespace lockbench::ioworker {
 

@@ -21,7 +21,7 @@
 //
 // The backend is Linux code running in a Xen guest (dom0), so its locks (a
 // worker's list, the workqueue pool's) are Linux's queued spinlocks with the
-// PV slow path a Xen guest runs (benchmarks/common/pv_qspinlock.h), not the
+// PV slow path a Xen guest runs (benchmarks/locks/pv_qspinlock.h), not the
 // hypervisor's ticket locks of the other families.
 //
 // Invariants, checked at quiescence after the workers drained what was
@@ -45,9 +45,9 @@
 #include "benchmarks/ioworker/event_channel.h"
 #include "benchmarks/ioworker/ioworker.h"
 #include "benchmarks/ioworker/socket.h"
-#include "harness/runner/delay.h"
-#include "harness/runner/family.h"
-#include "harness/runner/thread_slots.h"
+#include "harness/measure/delay.h"
+#include "harness/measure/family.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::ioworker {
 

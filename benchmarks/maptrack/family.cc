@@ -2,9 +2,9 @@
 // with stealing (seed 001).
 #include "benchmarks/maptrack/family.h"
 
-#include "benchmarks/common/ticket_lock.h"
-#include "benchmarks/common/xen_byte_lock.h"
-#include "benchmarks/common/xen_lock_choice.h"
+#include "benchmarks/locks/ticket_lock.h"
+#include "benchmarks/locks/xen_byte_lock.h"
+#include "benchmarks/locks/xen_lock_choice.h"
 #include "benchmarks/maptrack/global_maptrack.h"
 #include "benchmarks/maptrack/pervcpu_maptrack.h"
 #include "benchmarks/maptrack/workload.h"

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "benchmarks/common/profiled_lock.h"
+#include "benchmarks/locks/profiled_lock.h"
 #include "benchmarks/maptrack/maptrack.h"
 
 namespace lockbench::maptrack {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "harness/runner/platform.h"
+#include "harness/measure/platform.h"
 
 namespace lockbench::maptrack {
 

@@ -7,11 +7,11 @@
 #include <set>
 #include <string>
 
-#include "benchmarks/common/xen_byte_lock.h"
+#include "benchmarks/locks/xen_byte_lock.h"
 #include "benchmarks/maptrack/global_maptrack.h"
 #include "benchmarks/maptrack/pervcpu_maptrack.h"
-#include "harness/runner/run_point.h"
-#include "harness/runner/topology.h"
+#include "harness/measure/run_point.h"
+#include "harness/measure/topology.h"
 #include "tests/run_spec.h"
 
 namespace lockbench {

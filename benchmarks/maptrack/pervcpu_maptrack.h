@@ -29,11 +29,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "benchmarks/common/lock_api.h"
-#include "benchmarks/common/profiled_lock.h"
+#include "benchmarks/locks/lock_api.h"
+#include "benchmarks/locks/profiled_lock.h"
 #include "benchmarks/maptrack/maptrack.h"
-#include "harness/runner/delay.h"
-#include "harness/runner/thread_slots.h"
+#include "harness/measure/delay.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::maptrack {
 

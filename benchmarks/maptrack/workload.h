@@ -10,7 +10,7 @@
 //
 // Invariants checked at quiescence, after every vCPU has put everything back
 // (what INV1 and INV2 count inside the window compiles out with the checks:
-// harness/runner/checks.h):
+// harness/measure/checks.h):
 //   INV1 no handle is live twice: a get finds the entry's flags clear (a
 //        relaxed load before the store the map makes anyway: seen with high
 //        probability each time; a handle handed out twice also breaks the
@@ -30,13 +30,13 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/common/lock_api.h"
+#include "benchmarks/locks/lock_api.h"
 #include "benchmarks/maptrack/handoff_ring.h"
 #include "benchmarks/maptrack/maptrack.h"
-#include "harness/runner/checks.h"
-#include "harness/runner/delay.h"
-#include "harness/runner/family.h"
-#include "harness/runner/thread_slots.h"
+#include "harness/measure/checks.h"
+#include "harness/measure/delay.h"
+#include "harness/measure/family.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::maptrack {
 

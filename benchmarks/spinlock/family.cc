@@ -2,15 +2,15 @@
 // with std::mutex, Concurrency Kit's ticket lock and MCS as references.
 #include "benchmarks/spinlock/family.h"
 
-#include "benchmarks/common/pv_qspinlock.h"
-#include "benchmarks/common/qspinlock.h"
-#include "benchmarks/common/ticket_lock.h"
-#include "benchmarks/common/xen_byte_lock.h"
-#include "benchmarks/spinlock/ck_ticket_lock.h"
-#include "benchmarks/spinlock/mcs_lock.h"
-#include "benchmarks/spinlock/pv_ticket_lock.h"
-#include "benchmarks/spinlock/std_mutex_lock.h"
-#include "benchmarks/spinlock/tas_lock.h"
+#include "benchmarks/locks/ck_ticket_lock.h"
+#include "benchmarks/locks/mcs_lock.h"
+#include "benchmarks/locks/pv_qspinlock.h"
+#include "benchmarks/locks/pv_ticket_lock.h"
+#include "benchmarks/locks/qspinlock.h"
+#include "benchmarks/locks/std_mutex_lock.h"
+#include "benchmarks/locks/tas_lock.h"
+#include "benchmarks/locks/ticket_lock.h"
+#include "benchmarks/locks/xen_byte_lock.h"
 #include "benchmarks/spinlock/workload.h"
 
 namespace lockbench::spinlock {

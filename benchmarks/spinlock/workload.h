@@ -14,7 +14,7 @@
 //   INV4 quiescence: the lock is idle and no waiter is left registered.
 // Lost wakeups show as a hang, which the harness watchdog turns into a failed
 // point. INV1-INV3 are recorded inside the window and compile out with the
-// checks (harness/runner/checks.h); INV4 is judged at quiescence.
+// checks (harness/measure/checks.h); INV4 is judged at quiescence.
 #pragma once
 
 #include <atomic>
@@ -24,11 +24,11 @@
 #include <thread>
 #include <vector>
 
-#include "benchmarks/common/lock_api.h"
-#include "harness/runner/checks.h"
-#include "harness/runner/delay.h"
-#include "harness/runner/family.h"
-#include "harness/runner/thread_slots.h"
+#include "benchmarks/locks/lock_api.h"
+#include "harness/measure/checks.h"
+#include "harness/measure/delay.h"
+#include "harness/measure/family.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::spinlock {
 

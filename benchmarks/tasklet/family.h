@@ -1,6 +1,6 @@
 #pragma once
 
-#include "harness/runner/family.h"
+#include "harness/measure/family.h"
 
 namespace lockbench::tasklet {
 

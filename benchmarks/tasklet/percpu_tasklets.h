@@ -31,12 +31,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "benchmarks/common/lock_api.h"
-#include "benchmarks/common/profiled_lock.h"
+#include "benchmarks/locks/lock_api.h"
+#include "benchmarks/locks/profiled_lock.h"
 #include "benchmarks/tasklet/list.h"
 #include "benchmarks/tasklet/tasklet.h"
-#include "harness/runner/platform.h"
-#include "harness/runner/thread_slots.h"
+#include "harness/measure/platform.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::tasklet {
 

@@ -8,7 +8,7 @@
 //
 // Invariants checked at quiescence, from what runs and schedules recorded
 // (INV1 and INV2 are recorded inside the window and compile out with the
-// checks: harness/runner/checks.h; kills happen only in the drain, after
+// checks: harness/measure/checks.h; kills happen only in the drain, after
 // every thread has left its window, so only the drain's runs look for one):
 //   INV1 a tasklet never runs on two threads at once (a run finds no sampled
 //        run in running_on);
@@ -27,13 +27,13 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/common/lock_api.h"
+#include "benchmarks/locks/lock_api.h"
 #include "benchmarks/tasklet/tasklet.h"
-#include "harness/runner/checks.h"
-#include "harness/runner/delay.h"
-#include "harness/runner/family.h"
-#include "harness/runner/platform.h"
-#include "harness/runner/thread_slots.h"
+#include "harness/measure/checks.h"
+#include "harness/measure/delay.h"
+#include "harness/measure/family.h"
+#include "harness/measure/platform.h"
+#include "harness/measure/thread_slots.h"
 
 namespace lockbench::tasklet {
 

@@ -1,8 +1,0 @@
-#include <string>
-#include <vector>
-
-#include "harness/driver/cli.h"
-
-int main(int argc, char** argv) {
-  return lockbench::cli_main(std::vector<std::string>(argv + 1, argv + argc));
-}
