@@ -44,11 +44,35 @@ def _law_cells(law, counts):
             with_interval(law.kappa, law.interval("kappa")), peak_text(law, counts)]
 
 
+def _alike(curves):
+    """{(family, reason): curves} for the reasons several curves of a family
+    share with nothing fitted, not even within a boundary: on a 2-CPU
+    machine every curve has too few counts, and one row says so."""
+    groups = {}
+    for c in curves:
+        if not c.fits and not c.crossings:
+            groups.setdefault((c.family, c.reason), []).append(c)
+    return {key: group for key, group in groups.items() if len(group) > 1}
+
+
+def _alike_row(group):
+    counts = {f"{len(c.threads)} ({c.threads[0]}-{c.threads[-1]})" for c in group}
+    return [f"{len(group)} curves: " + ", ".join(dict.fromkeys(c.variant for c in group)),
+            ", ".join(dict.fromkeys(c.placement for c in group)), "",
+            ", ".join(dict.fromkeys(c.machine for c in group)),
+            counts.pop() if len(counts) == 1 else "", "-", "-", "-", "-", group[0].reason]
+
+
 def rows(curves):
     """[(family, cells)]: a row per curve; under it, its law within the
-    first boundary it crosses and the change across each boundary."""
+    first boundary it crosses and the change across each boundary. Curves
+    of a family left unfitted for one reason share a row."""
+    alike = _alike(curves)
+    grouped = {id(c) for group in alike.values() for c in group}
     out = []
     for c in curves:
+        if id(c) in grouped:
+            continue
         counts = f"{len(c.threads)} ({c.threads[0]}-{c.threads[-1]})"
         head = [c.variant, c.placement, c.params_text or "-", c.machine, counts]
         law = _law_cells(c.law, c.threads) if c.fits else ["-"] * 4
@@ -61,7 +85,8 @@ def rows(curves):
         for x in c.crossings:
             out.append((c.family, indent + [f"crossing {x.threads}"] + [""] * 4
                         + [f"{change_text(x)}, against the law within {x.what}"]))
-    return out
+    out += [(family, _alike_row(group)) for (family, _), group in alike.items()]
+    return sorted(out, key=lambda row: row[0])  # stable: a curve's rows stay under it
 
 
 def text(curves):

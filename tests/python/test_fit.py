@@ -160,6 +160,19 @@ class CurveTest(unittest.TestCase):
                       sentence)
         self.assertNotIn("mcs is not fitted", sentence)
 
+    def test_a_small_machine_gives_one_table_row_per_family(self):
+        doc = synthetic.results({("ticket", "global"): synthetic.law(**TRUTH),
+                                 ("mcs", "scalable"): synthetic.law(**TRUTH)},
+                                threads=(1, 2, 4), cpus=2)
+        path = synthetic.write(os.path.join(self.dir, "small-table.json"), doc)
+        out = io.StringIO()
+        with redirect_stdout(out):
+            self.assertEqual(main(["fit", path]), 0)
+        body = out.getvalue().splitlines()[2:]  # under the family and the header
+        self.assertEqual(len(body), 1, out.getvalue())
+        self.assertIn("2 curves: ", body[0])
+        self.assertTrue(body[0].endswith("too few thread counts within the CPUs to fit (2)"))
+
     def test_json_shape(self):
         out = io.StringIO()
         with redirect_stdout(out):
