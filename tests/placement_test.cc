@@ -156,6 +156,13 @@ TEST(PlacementTest, NoSmtUsesOnlySmtRankZero) {
   for (int cpu : Plan(topo, "scatter+nosmt", 20)) EXPECT_EQ(pus.at(cpu).smt_rank, 0);
 }
 
+// A cache private to each hardware thread (qemu's x86 guests) does not hide
+// which PUs share a core.
+TEST(PlacementTest, NoSmtSeesSiblingsBelowPrivateCaches) {
+  const Topology topo = Topology::load("synthetic:pack:2 core:4 l1d:2 pu:1");
+  EXPECT_THAT(Plan(topo, "compact+nosmt", 8), ElementsAre(0, 2, 4, 6, 8, 10, 12, 14));
+}
+
 // --- split -----------------------------------------------------------------
 
 TEST(PlacementTest, SplitPutsEachRoleOnItsPackage) {

@@ -48,6 +48,17 @@ TEST(TopologyTest, LinuxStyleSmtNumbering) {
   }
 }
 
+// qemu's x86 guests (tests/vm) give each hardware thread its own L1, which
+// hwloc puts between a core and its PUs.
+TEST(TopologyTest, SmtRankWhereEachPuHasItsOwnCache) {
+  const Topology topo = Topology::load("synthetic:pack:2 core:4 l1d:2 pu:1");
+  ASSERT_EQ(topo.pus().size(), 16u);
+  for (std::size_t i = 0; i < 16; ++i) {
+    EXPECT_EQ(topo.pus()[i].core, static_cast<int>(i / 2)) << "PU " << i;
+    EXPECT_EQ(topo.pus()[i].smt_rank, static_cast<int>(i % 2)) << "PU " << i;
+  }
+}
+
 TEST(TopologyTest, FourNumaNodesInOnePackage) {
   const Topology topo = Topology::load("synthetic:pack:1 numa:4 core:16 pu:1");
   EXPECT_EQ(topo.packages(), 1);

@@ -35,18 +35,25 @@ int numa_node_of(hwloc_topology_t topo, hwloc_obj_t pu) {
   return 0;
 }
 
+// A PU's SMT sibling number: its rank among its core's PUs, which are
+// consecutive in logical order. Not its rank among its parent's children: a
+// cache private to one PU may sit between the two (qemu's x86 guests give
+// each hardware thread its own L1).
+int smt_rank_of(hwloc_topology_t topo, hwloc_obj_t core, hwloc_obj_t pu) {
+  if (!core) return 0;
+  hwloc_obj_t first = hwloc_get_obj_inside_cpuset_by_type(topo, core->cpuset, HWLOC_OBJ_PU, 0);
+  return static_cast<int>(pu->logical_index - first->logical_index);
+}
+
 std::vector<Pu> list_pus(hwloc_topology_t topo) {
   std::vector<Pu> pus;
   const int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
   for (int i = 0; i < n; ++i) {
     hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, static_cast<unsigned>(i));
     hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pu);
-    // PUs hang directly below their core in hwloc 2, so the rank among the
-    // core's children is the SMT sibling number.
-    const int smt_rank = (core && pu->parent == core) ? static_cast<int>(pu->sibling_rank) : 0;
     pus.push_back(Pu{static_cast<int>(pu->os_index), logical_ancestor(topo, pu, HWLOC_OBJ_PACKAGE),
                      numa_node_of(topo, pu), core ? static_cast<int>(core->logical_index) : i,
-                     smt_rank});
+                     smt_rank_of(topo, core, pu)});
   }
   return pus;
 }
@@ -238,6 +245,10 @@ std::string level_name(hwloc_topology_t topo, hwloc_obj_t obj) {
       if (hwloc_get_nbobjs_inside_cpuset_by_type(topo, obj->cpuset, HWLOC_OBJ_CORE) < 2) return "";
       return std::string("one L") + std::to_string(obj->attr->cache.depth) + " cache";
     case HWLOC_OBJ_GROUP: {
+      // A group with no name that holds NUMA nodes is hwloc's place for a
+      // node no CPU-side object matches (nodes within a package): it is
+      // "one NUMA node", added below.
+      if (!obj->subtype && obj->memory_arity > 0) return "";
       // Linux names ARM clusters and x86 modules in the group's subtype.
       std::string kind = obj->subtype ? obj->subtype : "group";
       std::transform(kind.begin(), kind.end(), kind.begin(),

@@ -13,11 +13,14 @@ spec = importlib.util.spec_from_file_location(
 check = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check)
 
-NODE_OF_CPU = {0: 0, 1: 0, 2: 1, 3: 1}
+# Two nodes of one core each, two hardware threads a core.
+PUS = {cpu: {"cpu": cpu, "numa_node_os": cpu // 2, "core": cpu // 2, "smt_rank": cpu % 2}
+       for cpu in range(4)}
 
 
 def entry(**changes):
     e = {"name": "spinlock/ticket/home:far/placement:compact/threads:2", "valid": True,
+         "placement": "compact",
          "cpus": [0, 1], "cpus_seen": [0, 1], "home": "far", "home_nodes": [1],
          "memory_nodes": {"shared": [1], "threads": [0, 0]}}
     e.update(changes)
@@ -26,24 +29,37 @@ def entry(**changes):
 
 class VmCheckTest(unittest.TestCase):
     def test_a_point_as_planned_passes(self):
-        self.assertEqual(check.point_failures(entry(), NODE_OF_CPU), [])
+        self.assertEqual(check.point_failures(entry(), PUS), [])
 
     def test_each_mismatch_is_named(self):
-        moved = check.point_failures(entry(cpus_seen=[0, 3]), NODE_OF_CPU)
+        moved = check.point_failures(entry(cpus_seen=[0, 3]), PUS)
         self.assertEqual(moved, [entry()["name"] + ": thread 1 planned on CPU 1, last seen on 3"])
         remote = check.point_failures(entry(memory_nodes={"shared": [1], "threads": [0, 1]}),
-                                      NODE_OF_CPU)
+                                      PUS)
         self.assertIn("thread 1 on CPU 1 (node 0) has its memory on node 1", remote[0])
         misplaced = check.point_failures(entry(memory_nodes={"shared": [0], "threads": [0, 0]}),
-                                         NODE_OF_CPU)
+                                         PUS)
         self.assertIn("shared state planned on node(s) [1] (far), found on [0]", misplaced[0])
-        invalid = check.point_failures(entry(valid=False, error="overlap"), NODE_OF_CPU)
+        invalid = check.point_failures(entry(valid=False, error="overlap"), PUS)
         self.assertIn("not valid: overlap", invalid[0])
 
     def test_unpinned_threads_and_unbound_homes_are_not_judged_by_place(self):
         free = entry(cpus=[-1, -1], cpus_seen=[3, 0], home="first", home_nodes=[],
                      memory_nodes={"shared": [0], "threads": [1, 0]})
-        self.assertEqual(check.point_failures(free, NODE_OF_CPU), [])
+        self.assertEqual(check.point_failures(free, PUS), [])
+
+    def test_nosmt_threads_on_one_core_are_named(self):
+        apart = entry(placement="compact+nosmt", cpus=[0, 2], cpus_seen=[0, 2],
+                      memory_nodes={"shared": [1], "threads": [0, 1]}, home="first", home_nodes=[])
+        self.assertEqual(check.point_failures(apart, PUS), [])
+        together = dict(apart, cpus=[0, 1], cpus_seen=[0, 1],
+                        memory_nodes={"shared": [1], "threads": [0, 0]})
+        self.assertEqual(check.point_failures(together, PUS),
+                         [together["name"] + ": threads 0 and 1 share core 0 (CPUs 0 and 1) "
+                          "under +nosmt"])
+        more_than_cores = dict(together, cpus=[0, 2, 0], cpus_seen=[0, 2, 0],
+                               memory_nodes={"shared": [1], "threads": [0, 1, 0]})
+        self.assertEqual(check.point_failures(more_than_cores, PUS), [])
 
     def test_files_come_back_from_between_the_markers(self):
         data = json.dumps({"a": 1}).encode()
@@ -57,6 +73,11 @@ class VmCheckTest(unittest.TestCase):
         self.assertEqual(check.topology_failures(topology, {"clusters": 4, "pus": 8}), [])
         self.assertEqual(check.topology_failures(topology, {"numa_nodes": 4}),
                          ["topology: numa_nodes 2, qemu was told 4 (s)"])
+        smt = dict(topology, pu_list=list(PUS.values()))
+        self.assertEqual(check.topology_failures(smt, {"threads_per_core": 2}), [])
+        no_smt = dict(topology, pu_list=[dict(pu, smt_rank=0) for pu in PUS.values()])
+        self.assertEqual(check.topology_failures(no_smt, {"threads_per_core": 2}),
+                         ["topology: threads_per_core 1, qemu was told 2 (s)"])
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ the files it printed between markers are written to OUT_DIR, then
 - its topology is what qemu was told (--expect packages=2,numa_nodes=4,...);
 - every shipped config planned, and the sweep ran;
 - every point is valid, and says it ran on an emulated machine;
-- every pinned thread was last seen on its planned CPU;
+- every pinned thread was last seen on its planned CPU, and no two threads
+  of a `+nosmt` placement share a core while there are cores to spare;
 - every thread's own memory is on its CPU's NUMA node, and a bound shared
   state on the nodes its home names.
 
@@ -46,13 +47,16 @@ def cluster_count(topology):
 
 def topology_failures(topology, expect):
     seen = {"packages": topology["packages"], "numa_nodes": topology["numa_nodes"],
-            "cores": topology["cores"], "pus": topology["pus"], "clusters": cluster_count(topology)}
+            "cores": topology["cores"], "pus": topology["pus"], "clusters": cluster_count(topology),
+            "threads_per_core": 1 + max((pu["smt_rank"] for pu in topology.get("pu_list", [])),
+                                        default=0)}
     return [f"topology: {key} {seen[key]}, qemu was told {wanted} ({topology['summary']})"
             for key, wanted in expect.items() if seen[key] != wanted]
 
 
-def point_failures(entry, node_of_cpu):
-    """What is wrong with one repetition, each naming the point and thread."""
+def point_failures(entry, pus):
+    """What is wrong with one repetition, each naming the point and thread;
+    pus: {cpu: its pu_list entry}."""
     name = entry["name"]
     if not entry.get("valid"):
         return [f"{name}: not valid: {entry.get('error')}"]
@@ -64,15 +68,31 @@ def point_failures(entry, node_of_cpu):
         if seen != planned:
             failures.append(f"{name}: thread {thread} planned on CPU {planned}, last seen on {seen}")
         node = memory["threads"][thread]
-        if node != node_of_cpu[planned]:
+        if node != pus[planned]["numa_node_os"]:
             failures.append(f"{name}: thread {thread} on CPU {planned} (node "
-                            f"{node_of_cpu[planned]}) has its memory on node {node}")
+                            f"{pus[planned]['numa_node_os']}) has its memory on node {node}")
+    failures += shared_core_failures(entry, pus)
     homes = entry.get("home_nodes", [])
     outside = [n for n in memory["shared"] if homes and n not in homes]
     if outside or (homes and not memory["shared"]):
         failures.append(f"{name}: shared state planned on node(s) {homes} ({entry['home']}), "
                         f"found on {memory['shared']}")
     return failures
+
+
+def shared_core_failures(entry, pus):
+    """+nosmt: one thread per core up to the cores."""
+    cores = len({pu["core"] for pu in pus.values()})
+    if "+nosmt" not in entry["placement"] or len(entry["cpus"]) > cores:
+        return []
+    first_on = {}
+    for thread, cpu in enumerate(entry["cpus"]):
+        core = pus[cpu]["core"]
+        if core in first_on:
+            return [f"{entry['name']}: threads {first_on[core]} and {thread} share core {core} "
+                    f"(CPUs {entry['cpus'][first_on[core]]} and {cpu}) under +nosmt"]
+        first_on[core] = thread
+    return []
 
 
 def main():
@@ -100,7 +120,7 @@ def main():
     else:
         topology = json.loads(files["topology.out"])
         failures += topology_failures(topology, expect)
-        node_of_cpu = {pu["cpu"]: pu["numa_node_os"] for pu in topology["pu_list"]}
+        pus = {pu["cpu"]: pu for pu in topology["pu_list"]}
         results = json.loads(files["results.json"])
         if not results["context"]["lockbench"].get("emulated"):
             failures.append("results: context.lockbench.emulated does not say so")
@@ -108,7 +128,7 @@ def main():
         if not entries:
             failures.append("results: no point")
         for entry in entries:
-            failures += point_failures(entry, node_of_cpu)
+            failures += point_failures(entry, pus)
         print(f"{os.path.basename(args.out)}: {topology['summary']}; "
               f"{len(entries)} repetitions checked, {len(failures)} failures")
     for failure in failures:
