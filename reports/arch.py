@@ -1,8 +1,8 @@
 """scripts/report arch A.json B.json ... -o DIR: one sweep from several machines.
 
-Per family: absolute throughput, throughput relative to each machine's own
-single-thread throughput (so scaling shapes compare across machines of
-different speed) with each curve's scaling law per machine (sigma, kappa,
+Per family: absolute throughput, throughput relative to each curve's own
+throughput at its fewest threads (so scaling shapes compare across machines
+of different speed) with each curve's scaling law per machine (sigma, kappa,
 peak) under it, and the scalable/global speedup, each machine in its own
 line style; and a table of the machines' context.
 """
@@ -14,7 +14,7 @@ from reports import fit_table
 from reports.fits import fit_curves
 from reports.load import family_report
 from reports.machine import thread_boundaries
-from reports.page import write_page
+from reports.page import cache_line_text, write_page
 from reports.points import collect_points
 from reports.scaling import family_figures
 
@@ -42,8 +42,8 @@ def context_table(result_sets):
         rows.append([names[rs.path], os.path.basename(rs.path), rs.context.get("host_name", "?"),
                      lb.get("arch", "?"), lb.get("cpu_model", "?"),
                      lb.get("topology", {}).get("summary", "?"),
-                     str(lb.get("cache_line", {}).get("hwloc", "?")),
-                     lb.get("relax_instruction", "?"), lb.get("atomics", "-")])
+                     cache_line_text(lb), lb.get("relax_instruction", "?"),
+                     lb.get("atomics", "-")])
     head = "".join(f"<th>{html.escape(h)}</th>" for h in CONTEXT_COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
                    for r in rows)

@@ -12,6 +12,13 @@ tr.failed td{background:#fdd}tr.better td{background:#dfd}tr.unstable td{backgro
 img{max-width:100%}code{background:#eee}p.oversubscribed{color:#555}nav li{margin:2px 0}"""
 
 
+def cache_line_text(lockbench):
+    """The line size hwloc reported; a machine that describes no cache (an
+    emulated ARM guest) reports 0."""
+    line = lockbench.get("cache_line", {}).get("hwloc", "?")
+    return "not reported" if line == 0 else str(line)
+
+
 def machine_rows(result_sets):
     out = []
     for rs in result_sets:
@@ -20,8 +27,7 @@ def machine_rows(result_sets):
         host = gb.get("host_name", "?") + (" (emulated)" if lb.get("emulated") else "")
         out.append([os.path.basename(rs.path), host, lb.get("arch", "?"),
                     lb.get("cpu_model", "?"), lb.get("topology", {}).get("summary", "?"),
-                    str(lb.get("cache_line", {}).get("hwloc", "?")),
-                    lb.get("relax_instruction", "?"), lb.get("git_revision", "?"),
+                    cache_line_text(lb), lb.get("relax_instruction", "?"), lb.get("git_revision", "?"),
                     lb.get("config", {}).get("name", "?"), gb.get("date", "?"),
                     _machine_states(rs)])
     return out

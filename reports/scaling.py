@@ -250,7 +250,10 @@ def _throughput(point, _curve):
 
 
 def _normalised_throughput(point, curve):
-    """Throughput over the curve's fewest-thread (single-thread) median."""
+    """Throughput over the median at the curve's fewest threads (one where
+    measured); nothing for a curve of one count, which has no shape."""
+    if len(curve) < 2:
+        return []
     base = curve[0].median("ops_per_sec")
     return point.values("ops_per_sec") / base if base > 0 else point.values("ops_per_sec") * 0
 
@@ -326,7 +329,8 @@ def family_figures(family, points, out_dir, report, sources=None, kinds=ALL_FIGU
         for name, title, ylabel, values_of in SCHEDULER_FIGURES:
             add(title, ylabel, plot.metric_panels(values_of, only=_is_oversubscribed), name)
     if "normalised" in kinds:
-        add("throughput relative to one thread", "throughput / single-thread throughput (x)",
+        add("throughput relative to the fewest threads",
+            "throughput / throughput at the curve's fewest threads (x)",
             plot.metric_panels(_normalised_throughput), "normalised")
     if "speedup" in kinds:
         add("speedup of the scalable design over the global lock",

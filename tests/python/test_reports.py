@@ -14,7 +14,7 @@ from reports.headline import html_summary, markdown_summary, speedup_rows
 from reports.load import ReportError, load_all
 from reports.machine import thread_boundaries
 from reports.points import collect_points
-from reports.scaling import SCHEDULER_FIGURES, Axis, FamilyPlot
+from reports.scaling import SCHEDULER_FIGURES, Axis, FamilyPlot, _normalised_throughput
 from reports.summary import markdown
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "small.json")
@@ -158,6 +158,19 @@ class ReportTest(unittest.TestCase):
         [curve] = panel.curves
         self.assertEqual(curve.xs, [50, 500])
         self.assertEqual(curve.label, "pv_ticket (scalable) / global")
+
+    def test_a_curve_of_one_count_has_no_relative_throughput(self):
+        doc = fixture()
+        doc["benchmarks"] = [e for e in doc["benchmarks"]
+                             if e.get("variant") != "ticket" or e["threads"] == 2]
+        path = self.write("one_count.json", json.dumps(doc))
+        points = [p for p in collect_points(load_all([path])) if p.family == "spinlock"]
+        [panel] = FamilyPlot("spinlock", points).metric_panels(_normalised_throughput)
+        labels = [c.label for c in panel.curves]
+        self.assertNotIn("ticket (global)", labels)
+        self.assertIn("pv_ticket (scalable)", labels)
+        [pv] = [c for c in panel.curves if c.label == "pv_ticket (scalable)"]
+        self.assertEqual(pv.ys[0], 1.0)
 
     def test_other_schema_version_is_refused(self):
         with open(FIXTURE, encoding="utf-8") as f:
