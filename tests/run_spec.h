@@ -65,15 +65,20 @@ inline RunSpec DefaultSpec(const std::string& family_name, const std::string& va
 }
 
 // Runs a broken variant (isolated, so a hang costs its watchdog) until a run
-// fails, at most `attempts` times: each run could pass, since the race it
-// depends on may not happen (more often on a loaded machine). Returns the
-// first failure's error, or "" if every run passed.
-inline std::string FirstFailure(const RunSpec& spec, int attempts = 12) {
+// fails, for at most `seconds`: each run could pass, since the race it
+// depends on may not happen, and a test beside it on the other CPU makes
+// that likelier for a while (12 runs in a row were seen to miss so); a
+// budget of time rather than of runs outlasts such a spell and costs
+// nothing while the checks catch the variant. Half of CTest's 60 s per test
+// (cmake/tests.cmake), so a run's drain still fits. Returns the first
+// failure's error, or "" if every run passed.
+inline std::string FirstFailure(const RunSpec& spec, double seconds = 30) {
   const Topology topology = Topology::load("");
-  for (int attempt = 0; attempt < attempts; ++attempt) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  do {
     const RunResult r = run_point_isolated(spec, topology);
     if (!r.valid) return r.error;
-  }
+  } while (std::chrono::steady_clock::now() < deadline);
   return "";
 }
 

@@ -352,7 +352,7 @@ TEST(IoworkerBrokenTest, TwoWorkersOnOneSocketAreCaught) {
 TEST(IoworkerBrokenTest, TheDroppingItemLosesANotification) {
   // The variant's own parameters provoke it.
   const std::string error = FirstFailure(DefaultSpec("ioworker", "persocket_dropping", 4));
-  ASSERT_FALSE(error.empty()) << "no notification was lost in 12 runs";
+  ASSERT_FALSE(error.empty()) << "no notification was lost in 30 s of runs";
   EXPECT_THAT(error, HasSubstr("INV2 a lost notification"));
 }
 

@@ -84,7 +84,7 @@ TEST(TaskletLockCountTest, ProducersFeedThroughTheFeederLock) {
 // provoke it.
 TEST(TaskletBrokenTest, RunningWithoutRunBitIsCaught) {
   const std::string error = FirstFailure(DefaultSpec("tasklet", "percpu_norun", 4));
-  ASSERT_FALSE(error.empty()) << "a tasklet never ran on two threads at once in 12 runs";
+  ASSERT_FALSE(error.empty()) << "a tasklet never ran on two threads at once in 30 s of runs";
   EXPECT_THAT(error, HasSubstr("INV1"));
 }
 
@@ -95,7 +95,7 @@ TEST(TaskletBrokenTest, RunningWithoutRunBitIsCaught) {
 // likely where the threads have a CPU each.
 TEST(TaskletBrokenTest, ScheduleMergedIntoARunningTaskletIsCaught) {
   const std::string error = FirstFailure(DefaultSpec("tasklet", "percpu_late_clear", 2));
-  ASSERT_FALSE(error.empty()) << "no schedule was lost in 12 runs";
+  ASSERT_FALSE(error.empty()) << "no schedule was lost in 30 s of runs";
   EXPECT_THAT(error, HasSubstr("INV2"));
 }
 
