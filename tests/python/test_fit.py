@@ -149,25 +149,24 @@ class CurveTest(unittest.TestCase):
         [sentence] = sentences(collect_points(result_sets), curves).values()
         self.assertNotIn("crossing one L3 cache", sentence)
 
-    def test_a_small_machine_says_once_why_nothing_is_fitted(self):
+    def small_machine_pair(self):
+        """A global/scalable pair on a 2-CPU machine: 4 threads oversubscribe."""
         doc = synthetic.results({("ticket", "global"): synthetic.law(**TRUTH),
                                  ("mcs", "scalable"): synthetic.law(**TRUTH)},
                                 threads=(1, 2, 4), cpus=2)
-        path = synthetic.write(os.path.join(self.dir, "small-pair.json"), doc)
-        result_sets = load_all([path])
+        return synthetic.write(os.path.join(self.dir, "small-pair.json"), doc)
+
+    def test_a_small_machine_says_once_why_nothing_is_fitted(self):
+        result_sets = load_all([self.small_machine_pair()])
         [sentence] = sentences(collect_points(result_sets), fit_curves(result_sets)).values()
         self.assertIn("; none is fitted: too few thread counts within the CPUs to fit (2).",
                       sentence)
         self.assertNotIn("mcs is not fitted", sentence)
 
     def test_a_small_machine_gives_one_table_row_per_family(self):
-        doc = synthetic.results({("ticket", "global"): synthetic.law(**TRUTH),
-                                 ("mcs", "scalable"): synthetic.law(**TRUTH)},
-                                threads=(1, 2, 4), cpus=2)
-        path = synthetic.write(os.path.join(self.dir, "small-table.json"), doc)
         out = io.StringIO()
         with redirect_stdout(out):
-            self.assertEqual(main(["fit", path]), 0)
+            self.assertEqual(main(["fit", self.small_machine_pair()]), 0)
         body = out.getvalue().splitlines()[2:]  # under the family and the header
         self.assertEqual(len(body), 1, out.getvalue())
         self.assertIn("2 curves: ", body[0])
